@@ -1,0 +1,155 @@
+//! The catalogue of published survey versions, folded from KAIKU_SURVEYS. Intake validates
+//! every submission against it; it holds only what was published, never drafts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use kaiku_proto::events::v1::{SurveyEvent, survey_event::Kind};
+use kaiku_proto::survey::v1::SurveyContent;
+
+use crate::SurveyId;
+
+/// One published, immutable survey version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedForm {
+    pub survey_id: SurveyId,
+    pub version: u32,
+    pub content: SurveyContent,
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    archived: bool,
+    versions: BTreeMap<u32, Arc<PublishedForm>>,
+}
+
+/// What the catalogue knows of a (survey, version) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    Found(Arc<PublishedForm>),
+    UnknownSurvey,
+    /// The survey exists but has no published version yet.
+    NotPublished,
+    UnknownVersion {
+        latest: u32,
+    },
+    Archived,
+}
+
+impl Lookup {
+    /// True when a fresher catalogue could answer differently (the survey or version may have
+    /// been published after this catalogue last caught up).
+    pub fn may_be_stale(&self) -> bool {
+        matches!(
+            self,
+            Lookup::UnknownSurvey | Lookup::NotPublished | Lookup::UnknownVersion { .. }
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    surveys: HashMap<SurveyId, Entry>,
+    last_sequence: u64,
+}
+
+impl Catalogue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The KAIKU_SURVEYS sequence this catalogue has applied up to.
+    pub fn last_sequence(&self) -> u64 {
+        self.last_sequence
+    }
+
+    /// Marks a sequence as seen even when its event was not a survey event (e.g. a unit event),
+    /// so catching up can tell it is done.
+    pub fn advance_to(&mut self, sequence: u64) {
+        self.last_sequence = self.last_sequence.max(sequence);
+    }
+
+    pub fn apply(&mut self, survey_id: SurveyId, event: &SurveyEvent, sequence: u64) {
+        self.advance_to(sequence);
+        let Some(kind) = &event.kind else { return };
+        let entry = self.surveys.entry(survey_id).or_default();
+        match kind {
+            Kind::VersionPublished(published) => {
+                let form = PublishedForm {
+                    survey_id,
+                    version: published.version,
+                    content: published.content.clone().unwrap_or_default(),
+                };
+                entry.versions.insert(published.version, Arc::new(form));
+            }
+            Kind::Archived(_) => entry.archived = true,
+            Kind::Created(_)
+            | Kind::DraftUpdated(_)
+            | Kind::PeriodScheduled(_)
+            | Kind::PeriodClosed(_) => {}
+        }
+    }
+
+    pub fn lookup(&self, survey_id: SurveyId, version: u32) -> Lookup {
+        let Some(entry) = self.surveys.get(&survey_id) else {
+            return Lookup::UnknownSurvey;
+        };
+        if entry.archived {
+            return Lookup::Archived;
+        }
+        match entry.versions.get(&version) {
+            Some(form) => Lookup::Found(Arc::clone(form)),
+            None => match entry.versions.keys().next_back() {
+                None => Lookup::NotPublished,
+                Some(latest) => Lookup::UnknownVersion { latest: *latest },
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use kaiku_proto::events::v1::{SurveyArchived, SurveyCreated, SurveyVersionPublished};
+
+    use super::*;
+    use crate::fixtures::nps_survey;
+    use crate::survey::envelope;
+
+    #[test]
+    fn only_published_versions_are_found() {
+        let id = SurveyId::new_random();
+        let mut catalogue = Catalogue::new();
+        assert_eq!(catalogue.lookup(id, 1), Lookup::UnknownSurvey);
+        let created = envelope(
+            id,
+            Kind::Created(SurveyCreated {
+                draft: Some(nps_survey(&["u"])),
+            }),
+            Utc::now(),
+        );
+        catalogue.apply(id, &created, 1);
+        assert_eq!(catalogue.lookup(id, 1), Lookup::NotPublished);
+        let published = envelope(
+            id,
+            Kind::VersionPublished(SurveyVersionPublished {
+                version: 1,
+                content: Some(nps_survey(&["u"])),
+            }),
+            Utc::now(),
+        );
+        catalogue.apply(id, &published, 2);
+        assert!(matches!(catalogue.lookup(id, 1), Lookup::Found(form) if form.version == 1));
+        assert_eq!(
+            catalogue.lookup(id, 2),
+            Lookup::UnknownVersion { latest: 1 }
+        );
+        assert_eq!(catalogue.last_sequence(), 2);
+        catalogue.apply(
+            id,
+            &envelope(id, Kind::Archived(SurveyArchived {}), Utc::now()),
+            5,
+        );
+        assert_eq!(catalogue.lookup(id, 1), Lookup::Archived);
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod catalogue;
+pub mod codes;
+pub mod content;
+pub mod fixtures;
+pub mod ids;
+pub mod nps;
+pub mod redaction;
+pub mod submission;
+pub mod survey;
+pub mod time;
+pub mod violations;
+
+pub use ids::{QuestionKey, SubmissionId, SurveyId};
+pub use violations::{FieldViolation, Violations};

@@ -1,0 +1,107 @@
+//! The streams Kaiku keeps and the subjects inside them. File storage with no age or count
+//! limit: the log is the record.
+
+use std::time::Duration;
+
+use async_nats::jetstream::stream::{Config, DiscardPolicy, RetentionPolicy, StorageType};
+
+pub const SURVEYS_STREAM: &str = "KAIKU_SURVEYS";
+pub const RESPONSES_STREAM: &str = "KAIKU_RESPONSES";
+
+/// Header naming the event kind, so tools can read the stream without decoding payloads.
+pub const EVENT_TYPE_HEADER: &str = "Kaiku-Event-Type";
+
+/// Settings shared by the streams, from the owning service's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSettings {
+    /// Nats-Msg-Id de-duplication window. The read models de-duplicate too, since this window
+    /// does not survive every server restart.
+    pub duplicate_window: Duration,
+    /// 1 locally, 3 in a cluster (requires nats-server >= 2.11).
+    pub replicas: usize,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            duplicate_window: Duration::from_secs(24 * 60 * 60),
+            replicas: 1,
+        }
+    }
+}
+
+pub fn survey_subject(survey_id: impl std::fmt::Display) -> String {
+    format!("kaiku.survey.{survey_id}")
+}
+
+pub fn unit_subject(unit_id: impl std::fmt::Display) -> String {
+    format!("kaiku.unit.{unit_id}")
+}
+
+pub fn response_subject(survey_id: impl std::fmt::Display) -> String {
+    format!("kaiku.response.{survey_id}")
+}
+
+pub fn surveys_stream_config(settings: StreamSettings) -> Config {
+    record_stream(
+        SURVEYS_STREAM,
+        vec!["kaiku.survey.*".into(), "kaiku.unit.*".into()],
+        "Survey and organisation-unit aggregates",
+        settings,
+    )
+}
+
+pub fn responses_stream_config(settings: StreamSettings) -> Config {
+    record_stream(
+        RESPONSES_STREAM,
+        vec!["kaiku.response.*".into()],
+        "Submitted responses and their redactions",
+        settings,
+    )
+}
+
+fn record_stream(
+    name: &str,
+    subjects: Vec<String>,
+    description: &str,
+    settings: StreamSettings,
+) -> Config {
+    Config {
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        subjects,
+        storage: StorageType::File,
+        retention: RetentionPolicy::Limits,
+        // No age, count or size limit: the stream is the system of record.
+        max_age: Duration::ZERO,
+        max_messages: -1,
+        max_bytes: -1,
+        // Refuse rather than drop old events if a limit is ever configured by hand.
+        discard: DiscardPolicy::New,
+        duplicate_window: settings.duplicate_window,
+        num_replicas: settings.replicas,
+        allow_direct: true,
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_hold_the_aggregate_id() {
+        assert_eq!(survey_subject("abc"), "kaiku.survey.abc");
+        assert_eq!(unit_subject("school-1"), "kaiku.unit.school-1");
+        assert_eq!(response_subject("abc"), "kaiku.response.abc");
+    }
+
+    #[test]
+    fn record_streams_keep_everything_on_file() {
+        let config = responses_stream_config(StreamSettings::default());
+        assert_eq!(config.storage, StorageType::File);
+        assert_eq!(config.max_age, Duration::ZERO);
+        assert_eq!(config.max_messages, -1);
+        assert_eq!(config.duplicate_window, Duration::from_secs(86_400));
+    }
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+mod server;
+mod settings;
+mod shutdown;
+mod status;
+
+pub use server::{GrpcServer, ServerLimits, standard_routes};
+pub use settings::{CommonSettings, parse_duration};
+pub use shutdown::Shutdown;
+pub use status::{bad_request_fields, invalid_argument, log_server_fault};
+pub use tonic_health::ServingStatus;
+pub use tonic_health::server::HealthReporter;

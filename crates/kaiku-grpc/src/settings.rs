@@ -1,0 +1,77 @@
+//! Settings every service takes from its environment (each also has a command-line flag), so
+//! `--help` documents them all.
+
+use std::time::Duration;
+
+use kaiku_telemetry::{LogFormat, TelemetryConfig};
+
+use crate::ServerLimits;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonSettings {
+    /// NATS server(s) to connect to.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// Log format on stdout: text for people, json for log collectors.
+    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing EnvFilter directives); applies to logs only, not to exported traces.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+
+    /// OTLP/gRPC collector for traces, e.g. http://otel-collector:4317; unset = no export.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
+    /// Service name in traces; defaults to the binary's name.
+    #[arg(long, env = "OTEL_SERVICE_NAME")]
+    pub service_name: Option<String>,
+
+    /// Longest time one gRPC request may run before it is cancelled.
+    #[arg(long, env = "KAIKU_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Most gRPC requests served at once across all connections; more wait.
+    #[arg(long, env = "KAIKU_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+
+    /// Largest gRPC request accepted, in bytes.
+    #[arg(long, env = "KAIKU_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
+    pub max_request_bytes: usize,
+
+    /// How long in-flight requests and batches may take to finish after SIGTERM.
+    #[arg(long, env = "KAIKU_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl CommonSettings {
+    pub fn telemetry(&self, default_service_name: &str) -> TelemetryConfig {
+        TelemetryConfig {
+            service_name: self
+                .service_name
+                .clone()
+                .unwrap_or_else(|| default_service_name.to_owned()),
+            log_format: self.log_format,
+            log_filter: self.log_filter.clone(),
+            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
+        }
+    }
+
+    pub fn server_limits(&self) -> ServerLimits {
+        ServerLimits {
+            request_timeout: self.request_timeout,
+            max_concurrent_requests: self.max_concurrent_requests,
+            max_request_bytes: self.max_request_bytes,
+            shutdown_grace: self.shutdown_grace,
+            ..ServerLimits::default()
+        }
+    }
+}
+
+/// Parses "30s", "5m", "24h" and the like.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value)
+        .map_err(|e| format!("{value:?} is not a duration like 30s or 24h: {e}"))
+}

@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+
+mod child;
+mod error;
+mod nats;
+mod port;
+mod postgres;
+mod service;
+
+pub use error::{Result, TestSupportError};
+pub use nats::NatsServer;
+pub use port::free_port;
+pub use postgres::PostgresServer;
+pub use service::ServiceProcess;

@@ -1,0 +1,171 @@
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::child::{
+    find_executable, kill_and_reap, log_stdio, poll_until_ready, read_log, reap_blocking,
+    tcp_accepts,
+};
+use crate::error::{Result, TestSupportError};
+use crate::port::free_port;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A free port can be taken by someone else before the server binds it.
+const START_ATTEMPTS: usize = 3;
+
+/// A throwaway `nats-server` with JetStream, listening on 127.0.0.1 with its store in a
+/// temporary directory. Dropping it kills the server and deletes the store.
+#[derive(Debug)]
+pub struct NatsServer {
+    child: Option<Child>,
+    port: u16,
+    binary: PathBuf,
+    dir: TempDir, // declared last: removed only after the child is gone
+}
+
+impl NatsServer {
+    /// Starts a server on a free port and waits until it greets clients with JetStream enabled.
+    pub async fn start() -> Result<NatsServer> {
+        let binary = find_executable("nats-server", &["/usr/sbin", "/usr/bin", "/usr/local/bin"])
+            .ok_or_else(|| TestSupportError::MissingBinary {
+            binary: "nats-server",
+            searched: "PATH, /usr/sbin, /usr/bin, /usr/local/bin".to_owned(),
+        })?;
+        let dir = tempfile::Builder::new()
+            .prefix("kaiku-nats-")
+            .tempdir()
+            .map_err(TestSupportError::io(
+                "create a temporary directory for nats-server",
+            ))?;
+        let mut server = NatsServer {
+            child: None,
+            port: 0,
+            binary,
+            dir,
+        };
+        let mut attempt = 1;
+        loop {
+            server.port = free_port()?;
+            match server.spawn_and_wait().await {
+                Ok(()) => return Ok(server),
+                Err(TestSupportError::ExitedEarly { .. }) if attempt < START_ATTEMPTS => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `nats://127.0.0.1:<port>`
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Everything the server has logged so far, across restarts.
+    pub fn log(&self) -> String {
+        read_log(&self.log_path())
+    }
+
+    /// SIGKILL and reap: a crash, not a shutdown. The store is kept for [`NatsServer::restart`].
+    pub async fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            kill_and_reap(&mut child, "nats-server").await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the server again on the same port with the same store, killing it first if it is
+    /// still running.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.kill().await?;
+        self.spawn_and_wait().await
+    }
+
+    async fn spawn_and_wait(&mut self) -> Result<()> {
+        let config = self.write_config()?;
+        let store = self.dir.path().join("store");
+        let log = self.log_path();
+        let (stdout, stderr) = log_stdio(&log)?;
+        let child = Command::new(&self.binary)
+            .arg("--config")
+            .arg(&config)
+            .arg("-js")
+            .arg("-sd")
+            .arg(&store)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(TestSupportError::io(format!(
+                "start {}",
+                self.binary.display()
+            )))?;
+        let child = self.child.insert(child);
+        let port = self.port;
+        poll_until_ready(
+            &format!("nats-server on port {port}"),
+            &log,
+            READY_TIMEOUT,
+            || child.try_wait(),
+            || greets_with_jetstream(port),
+        )
+        .await
+    }
+
+    /// The listen address lives in a config file (as a deployment would have it); JetStream is
+    /// switched on by flags so the store location is visible in `ps`.
+    fn write_config(&self) -> Result<PathBuf> {
+        let path = self.dir.path().join("nats-server.conf");
+        let text = format!(
+            "# Written by kaiku-test-support for one test run.\nlisten: \"127.0.0.1:{}\"\n",
+            self.port
+        );
+        std::fs::write(&path, text)
+            .map_err(TestSupportError::io(format!("write {}", path.display())))?;
+        Ok(path)
+    }
+
+    fn log_path(&self) -> PathBuf {
+        log_path(self.dir.path())
+    }
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join("nats-server.log")
+}
+
+/// Ready means more than an open socket: the server sends its INFO line and it advertises
+/// JetStream.
+async fn greets_with_jetstream(port: u16) -> std::result::Result<(), String> {
+    let stream = tcp_accepts(port).await?;
+    let mut line = String::new();
+    BufReader::new(stream)
+        .read_line(&mut line)
+        .await
+        .map_err(|e| format!("read INFO from 127.0.0.1:{port}: {e}"))?;
+    if line.starts_with("INFO ") && line.contains("\"jetstream\":true") {
+        Ok(())
+    } else {
+        Err(format!("unexpected greeting: {}", line.trim_end()))
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            // Errors are moot here: the process is being thrown away either way.
+            let _ = child.start_kill();
+            reap_blocking(child, Duration::from_secs(2));
+        }
+    }
+}

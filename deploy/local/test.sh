@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make test` (and .ci/run): every gate and every test, from zero, on a fresh machine.
+# The integration and system tests start their own throwaway nats-server and PostgreSQL
+# (crates/kaiku-test-support), so this needs the packages installed but nothing running, and it
+# never touches the `make up` stack.
+# Arguments are passed to the test runner, e.g. `deploy/local/test.sh end_to_end`.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+run_tests() {
+    if cargo nextest --version >/dev/null 2>&1; then
+        local status=0
+        log_step "cargo nextest run --workspace --no-fail-fast"
+        cargo nextest run --workspace --no-fail-fast "$@" || status=$?
+        # nextest does not run doctests; cargo test does them, so nothing is skipped either way.
+        # Run them even after a failure above: one report with every failing test.
+        log_step "cargo test --workspace --doc --no-fail-fast"
+        cargo test --workspace --doc --no-fail-fast || status=$?
+        return "${status}"
+    else
+        log_step "cargo test --workspace --no-fail-fast (install cargo-nextest for faster runs)"
+        cargo test --workspace --no-fail-fast "$@"
+    fi
+}
+
+main() {
+    "${KAIKU_ROOT}/deploy/local/install-deps.sh"
+    ensure_cargo_on_path
+    "${KAIKU_ROOT}/deploy/local/lint.sh"
+    cd "${KAIKU_ROOT}"
+    # The system tests run the real service binaries from target/debug, so build them first.
+    log_step "cargo build --workspace --bins"
+    cargo build --workspace --bins
+    run_tests "$@"
+    log_step "all gates and tests passed"
+}
+
+main "$@"

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# `make up`: the whole stack on this machine, with private NATS and PostgreSQL instances whose data
+# lives in ./.kaiku/. Safe to re-run: NATS and PostgreSQL keep running, the four services are
+# restarted on the fresh build, and the demo survey is created only once.
+set -Eeuo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The log to show when a step fails; each step points it at its own.
+CURRENT_LOG=""
+
+on_error() {
+    local exit_code="$1" line="$2"
+    printf '\nerror: make up failed (exit %s at %s line %s)\n' "${exit_code}" "${BASH_SOURCE[0]}" "${line}" >&2
+    if [[ -n "${CURRENT_LOG}" ]]; then
+        show_log_tail "${CURRENT_LOG}"
+    fi
+    printf 'Logs: %s   Stop what did start: make down\n' "${LOG_DIR}" >&2
+}
+trap 'on_error "$?" "${LINENO}"' ERR
+
+prepare_state_dirs() {
+    mkdir -p -- "${NATS_STORE_DIR}" "${LOG_DIR}" "${PID_DIR}"
+}
+
+build_binaries() {
+    log_step "building the binaries (cargo build --bins)"
+    CURRENT_LOG=""
+    # Build before stopping anything: a failed build leaves the running stack untouched.
+    cargo build --workspace --bins
+    local bin
+    for bin in "${SERVICES[@]}" kaikuctl; do
+        [[ -x "${BIN_DIR}/${bin}" ]] || die "cargo built no ${BIN_DIR}/${bin}"
+    done
+}
+
+start_nats() {
+    CURRENT_LOG="$(log_file_for nats-server)"
+    if is_running nats-server; then
+        log_step "nats-server already running on ${NATS_URL_LOCAL}"
+    else
+        log_step "starting nats-server on ${NATS_URL_LOCAL} (monitoring http://127.0.0.1:${NATS_MONITOR_PORT})"
+        local nats_bin
+        nats_bin="$(nats_server_bin)" || die "nats-server not found; run deploy/local/install-deps.sh"
+        ensure_port_free "${NATS_PORT}" nats-server
+        ensure_port_free "${NATS_MONITOR_PORT}" "nats-server monitoring"
+        # -js: JetStream on; -sd: the project-local store, which a shared config file cannot name.
+        start_detached nats-server "${CURRENT_LOG}" \
+            "${nats_bin}" -c "${KAIKU_ROOT}/deploy/nats/local.conf" -js -sd "${NATS_STORE_DIR}"
+    fi
+    wait_for_port "${NATS_PORT}" nats-server 30 nats-server
+    wait_for_port "${NATS_MONITOR_PORT}" "nats-server monitoring" 10 nats-server
+}
+
+# The cluster's directory must belong to the user the server runs as (`postgres` when we are root),
+# and that user must be able to reach it through every parent directory.
+prepare_pg_dir() {
+    local owner
+    owner="$(pg_user)"
+    mkdir -p -- "${PG_DATA_DIR}"
+    chmod 0700 -- "${PG_DATA_DIR}"
+    local pg_log
+    pg_log="$(log_file_for postgres)"
+    touch -- "${pg_log}"
+    if ((EUID == 0)); then
+        chown -- "${owner}:" "${PG_DATA_DIR}" "${pg_log}"
+        if ! as_pg_user test -w "${PG_DATA_DIR}"; then
+            die "the postgres user cannot reach ${PG_DATA_DIR} (a parent directory such as /root is closed to it); move the checkout elsewhere (e.g. /srv or /home) or run as a normal user"
+        fi
+    fi
+}
+
+# Marks a cluster whose initdb and configuration both completed.
+readonly PG_CONFIGURED_MARK="# kaiku: local settings"
+
+init_postgres_once() {
+    local pg_bin="$1"
+    if [[ -f "${PG_DATA_DIR}/postgresql.conf" ]] && grep -qxF "${PG_CONFIGURED_MARK}" "${PG_DATA_DIR}/postgresql.conf"; then
+        return 0
+    fi
+    if [[ -n "$(ls -A -- "${PG_DATA_DIR}")" ]]; then
+        die "${PG_DATA_DIR} holds an incomplete cluster (an earlier initdb failed?); remove it with: make purge"
+    fi
+    log_step "creating the PostgreSQL cluster in ${PG_DATA_DIR}"
+    CURRENT_LOG="$(log_file_for postgres)"
+    as_pg_user "${pg_bin}/initdb" -D "${PG_DATA_DIR}" -U postgres --auth=trust \
+        --encoding=UTF8 --locale=C.UTF-8 >>"${CURRENT_LOG}" 2>&1
+    # Only TCP on 127.0.0.1 (no Unix socket: Debian's default socket directory belongs to the
+    # system cluster and may not be writable by us), trust for local tools and services there.
+    as_pg_user tee "${PG_DATA_DIR}/pg_hba.conf" >/dev/null <<'EOF'
+# kaiku local cluster: trust on the loopback address only; nothing else may connect.
+host all all 127.0.0.1/32 trust
+EOF
+    as_pg_user tee -a "${PG_DATA_DIR}/postgresql.conf" >/dev/null <<EOF
+
+${PG_CONFIGURED_MARK}
+listen_addresses = '127.0.0.1'
+port = ${PG_PORT}
+unix_socket_directories = ''
+EOF
+}
+
+start_postgres() {
+    local pg_bin
+    pg_bin="$(pg_bin_dir)" || die "PostgreSQL server binaries not found; run deploy/local/install-deps.sh"
+    prepare_pg_dir
+    init_postgres_once "${pg_bin}"
+    CURRENT_LOG="$(log_file_for postgres)"
+    # pg_ctl status reads the cluster's own postmaster.pid: no pid file of ours can go stale.
+    if as_pg_user "${pg_bin}/pg_ctl" -D "${PG_DATA_DIR}" status >/dev/null 2>&1; then
+        log_step "PostgreSQL already running on 127.0.0.1:${PG_PORT}"
+    else
+        log_step "starting PostgreSQL on 127.0.0.1:${PG_PORT}"
+        ensure_port_free "${PG_PORT}" PostgreSQL
+        as_pg_user "${pg_bin}/pg_ctl" -D "${PG_DATA_DIR}" -l "${CURRENT_LOG}" -w -t 60 start >/dev/null
+    fi
+    wait_for_port "${PG_PORT}" PostgreSQL 30
+}
+
+psql_local() {
+    local pg_bin
+    pg_bin="$(pg_bin_dir)"
+    "${pg_bin}/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${PG_PORT}" -U postgres "$@"
+}
+
+create_database_once() {
+    local exists
+    exists="$(psql_local -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '${PG_DATABASE}'")"
+    if [[ "${exists}" != "1" ]]; then
+        log_step "creating database ${PG_DATABASE}"
+        psql_local -d postgres -c "CREATE DATABASE ${PG_DATABASE}"
+    fi
+}
+
+# Settings every service gets; the per-service ones are added in service_env.
+common_env() {
+    local name="$1"
+    printf '%s\n' \
+        "NATS_URL=${NATS_URL_LOCAL}" \
+        "KAIKU_LISTEN_ADDR=${SERVICE_ADDR[${name}]}" \
+        "KAIKU_LOG_FORMAT=json" \
+        "RUST_LOG=${RUST_LOG:-info}" \
+        "OTEL_SERVICE_NAME=${name}" \
+        "KAIKU_SHUTDOWN_GRACE=8s"
+    # The drain grace stays under down.sh's 10 s before SIGKILL, so a stop is always graceful.
+    # OTEL_EXPORTER_OTLP_ENDPOINT is inherited from the caller's environment when set.
+}
+
+service_env() {
+    local name="$1"
+    common_env "${name}"
+    case "${name}" in
+        survey-definition | response-intake)
+            printf '%s\n' "KAIKU_STREAM_REPLICAS=1" "KAIKU_DUPLICATE_WINDOW=${KAIKU_DUPLICATE_WINDOW:-24h}"
+            ;;
+        projection)
+            printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}"
+            ;;
+        analytics)
+            printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}" "KAIKU_MIN_GROUP_SIZE=${KAIKU_MIN_GROUP_SIZE:-5}"
+            ;;
+        *) die "unknown service ${name}" ;;
+    esac
+}
+
+# The projection also migrates at start-up; doing it first as its own step makes a broken
+# migration fail here, with its own log, instead of as a service that never becomes ready.
+migrate_read_models() {
+    log_step "migrating the read models (projection --migrate-only)"
+    CURRENT_LOG="$(log_file_for projection-migrate)"
+    local -a env_vars
+    mapfile -t env_vars < <(service_env projection)
+    env "${env_vars[@]}" "${BIN_DIR}/projection" --migrate-only >"${CURRENT_LOG}" 2>&1
+}
+
+stop_services() {
+    local -a running=()
+    local idx
+    # Reverse start order: readers go before the writers they read from.
+    for ((idx = ${#SERVICES[@]} - 1; idx >= 0; idx--)); do
+        if is_running "${SERVICES[idx]}"; then running+=("${SERVICES[idx]}"); fi
+    done
+    if ((${#running[@]} > 0)); then
+        log_step "stopping the running services to restart them on the new build"
+        stop_processes 10 "${running[@]}"
+    fi
+}
+
+start_services() {
+    local name
+    local -a env_vars
+    for name in "${SERVICES[@]}"; do
+        log_step "starting ${name} on ${SERVICE_ADDR[${name}]}"
+        ensure_port_free "${SERVICE_ADDR[${name}]##*:}" "${name}"
+        mapfile -t env_vars < <(service_env "${name}")
+        start_detached "${name}" "$(log_file_for "${name}")" env "${env_vars[@]}" "${BIN_DIR}/${name}"
+    done
+}
+
+# Shows what each service logged; the ones that already exited first, as they are the likely cause.
+report_service_failures() {
+    local name
+    for name in "${SERVICES[@]}"; do
+        if ! is_running "${name}"; then
+            printf '\n%s is not running:\n' "${name}" >&2
+            show_log_tail "$(log_file_for "${name}")" 30
+        fi
+    done
+    for name in "${SERVICES[@]}"; do
+        if is_running "${name}"; then
+            show_log_tail "$(log_file_for "${name}")" 15
+        fi
+    done
+}
+
+# kaikuctl against this stack, whatever KAIKU_*_ADDR the caller's shell may have exported.
+kaikuctl_local() {
+    env \
+        KAIKU_SURVEY_ADDR="http://${SERVICE_ADDR[survey-definition]}" \
+        KAIKU_INTAKE_ADDR="http://${SERVICE_ADDR[response-intake]}" \
+        KAIKU_ANALYTICS_ADDR="http://${SERVICE_ADDR[analytics]}" \
+        KAIKU_PROJECTION_ADDR="http://${SERVICE_ADDR[projection]}" \
+        "${KAIKUCTL}" "$@"
+}
+
+# kaikuctl wait-ready polls gRPC health; meanwhile watch our own processes, so a service that
+# dies at start-up fails `make up` at once with its log instead of after the whole timeout.
+wait_until_ready() {
+    log_step "waiting until all four services report SERVING (kaikuctl wait-ready)"
+    CURRENT_LOG=""
+    kaikuctl_local wait-ready --timeout 60s &
+    local waiter=$! name
+    while kill -0 "${waiter}" 2>/dev/null; do
+        for name in "${SERVICES[@]}"; do
+            if ! is_running "${name}"; then
+                kill "${waiter}" 2>/dev/null || true
+                wait "${waiter}" 2>/dev/null || true
+                report_service_failures
+                die "${name} exited during start-up"
+            fi
+        done
+        sleep 0.5
+    done
+    if ! wait "${waiter}"; then
+        report_service_failures
+        die "the services did not all report SERVING within 60s"
+    fi
+}
+
+load_demo_survey_once() {
+    if [[ -s "${DEMO_SURVEY_ID_FILE}" ]]; then
+        log_step "demo survey already loaded ($(<"${DEMO_SURVEY_ID_FILE}"))"
+        return 0
+    fi
+    log_step "creating and publishing the demo survey (deploy/demo/nps-survey.json)"
+    CURRENT_LOG="$(log_file_for kaikuctl-demo)"
+    kaikuctl_local survey create --file "${KAIKU_ROOT}/deploy/demo/nps-survey.json" --publish \
+        >"${CURRENT_LOG}" 2>&1
+    local survey_id version
+    survey_id="$(sed -n 's/^survey_id=\([0-9A-Fa-f-]\{1,\}\)[[:space:]]*$/\1/p' "${CURRENT_LOG}" | tail -n 1)"
+    version="$(sed -n 's/^version=\([0-9]\{1,\}\)[[:space:]]*$/\1/p' "${CURRENT_LOG}" | tail -n 1)"
+    if [[ -z "${survey_id}" ]]; then
+        show_log_tail "${CURRENT_LOG}"
+        die "kaikuctl printed no survey_id=<uuid> line"
+    fi
+    printf '%s\n' "${survey_id}" >"${DEMO_SURVEY_ID_FILE}"
+    printf '%s\n' "${version:-1}" >"${DEMO_SURVEY_VERSION_FILE}"
+}
+
+print_summary() {
+    local survey_id version
+    survey_id="$(<"${DEMO_SURVEY_ID_FILE}")"
+    version="1"
+    if [[ -s "${DEMO_SURVEY_VERSION_FILE}" ]]; then version="$(<"${DEMO_SURVEY_VERSION_FILE}")"; fi
+    cat <<EOF
+
+Kaiku is up.
+
+  what                address
+  survey-definition   ${SERVICE_ADDR[survey-definition]}   (gRPC)
+  response-intake     ${SERVICE_ADDR[response-intake]}   (gRPC)
+  analytics           ${SERVICE_ADDR[analytics]}   (gRPC)
+  projection          ${SERVICE_ADDR[projection]}   (gRPC health only)
+  NATS                ${NATS_URL_LOCAL}   (monitoring http://127.0.0.1:${NATS_MONITOR_PORT})
+  PostgreSQL          ${DATABASE_URL_LOCAL}
+  logs                ${LOG_DIR}/   (make logs)
+
+Demo survey: ${survey_id} (version ${version}), unit demo-school-1.
+
+Try it from a second shell:
+
+  cd "${KAIKU_ROOT}"
+  export PATH="\$PWD/target/debug:\$PATH"
+  kaikuctl submit --survey ${survey_id} --version ${version} --unit demo-school-1 --nps 9 \\
+      --channel qr --role client --text "Kuraattori kuunteli ja auttoi."
+  kaikuctl submit --survey ${survey_id} --version ${version} --unit demo-school-1 --nps 4 --channel kiosk
+  kaikuctl seed --survey ${survey_id} --version ${version} --unit demo-school-1 --count 20
+  # groups under ${KAIKU_MIN_GROUP_SIZE:-5} answers are suppressed; --min-sequence takes the last sequence= printed
+  kaikuctl nps --survey ${survey_id} --unit demo-school-1 --min-sequence <sequence>
+  make down      # stop everything, keep the data (make purge also deletes it)
+EOF
+}
+
+main() {
+    cd "${KAIKU_ROOT}"
+    "${KAIKU_ROOT}/deploy/local/install-deps.sh"
+    ensure_cargo_on_path
+    prepare_state_dirs
+    build_binaries
+    stop_services
+    start_nats
+    start_postgres
+    create_database_once
+    migrate_read_models
+    start_services
+    wait_until_ready
+    load_demo_survey_once
+    print_summary
+}
+
+main "$@"

@@ -1,0 +1,115 @@
+//! Read-your-writes: a query carrying a KAIKU_RESPONSES sequence waits until the read model has
+//! applied it. The projection announces each commit on core NATS; the checkpoint table is the
+//! fallback when an announcement was missed or came before this process started.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use kaiku_eventstore::{EventStore, RESPONSES_STREAM};
+use kaiku_grpc::Shutdown;
+use kaiku_proto::events::v1::ProjectionProgress;
+use prost::Message;
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use crate::AnalyticsError;
+
+pub const PROGRESS_SUBJECT: &str = "kaiku.projection.progress";
+
+#[derive(Clone)]
+pub struct Consistency {
+    applied: watch::Receiver<u64>,
+    sender: std::sync::Arc<watch::Sender<u64>>,
+    pool: PgPool,
+    max_wait: Duration,
+}
+
+impl Consistency {
+    /// Listens to projection progress for the life of the process.
+    pub async fn start(
+        store: &EventStore,
+        pool: PgPool,
+        max_wait: Duration,
+        shutdown: Shutdown,
+    ) -> Result<Self, AnalyticsError> {
+        let (sender, applied) = watch::channel(0);
+        let sender = std::sync::Arc::new(sender);
+        let mut subscription = store
+            .client()
+            .subscribe(PROGRESS_SUBJECT)
+            .await
+            .map_err(|e| AnalyticsError::Nats(e.to_string()))?;
+        let progress = std::sync::Arc::clone(&sender);
+        tokio::spawn(async move {
+            loop {
+                let message = tokio::select! {
+                    next = subscription.next() => match next { Some(m) => m, None => return },
+                    () = shutdown.wait() => return,
+                };
+                match ProjectionProgress::decode(message.payload.as_ref()) {
+                    Ok(p) if p.stream == RESPONSES_STREAM => {
+                        progress.send_if_modified(|seen| advance(seen, p.sequence));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "undecodable projection progress"),
+                }
+            }
+        });
+        Ok(Self {
+            applied,
+            sender,
+            pool,
+            max_wait,
+        })
+    }
+
+    /// The KAIKU_RESPONSES sequence the read model has applied, as far as this process knows.
+    pub async fn applied(&self) -> Result<u64, AnalyticsError> {
+        let from_db = read_checkpoint(&self.pool).await?;
+        self.sender.send_if_modified(|seen| advance(seen, from_db));
+        Ok(*self.applied.borrow())
+    }
+
+    /// Returns once the read model has applied `min_sequence`, or fails after the wait limit
+    /// (or the request's own deadline, whichever is shorter).
+    pub async fn wait_for(
+        &self,
+        min_sequence: u64,
+        deadline: Option<Duration>,
+    ) -> Result<u64, AnalyticsError> {
+        if min_sequence == 0 || *self.applied.borrow() >= min_sequence {
+            return Ok(*self.applied.borrow());
+        }
+        if self.applied().await? >= min_sequence {
+            return Ok(*self.applied.borrow());
+        }
+        let wait = deadline.map_or(self.max_wait, |d| d.min(self.max_wait));
+        let mut applied = self.applied.clone();
+        match tokio::time::timeout(wait, applied.wait_for(|seq| *seq >= min_sequence)).await {
+            Ok(Ok(seq)) => Ok(*seq),
+            Ok(Err(_)) | Err(_) => Err(AnalyticsError::NotCaughtUp {
+                min_sequence,
+                applied: *self.applied.borrow(),
+                waited: wait,
+            }),
+        }
+    }
+}
+
+fn advance(seen: &mut u64, sequence: u64) -> bool {
+    if sequence > *seen {
+        *seen = sequence;
+        true
+    } else {
+        false
+    }
+}
+
+async fn read_checkpoint(pool: &PgPool) -> Result<u64, AnalyticsError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("select last_sequence from projection_checkpoint where stream = $1")
+            .bind(RESPONSES_STREAM)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map_or(0, |(seq,)| u64::try_from(seq).unwrap_or(0)))
+}

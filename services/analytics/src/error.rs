@@ -1,0 +1,56 @@
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kaiku_domain::Violations;
+use tonic::Status;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    #[error("invalid query: {0}")]
+    Invalid(Violations),
+    #[error("survey {0} is not in the read model")]
+    UnknownSurvey(String),
+    #[error(
+        "the read model has applied KAIKU_RESPONSES up to {applied}, not yet {min_sequence} (waited {waited:?}); retry"
+    )]
+    NotCaughtUp {
+        min_sequence: u64,
+        applied: u64,
+        waited: Duration,
+    },
+    #[error("read-model database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("NATS: {0}")]
+    Nats(String),
+    #[error("event store: {0}")]
+    Store(#[from] kaiku_eventstore::EventStoreError),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("cannot start serving: {0}")]
+    Startup(String),
+}
+
+impl From<Violations> for AnalyticsError {
+    fn from(v: Violations) -> Self {
+        AnalyticsError::Invalid(v)
+    }
+}
+
+/// The one place analytics errors become gRPC statuses.
+impl From<AnalyticsError> for Status {
+    fn from(error: AnalyticsError) -> Self {
+        let status = match &error {
+            AnalyticsError::Invalid(violations) => kaiku_grpc::invalid_argument(violations),
+            AnalyticsError::UnknownSurvey(_) => Status::not_found(error.to_string()),
+            AnalyticsError::NotCaughtUp { .. } => Status::unavailable(error.to_string()),
+            AnalyticsError::Database(_) | AnalyticsError::Nats(_) | AnalyticsError::Store(_) => {
+                Status::unavailable(error.to_string())
+            }
+            AnalyticsError::Bind { .. } | AnalyticsError::Startup(_) => {
+                Status::internal(error.to_string())
+            }
+        };
+        kaiku_grpc::log_server_fault(&status);
+        status
+    }
+}

@@ -1,0 +1,104 @@
+#![doc = include_str!("../README.md")]
+
+mod consistency;
+mod error;
+mod filter;
+mod nps_query;
+mod service;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kaiku_eventstore::EventStore;
+use kaiku_grpc::{CommonSettings, GrpcServer, Shutdown, parse_duration, standard_routes};
+use kaiku_proto::analytics::v1::analytics_server::AnalyticsServer;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+pub use consistency::Consistency;
+pub use error::AnalyticsError;
+pub use service::AnalyticsService;
+
+/// analytics: figures from the read models, with read-your-writes and small-group suppression.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "KAIKU_LISTEN_ADDR", default_value = "127.0.0.1:50053")]
+    pub listen_addr: SocketAddr,
+
+    /// PostgreSQL database of the read models (read only).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+
+    /// Smallest group a figure is shown for; smaller non-empty groups are suppressed.
+    #[arg(long, env = "KAIKU_MIN_GROUP_SIZE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_group_size: u32,
+
+    /// Longest a query carrying min_sequence waits for the read model to catch up.
+    #[arg(long, env = "KAIKU_CONSISTENCY_WAIT", default_value = "10s", value_parser = parse_duration)]
+    pub consistency_wait: Duration,
+
+    #[command(flatten)]
+    pub common: CommonSettings,
+}
+
+pub struct Application {
+    server: GrpcServer,
+    store: EventStore,
+    pool: PgPool,
+    config: Config,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Self, AnalyticsError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&config.database_url)
+            .await?;
+        let store = EventStore::connect(&config.common.nats_url, "analytics").await?;
+        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits())
+            .await
+            .map_err(|e| AnalyticsError::Bind {
+                addr: config.listen_addr,
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            server,
+            store,
+            pool,
+            config: config.clone(),
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.local_addr().ok()
+    }
+
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), AnalyticsError> {
+        let consistency = Consistency::start(
+            &self.store,
+            self.pool.clone(),
+            self.config.consistency_wait,
+            shutdown.clone(),
+        )
+        .await?;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<AnalyticsServer<AnalyticsService>>()
+            .await;
+        let service =
+            AnalyticsService::new(self.pool.clone(), consistency, self.config.min_group_size);
+        let routes = standard_routes(health_service)
+            .map_err(|e| AnalyticsError::Startup(e.to_string()))?
+            .add_service(
+                AnalyticsServer::new(service)
+                    .max_decoding_message_size(self.config.common.max_request_bytes),
+            );
+        tracing::info!(addr = ?self.local_addr(), "analytics serving");
+        let served = self.server.serve(routes, shutdown).await;
+        self.pool.close().await;
+        served.map_err(|e| AnalyticsError::Startup(e.to_string()))
+    }
+}

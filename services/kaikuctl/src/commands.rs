@@ -1,0 +1,437 @@
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use kaiku_domain::time::local_date;
+use kaiku_grpc::parse_duration;
+use kaiku_proto::analytics::v1::{
+    GetNpsRequest, ResponseFilter, analytics_client::AnalyticsClient,
+};
+use kaiku_proto::intake::v1::{
+    Answer, NpsAnswer, OpenTextAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
+    response_intake_client::ResponseIntakeClient,
+};
+use kaiku_proto::survey::v1::{
+    CreateSurveyRequest, GetSurveyRequest, ListSurveysRequest, PublishVersionRequest,
+    survey_definition_client::SurveyDefinitionClient,
+};
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+use crate::survey_file;
+
+#[derive(Debug, clap::Parser)]
+#[command(version, about = "Kaiku command-line client")]
+pub struct Cli {
+    /// survey-definition address.
+    #[arg(
+        long,
+        env = "KAIKU_SURVEY_ADDR",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    survey_addr: String,
+    /// response-intake address.
+    #[arg(
+        long,
+        env = "KAIKU_INTAKE_ADDR",
+        default_value = "http://127.0.0.1:50052",
+        global = true
+    )]
+    intake_addr: String,
+    /// analytics address.
+    #[arg(
+        long,
+        env = "KAIKU_ANALYTICS_ADDR",
+        default_value = "http://127.0.0.1:50053",
+        global = true
+    )]
+    analytics_addr: String,
+    /// projection (health only) address.
+    #[arg(
+        long,
+        env = "KAIKU_PROJECTION_ADDR",
+        default_value = "http://127.0.0.1:50054",
+        global = true
+    )]
+    projection_addr: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Wait until all four services report SERVING.
+    WaitReady {
+        #[arg(long, default_value = "60s", value_parser = parse_duration)]
+        timeout: Duration,
+    },
+    /// Surveys: create from a file, publish, list, show.
+    #[command(subcommand)]
+    Survey(SurveyCommand),
+    /// Submit one answer (NPS and optional open feedback).
+    Submit(SubmitArgs),
+    /// Submit `count` demo answers with a fixed score mix (for trying things out).
+    Seed {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 20)]
+        count: u32,
+    },
+    /// Print the NPS of a survey.
+    Nps {
+        #[arg(long)]
+        survey: String,
+        #[arg(long)]
+        unit: Vec<String>,
+        /// First day (YYYY-MM-DD, Helsinki time).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day (YYYY-MM-DD, Helsinki time).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Respondent roles to include (default: clients only).
+        #[arg(long)]
+        role: Vec<String>,
+        /// Wait until the read model includes this KAIKU_RESPONSES sequence.
+        #[arg(long, default_value_t = 0)]
+        min_sequence: u64,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SurveyCommand {
+    /// Create a survey from a JSON file (see deploy/demo/nps-survey.json).
+    Create {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Also publish it as version 1.
+        #[arg(long)]
+        publish: bool,
+    },
+    /// Publish the current draft as the next version.
+    Publish {
+        #[arg(long)]
+        survey: String,
+    },
+    List,
+    Get {
+        #[arg(long)]
+        survey: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct Target {
+    #[arg(long)]
+    survey: String,
+    #[arg(long)]
+    version: u32,
+    #[arg(long)]
+    unit: String,
+    /// paper, qr, kiosk, sms, web_link or api.
+    #[arg(long, default_value = "api")]
+    channel: String,
+    /// client, guardian or relative.
+    #[arg(long, default_value = "client")]
+    role: String,
+    /// fi, sv or en.
+    #[arg(long, default_value = "fi")]
+    language: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct SubmitArgs {
+    #[command(flatten)]
+    target: Target,
+    #[arg(long)]
+    nps: u32,
+    /// Open feedback (personal data in it is redacted before storing).
+    #[arg(long)]
+    text: Option<String>,
+    /// Idempotency key; a new random one by default.
+    #[arg(long)]
+    submission_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot connect to {addr}: {reason}")]
+    Connect { addr: String, reason: String },
+    #[error("{}", describe(.0))]
+    Rpc(#[from] tonic::Status),
+    #[error("{0}")]
+    File(#[from] survey_file::SurveyFileError),
+    #[error("reading {path}: {reason}")]
+    Read { path: String, reason: String },
+}
+
+fn describe(status: &tonic::Status) -> String {
+    let mut text = format!("{:?}: {}", status.code(), status.message());
+    for (field, description) in kaiku_grpc::bad_request_fields(status) {
+        text.push_str(&format!("\n  {field}: {description}"));
+    }
+    text
+}
+
+async fn connect(addr: &str) -> Result<Channel, CliError> {
+    let error = |e: &dyn std::fmt::Display| CliError::Connect {
+        addr: addr.to_owned(),
+        reason: e.to_string(),
+    };
+    Endpoint::from_shared(addr.to_owned())
+        .map_err(|e| error(&e))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .map_err(|e| error(&e))
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::WaitReady { timeout } => {
+            let addrs = [
+                &cli.survey_addr,
+                &cli.intake_addr,
+                &cli.analytics_addr,
+                &cli.projection_addr,
+            ];
+            wait_ready(&addrs, timeout).await
+        }
+        Command::Survey(command) => survey(&cli.survey_addr, command).await,
+        Command::Submit(args) => {
+            let mut client = ResponseIntakeClient::new(connect(&cli.intake_addr).await?);
+            let mut answers = vec![nps_answer(args.nps)];
+            if let Some(text) = args.text {
+                answers.push(Answer {
+                    question_key: "open_feedback".into(),
+                    value: Some(Value::OpenText(OpenTextAnswer { text })),
+                });
+            }
+            let request = submission(&args.target, args.submission_id, answers)?;
+            let reply = client.submit_response(request).await?.into_inner();
+            println!("submission_id={}", reply.submission_id);
+            println!("duplicate={}", reply.duplicate);
+            println!("sequence={}", reply.sequence);
+            Ok(())
+        }
+        Command::Seed { target, count } => {
+            let mut client = ResponseIntakeClient::new(connect(&cli.intake_addr).await?);
+            // A fixed mix: 50 % promoters, 30 % passives, 20 % detractors.
+            const SCORES: [u32; 10] = [10, 9, 10, 9, 9, 8, 7, 8, 6, 3];
+            let mut last = 0;
+            for i in 0..count {
+                let score = SCORES[(i as usize) % SCORES.len()];
+                let reply = client
+                    .submit_response(submission(&target, None, vec![nps_answer(score)])?)
+                    .await?;
+                last = reply.into_inner().sequence;
+            }
+            println!("submitted={count}");
+            println!("sequence={last}");
+            Ok(())
+        }
+        Command::Nps {
+            survey,
+            unit,
+            from,
+            to,
+            role,
+            min_sequence,
+        } => {
+            let mut client = AnalyticsClient::new(connect(&cli.analytics_addr).await?);
+            let respondent_roles = role
+                .iter()
+                .map(|r| {
+                    survey_file::role(r)
+                        .map(|r| r as i32)
+                        .ok_or_else(|| CliError::Usage(format!("unknown role {r:?}")))
+                })
+                .collect::<Result<_, _>>()?;
+            let request = GetNpsRequest {
+                survey_id: survey,
+                question_key: String::new(),
+                filter: Some(ResponseFilter {
+                    unit_ids: unit,
+                    from_date: from.map(local_date),
+                    to_date: to.map(local_date),
+                    respondent_roles,
+                    ..Default::default()
+                }),
+                min_sequence,
+            };
+            let reply = client.get_nps(request).await?.into_inner();
+            match reply.figure {
+                None if reply.suppressed => println!(
+                    "suppressed: fewer than {} answers in this group (as of sequence {})",
+                    reply.min_group_size, reply.as_of_sequence
+                ),
+                None => println!("no figure (as of sequence {})", reply.as_of_sequence),
+                Some(f) => {
+                    let nps = f.nps.map_or("undefined".to_owned(), |n| format!("{n:.1}"));
+                    println!(
+                        "NPS {nps} (n={}: promoters {}, passives {}, detractors {}) as of sequence {}",
+                        f.n, f.promoters, f.passives, f.detractors, reply.as_of_sequence
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn survey(addr: &str, command: SurveyCommand) -> Result<(), CliError> {
+    let mut client = SurveyDefinitionClient::new(connect(addr).await?);
+    match command {
+        SurveyCommand::Create { file, publish } => {
+            let json = std::fs::read_to_string(&file).map_err(|e| CliError::Read {
+                path: file.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let draft = survey_file::parse(&json)?;
+            let created = client
+                .create_survey(CreateSurveyRequest {
+                    survey_id: String::new(),
+                    draft: Some(draft),
+                })
+                .await?
+                .into_inner()
+                .survey
+                .unwrap_or_default();
+            println!("survey_id={}", created.survey_id);
+            if publish {
+                let published = client
+                    .publish_version(PublishVersionRequest {
+                        survey_id: created.survey_id.clone(),
+                        expected_revision: created.revision,
+                    })
+                    .await?
+                    .into_inner();
+                println!("version={}", published.version);
+            }
+            Ok(())
+        }
+        SurveyCommand::Publish { survey } => {
+            let current = client
+                .get_survey(GetSurveyRequest {
+                    survey_id: survey.clone(),
+                })
+                .await?
+                .into_inner()
+                .survey
+                .unwrap_or_default();
+            let published = client
+                .publish_version(PublishVersionRequest {
+                    survey_id: survey,
+                    expected_revision: current.revision,
+                })
+                .await?
+                .into_inner();
+            println!("version={}", published.version);
+            Ok(())
+        }
+        SurveyCommand::List => {
+            for s in client
+                .list_surveys(ListSurveysRequest {
+                    include_archived: false,
+                })
+                .await?
+                .into_inner()
+                .surveys
+            {
+                let title = s.titles.first().map_or("", |t| t.text.as_str());
+                println!(
+                    "{}  v{}  rev {}  {}",
+                    s.survey_id, s.latest_version, s.revision, title
+                );
+            }
+            Ok(())
+        }
+        SurveyCommand::Get { survey } => {
+            let s = client
+                .get_survey(GetSurveyRequest { survey_id: survey })
+                .await?
+                .into_inner()
+                .survey
+                .unwrap_or_default();
+            println!("survey_id={}", s.survey_id);
+            println!("revision={}", s.revision);
+            println!(
+                "latest_version={}",
+                s.versions.last().map_or(0, |v| v.version)
+            );
+            for q in s.draft.unwrap_or_default().questions {
+                println!("question {} required={}", q.key, q.required);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn nps_answer(score: u32) -> Answer {
+    Answer {
+        question_key: "nps".into(),
+        value: Some(Value::Nps(NpsAnswer { score })),
+    }
+}
+
+fn submission(
+    target: &Target,
+    submission_id: Option<String>,
+    answers: Vec<Answer>,
+) -> Result<SubmitResponseRequest, CliError> {
+    let unknown = |what: &str, v: &str| CliError::Usage(format!("unknown {what} {v:?}"));
+    Ok(SubmitResponseRequest {
+        submission_id: submission_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        survey_id: target.survey.clone(),
+        survey_version: target.version,
+        context: Some(ResponseContext {
+            unit_id: target.unit.clone(),
+            channel: survey_file::channel(&target.channel)
+                .ok_or_else(|| unknown("channel", &target.channel))? as i32,
+            respondent_role: survey_file::role(&target.role)
+                .ok_or_else(|| unknown("role", &target.role))? as i32,
+            professional_group: String::new(),
+            age_band: String::new(),
+            language: survey_file::language(&target.language)
+                .ok_or_else(|| unknown("language", &target.language))? as i32,
+        }),
+        answers,
+        answered_at: None,
+    })
+}
+
+async fn wait_ready(addrs: &[&String], timeout: Duration) -> Result<(), CliError> {
+    let started = Instant::now();
+    for addr in addrs {
+        loop {
+            let status = match connect(addr).await {
+                Ok(channel) => HealthClient::new(channel)
+                    .check(HealthCheckRequest {
+                        service: String::new(),
+                    })
+                    .await
+                    .map(|r| r.into_inner().status),
+                Err(e) => Err(tonic::Status::unavailable(e.to_string())),
+            };
+            match status {
+                Ok(s) if s == ServingStatus::Serving as i32 => {
+                    println!("{addr} SERVING");
+                    break;
+                }
+                other => {
+                    if started.elapsed() > timeout {
+                        return Err(CliError::Usage(format!(
+                            "{addr} not ready after {timeout:?}: {other:?}"
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    }
+    Ok(())
+}

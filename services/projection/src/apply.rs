@@ -1,0 +1,353 @@
+//! Applies one decoded event to the read models inside the batch's transaction.
+
+use chrono::{DateTime, Utc};
+use kaiku_domain::codes::{channel_code_of, language_code_of, role_code_of};
+use kaiku_domain::nps::{NpsBucket, bucket};
+use kaiku_domain::time::{from_timestamp, helsinki_date};
+use kaiku_proto::events::v1::{
+    ResponseEvent, ResponseRedacted, ResponseSubmitted, SurveyEvent, response_event, survey_event,
+};
+use kaiku_proto::intake::v1::answer::Value;
+use kaiku_proto::survey::v1::{Language, SurveyContent, ThlTopic, question::Kind};
+use prost::Message;
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::ProjectionError;
+
+/// Why an event was put in the dead-letter table instead of being applied.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    #[error("undecodable: {0}")]
+    Undecodable(String),
+    #[error("inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+/// The outcome of applying one event: Ok(Err(..)) is an event to dead-letter, Err(..) a
+/// database failure that aborts the batch.
+pub type Applied = Result<Result<(), Rejected>, ProjectionError>;
+
+pub async fn survey_event(
+    tx: &mut Transaction<'_, Postgres>,
+    subject: &str,
+    payload: &[u8],
+    sequence: u64,
+) -> Applied {
+    if !subject.starts_with("kaiku.survey.") {
+        // Organisation-unit events get their read model with the unit tree.
+        return Ok(Ok(()));
+    }
+    let event = match SurveyEvent::decode(payload) {
+        Ok(event) => event,
+        Err(e) => return Ok(Err(Rejected::Undecodable(e.to_string()))),
+    };
+    let Ok(survey_id) = Uuid::parse_str(&event.survey_id) else {
+        return Ok(Err(Rejected::Inconsistent(format!(
+            "survey_id {:?} is not a UUID",
+            event.survey_id
+        ))));
+    };
+    let seq = to_i64(sequence);
+    let conn: &mut PgConnection = tx;
+    match event.kind {
+        None => return Ok(Err(Rejected::Undecodable("event has no kind".into()))),
+        Some(survey_event::Kind::Created(created)) => {
+            let draft = created.draft.unwrap_or_default();
+            sqlx::query(
+                "insert into survey (survey_id, status, title_fi, title_sv, title_en, created_at, last_sequence)
+                 values ($1, 'draft', $2, $3, $4, $5, $6) on conflict (survey_id) do nothing",
+            )
+            .bind(survey_id)
+            .bind(title(&draft, Language::Fi))
+            .bind(title(&draft, Language::Sv))
+            .bind(title(&draft, Language::En))
+            .bind(event.occurred_at.as_ref().and_then(from_timestamp))
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Some(survey_event::Kind::DraftUpdated(_)) => {}
+        Some(survey_event::Kind::VersionPublished(published)) => {
+            let content = published.content.unwrap_or_default();
+            let version = i32::try_from(published.version).unwrap_or(i32::MAX);
+            sqlx::query(
+                "update survey set status = 'published', latest_version = greatest(latest_version, $2),
+                        title_fi = $3, title_sv = $4, title_en = $5, last_sequence = $6
+                 where survey_id = $1",
+            )
+            .bind(survey_id)
+            .bind(version)
+            .bind(title(&content, Language::Fi))
+            .bind(title(&content, Language::Sv))
+            .bind(title(&content, Language::En))
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+            for (position, question) in content.questions.iter().enumerate() {
+                let kind = question.kind.as_ref().map_or("unknown", kind_code);
+                let topic = ThlTopic::try_from(question.topic)
+                    .ok()
+                    .filter(|t| *t != ThlTopic::Unspecified)
+                    .map(|t| {
+                        t.as_str_name()
+                            .trim_start_matches("THL_TOPIC_")
+                            .to_lowercase()
+                    })
+                    .unwrap_or_default();
+                sqlx::query(
+                    "insert into survey_question (survey_id, version, position, question_key, kind, topic, required)
+                     values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing",
+                )
+                .bind(survey_id)
+                .bind(version)
+                .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                .bind(&question.key)
+                .bind(kind)
+                .bind(topic)
+                .bind(question.required)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Some(survey_event::Kind::PeriodScheduled(_))
+        | Some(survey_event::Kind::PeriodClosed(_)) => {}
+        Some(survey_event::Kind::Archived(_)) => {
+            sqlx::query(
+                "update survey set status = 'archived', last_sequence = $2 where survey_id = $1",
+            )
+            .bind(survey_id)
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(Ok(()))
+}
+
+pub async fn response_event(
+    tx: &mut Transaction<'_, Postgres>,
+    payload: &[u8],
+    sequence: u64,
+) -> Applied {
+    let event = match ResponseEvent::decode(payload) {
+        Ok(event) => event,
+        Err(e) => return Ok(Err(Rejected::Undecodable(e.to_string()))),
+    };
+    let Ok(survey_id) = Uuid::parse_str(&event.survey_id) else {
+        return Ok(Err(Rejected::Inconsistent(format!(
+            "survey_id {:?} is not a UUID",
+            event.survey_id
+        ))));
+    };
+    let received_at = event.occurred_at.as_ref().and_then(from_timestamp);
+    match event.kind {
+        None => Ok(Err(Rejected::Undecodable("event has no kind".into()))),
+        Some(response_event::Kind::Submitted(submitted)) => {
+            submitted_response(tx, survey_id, submitted, received_at, sequence).await
+        }
+        Some(response_event::Kind::Redacted(redacted)) => redacted_response(tx, redacted).await,
+    }
+}
+
+async fn submitted_response(
+    tx: &mut Transaction<'_, Postgres>,
+    survey_id: Uuid,
+    submitted: ResponseSubmitted,
+    received_at: Option<DateTime<Utc>>,
+    sequence: u64,
+) -> Applied {
+    let Ok(submission_id) = Uuid::parse_str(&submitted.submission_id) else {
+        return Ok(Err(Rejected::Inconsistent(format!(
+            "submission_id {:?} is not a UUID",
+            submitted.submission_id
+        ))));
+    };
+    let Some(answered_at) = submitted.answered_at.as_ref().and_then(from_timestamp) else {
+        return Ok(Err(Rejected::Inconsistent(
+            "answered_at is missing or invalid".into(),
+        )));
+    };
+    let context = submitted.context.unwrap_or_default();
+    let day = helsinki_date(answered_at);
+    let language = language_code_of(context.language);
+    let conn: &mut PgConnection = tx;
+    let inserted = sqlx::query(
+        "insert into response (submission_id, stream_sequence, survey_id, survey_version, unit_id, channel,
+                               respondent_role, professional_group, age_band, language, period_id,
+                               answered_at, answered_on, received_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         on conflict (submission_id) do nothing",
+    )
+    .bind(submission_id)
+    .bind(to_i64(sequence))
+    .bind(survey_id)
+    .bind(i32::try_from(submitted.survey_version).unwrap_or(i32::MAX))
+    .bind(&context.unit_id)
+    .bind(channel_code_of(context.channel))
+    .bind(role_code_of(context.respondent_role))
+    .bind(&context.professional_group)
+    .bind(&context.age_band)
+    .bind(language)
+    .bind(&submitted.period_id)
+    .bind(answered_at)
+    .bind(day)
+    .bind(received_at.unwrap_or(answered_at))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        // The same submission id arrived again after JetStream's duplicate window: counted once.
+        tracing::info!(%submission_id, sequence, "duplicate submission skipped by the read model");
+        return Ok(Ok(()));
+    }
+    for answer in &submitted.answers {
+        let key = &answer.question_key;
+        match &answer.value {
+            None => {}
+            Some(Value::Nps(nps)) => {
+                let Some(nps_bucket) = bucket(nps.score) else {
+                    return Ok(Err(Rejected::Inconsistent(format!(
+                        "NPS score {} out of range",
+                        nps.score
+                    ))));
+                };
+                insert_score(conn, submission_id, key, "nps", Some(nps.score), false).await?;
+                let (p, pa, d) = match nps_bucket {
+                    NpsBucket::Promoter => (1i64, 0i64, 0i64),
+                    NpsBucket::Passive => (0, 1, 0),
+                    NpsBucket::Detractor => (0, 0, 1),
+                };
+                sqlx::query(
+                    "insert into nps_daily (survey_id, question_key, unit_id, day, channel, respondent_role,
+                                            professional_group, age_band, language, promoters, passives, detractors)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     on conflict (survey_id, question_key, unit_id, day, channel, respondent_role,
+                                  professional_group, age_band, language)
+                     do update set promoters = nps_daily.promoters + excluded.promoters,
+                                   passives = nps_daily.passives + excluded.passives,
+                                   detractors = nps_daily.detractors + excluded.detractors",
+                )
+                .bind(survey_id)
+                .bind(key)
+                .bind(&context.unit_id)
+                .bind(day)
+                .bind(channel_code_of(context.channel))
+                .bind(role_code_of(context.respondent_role))
+                .bind(&context.professional_group)
+                .bind(&context.age_band)
+                .bind(language)
+                .bind(p)
+                .bind(pa)
+                .bind(d)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Some(Value::Statement(statement)) => {
+                let score = (!statement.dont_know).then_some(statement.score);
+                insert_score(
+                    conn,
+                    submission_id,
+                    key,
+                    "statement",
+                    score,
+                    statement.dont_know,
+                )
+                .await?;
+            }
+            Some(Value::Smiley(smiley)) => {
+                insert_score(conn, submission_id, key, "smiley", Some(smiley.face), false).await?;
+            }
+            Some(Value::Choice(choice)) => {
+                for option in &choice.option_keys {
+                    sqlx::query(
+                        "insert into answer_choice (submission_id, question_key, option_key) values ($1, $2, $3)
+                         on conflict do nothing",
+                    )
+                    .bind(submission_id)
+                    .bind(key)
+                    .bind(option)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+            Some(Value::OpenText(text)) => {
+                sqlx::query(
+                    "insert into feedback_text (submission_id, question_key, language, body) values ($1, $2, $3, $4)
+                     on conflict do nothing",
+                )
+                .bind(submission_id)
+                .bind(key)
+                .bind(language)
+                .bind(&text.text)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+async fn redacted_response(
+    tx: &mut Transaction<'_, Postgres>,
+    redacted: ResponseRedacted,
+) -> Applied {
+    let Ok(submission_id) = Uuid::parse_str(&redacted.submission_id) else {
+        return Ok(Err(Rejected::Inconsistent(format!(
+            "submission_id {:?} is not a UUID",
+            redacted.submission_id
+        ))));
+    };
+    sqlx::query("delete from feedback_text where submission_id = $1 and question_key = any($2)")
+        .bind(submission_id)
+        .bind(&redacted.question_keys)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Ok(()))
+}
+
+async fn insert_score(
+    conn: &mut PgConnection,
+    submission_id: Uuid,
+    key: &str,
+    kind: &str,
+    score: Option<u32>,
+    dont_know: bool,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "insert into answer_score (submission_id, question_key, kind, score, dont_know) values ($1, $2, $3, $4, $5)
+         on conflict do nothing",
+    )
+    .bind(submission_id)
+    .bind(key)
+    .bind(kind)
+    .bind(score.map(|s| i16::try_from(s).unwrap_or(i16::MAX)))
+    .bind(dont_know)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn kind_code(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Nps(_) => "nps",
+        Kind::Statement(_) => "statement",
+        Kind::Smiley(_) => "smiley",
+        Kind::Choice(_) => "choice",
+        Kind::OpenText(_) => "open_text",
+    }
+}
+
+fn title(content: &SurveyContent, language: Language) -> String {
+    content
+        .titles
+        .iter()
+        .find(|t| t.language == language as i32)
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
+/// Stream sequences fit in i64 for any stream a county will ever write (9.2e18 events).
+pub fn to_i64(sequence: u64) -> i64 {
+    i64::try_from(sequence).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,20 @@
+use std::net::SocketAddr;
+
+use kaiku_eventstore::EventStoreError;
+
+/// Failures that interrupt the projection; it resumes from its checkpoint after each.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("read-model database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrating the read models: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("event store: {0}")]
+    Store(#[from] EventStoreError),
+    #[error("the ordered consumer of {0} ended")]
+    StreamEnded(&'static str),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("cannot start serving: {0}")]
+    Startup(String),
+}

@@ -1,0 +1,111 @@
+#![doc = include_str!("../README.md")]
+
+mod apply;
+mod error;
+mod runner;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kaiku_eventstore::EventStore;
+use kaiku_grpc::{CommonSettings, GrpcServer, ServingStatus, Shutdown, standard_routes};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+pub use error::ProjectionError;
+pub use runner::{PROGRESS_SUBJECT, Runner, checkpoint};
+
+/// The read-model schema; the projection is its only owner and writer.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// projection: folds KAIKU_SURVEYS and KAIKU_RESPONSES into the PostgreSQL read models.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// Address the gRPC health server listens on.
+    #[arg(long, env = "KAIKU_LISTEN_ADDR", default_value = "127.0.0.1:50054")]
+    pub listen_addr: SocketAddr,
+
+    /// PostgreSQL database of the read models.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+
+    /// Most events applied in one transaction.
+    #[arg(long, env = "KAIKU_PROJECTION_BATCH_SIZE", default_value_t = 500)]
+    pub batch_size: usize,
+
+    /// Run the read-model migrations and exit.
+    #[arg(long)]
+    pub migrate_only: bool,
+
+    #[command(flatten)]
+    pub common: CommonSettings,
+}
+
+pub struct Application {
+    server: GrpcServer,
+    store: EventStore,
+    pool: PgPool,
+    batch_size: usize,
+}
+
+pub async fn connect_database(url: &str) -> Result<PgPool, ProjectionError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?)
+}
+
+impl Application {
+    /// Connects to PostgreSQL and NATS, migrates, and binds the health listener.
+    pub async fn build(config: &Config) -> Result<Self, ProjectionError> {
+        let pool = connect_database(&config.database_url).await?;
+        MIGRATOR.run(&pool).await?;
+        let store = EventStore::connect(&config.common.nats_url, "projection").await?;
+        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits())
+            .await
+            .map_err(|e| ProjectionError::Bind {
+                addr: config.listen_addr,
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            server,
+            store,
+            pool,
+            batch_size: config.batch_size.max(1),
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.local_addr().ok()
+    }
+
+    /// Follows both streams until shutdown; the current batch commits before it stops.
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), ProjectionError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        let runners: Vec<_> = Runner::for_streams(
+            self.store.clone(),
+            self.pool.clone(),
+            self.batch_size,
+            health,
+        )
+        .into_iter()
+        .map(|runner| tokio::spawn(runner.run(shutdown.clone())))
+        .collect();
+        let routes =
+            standard_routes(health_service).map_err(|e| ProjectionError::Startup(e.to_string()))?;
+        tracing::info!(addr = ?self.local_addr(), "projection running");
+        let served = self.server.serve(routes, shutdown).await;
+        for runner in runners {
+            if let Err(e) = runner.await {
+                tracing::error!(error = %e, "projection runner panicked");
+            }
+        }
+        self.pool.close().await;
+        served.map_err(|e| ProjectionError::Startup(e.to_string()))
+    }
+}

@@ -1,0 +1,29 @@
+use clap::Parser;
+use projection::{Application, Config, MIGRATOR, connect_database};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::parse();
+    let telemetry = kaiku_telemetry::init(&config.common.telemetry("projection"))?;
+    let result = if config.migrate_only {
+        migrate(&config).await
+    } else {
+        let shutdown = kaiku_grpc::Shutdown::on_signals()?;
+        match Application::build(&config).await {
+            Ok(app) => app.run(shutdown).await,
+            Err(e) => Err(e),
+        }
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "projection stopped with an error");
+    }
+    telemetry.shutdown();
+    Ok(result?)
+}
+
+async fn migrate(config: &Config) -> Result<(), projection::ProjectionError> {
+    let pool = connect_database(&config.database_url).await?;
+    MIGRATOR.run(&pool).await?;
+    tracing::info!("read models migrated");
+    Ok(())
+}

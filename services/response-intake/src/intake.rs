@@ -1,0 +1,85 @@
+//! The submit path shared by the unary and the streaming RPC: validate against the catalogue,
+//! append, reply after the JetStream ack.
+
+use bytes::Bytes;
+use chrono::Utc;
+use kaiku_domain::submission::{accept, is_same_response, parse_target, resolve_form};
+use kaiku_eventstore::{EventStore, NewEvent, RESPONSES_STREAM, response_subject};
+use kaiku_proto::events::v1::{ResponseEvent, ResponseSubmitted, response_event::Kind};
+use kaiku_proto::intake::v1::{SubmitResponseReply, SubmitResponseRequest};
+use prost::Message;
+
+use crate::IntakeError;
+use crate::catalogue_follower::CatalogueHandle;
+
+pub const RESPONSE_SUBMITTED: &str = "ResponseSubmitted";
+
+#[derive(Clone)]
+pub struct Intake {
+    store: EventStore,
+    catalogue: CatalogueHandle,
+}
+
+impl Intake {
+    pub fn new(store: EventStore, catalogue: CatalogueHandle) -> Self {
+        Self { store, catalogue }
+    }
+
+    pub async fn submit(
+        &self,
+        request: &SubmitResponseRequest,
+    ) -> Result<SubmitResponseReply, IntakeError> {
+        let target = parse_target(request)?;
+        let mut lookup = self.catalogue.lookup(target.survey_id, target.version);
+        if lookup.may_be_stale() {
+            self.catalogue.catch_up().await?;
+            lookup = self.catalogue.lookup(target.survey_id, target.version);
+        }
+        let form = resolve_form(&target, lookup)?;
+        let received_at = Utc::now();
+        let submitted = accept(&form, request, received_at)?;
+        let event = ResponseEvent {
+            event_id: target.submission_id.to_string(),
+            survey_id: target.survey_id.to_string(),
+            occurred_at: Some(kaiku_domain::time::to_timestamp(received_at)),
+            kind: Some(Kind::Submitted(submitted.clone())),
+        };
+        let appended = self
+            .store
+            .append(NewEvent {
+                subject: response_subject(target.survey_id),
+                message_id: target.submission_id.to_string(),
+                event_type: RESPONSE_SUBMITTED,
+                payload: Bytes::from(event.encode_to_vec()),
+                expected_last_subject_sequence: None,
+            })
+            .await?;
+        if appended.duplicate {
+            let stored = self.stored_submission(appended.sequence).await?;
+            if !is_same_response(&stored, &submitted, request.answered_at.is_some()) {
+                return Err(IntakeError::ConflictingRetry(target.submission_id));
+            }
+            tracing::info!(
+                sequence = appended.sequence,
+                "duplicate submission acknowledged"
+            );
+        }
+        Ok(SubmitResponseReply {
+            submission_id: target.submission_id.to_string(),
+            sequence: appended.sequence,
+            duplicate: appended.duplicate,
+        })
+    }
+
+    async fn stored_submission(&self, sequence: u64) -> Result<ResponseSubmitted, IntakeError> {
+        let stored = self.store.get(RESPONSES_STREAM, sequence).await?;
+        let corrupt = |reason: String| IntakeError::CorruptEvent { sequence, reason };
+        match ResponseEvent::decode(stored.payload.as_ref())
+            .map_err(|e| corrupt(e.to_string()))?
+            .kind
+        {
+            Some(Kind::Submitted(submitted)) => Ok(submitted),
+            _ => Err(corrupt("not a ResponseSubmitted event".into())),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+#![doc = include_str!("../README.md")]
+
+mod catalogue_follower;
+mod error;
+mod intake;
+mod service;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kaiku_eventstore::{EventStore, StreamSettings, responses_stream_config};
+use kaiku_grpc::{
+    CommonSettings, GrpcServer, ServingStatus, Shutdown, parse_duration, standard_routes,
+};
+use kaiku_proto::intake::v1::response_intake_server::ResponseIntakeServer;
+
+pub use error::IntakeError;
+pub use intake::Intake;
+pub use service::ResponseIntakeService;
+
+/// response-intake: validates submissions and appends them to KAIKU_RESPONSES.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "KAIKU_LISTEN_ADDR", default_value = "127.0.0.1:50052")]
+    pub listen_addr: SocketAddr,
+
+    /// Replicas of the streams this service owns: 1 locally, 3 in a cluster (nats >= 2.11).
+    #[arg(long, env = "KAIKU_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
+
+    /// Nats-Msg-Id de-duplication window: the same submission id within it is stored once.
+    #[arg(long, env = "KAIKU_DUPLICATE_WINDOW", default_value = "24h", value_parser = parse_duration)]
+    pub duplicate_window: Duration,
+
+    /// How long a submission naming a survey version intake has not seen yet waits for the
+    /// survey catalogue to catch up with KAIKU_SURVEYS.
+    #[arg(long, env = "KAIKU_CATALOGUE_CATCH_UP_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    pub catalogue_catch_up_timeout: Duration,
+
+    #[command(flatten)]
+    pub common: CommonSettings,
+}
+
+pub struct Application {
+    server: GrpcServer,
+    store: EventStore,
+    config: Config,
+}
+
+impl Application {
+    /// Connects to NATS, ensures KAIKU_RESPONSES exists and binds the listener.
+    pub async fn build(config: &Config) -> Result<Self, IntakeError> {
+        let store = EventStore::connect(&config.common.nats_url, "response-intake").await?;
+        store
+            .ensure_stream(responses_stream_config(StreamSettings {
+                duplicate_window: config.duplicate_window,
+                replicas: config.stream_replicas,
+            }))
+            .await?;
+        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits())
+            .await
+            .map_err(|e| IntakeError::Bind {
+                addr: config.listen_addr,
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            server,
+            store,
+            config: config.clone(),
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.local_addr().ok()
+    }
+
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), IntakeError> {
+        let catalogue = catalogue_follower::follow(
+            self.store.clone(),
+            self.config.catalogue_catch_up_timeout,
+            shutdown.clone(),
+        );
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_not_serving::<ResponseIntakeServer<ResponseIntakeService>>()
+            .await;
+        health
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        let readiness = {
+            let (health, catalogue, shutdown) =
+                (health.clone(), catalogue.clone(), shutdown.clone());
+            async move {
+                // Ready once the catalogue holds what KAIKU_SURVEYS held at start-up.
+                while catalogue.catch_up().await.is_err() {
+                    if shutdown.is_triggered() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                health
+                    .set_serving::<ResponseIntakeServer<ResponseIntakeService>>()
+                    .await;
+                health.set_service_status("", ServingStatus::Serving).await;
+                tracing::info!(
+                    applied = catalogue.applied_sequence(),
+                    "survey catalogue loaded; ready"
+                );
+            }
+        };
+        tokio::spawn(readiness);
+        let service = ResponseIntakeService::new(Intake::new(self.store.clone(), catalogue));
+        let routes = standard_routes(health_service)
+            .map_err(|e| IntakeError::Startup(e.to_string()))?
+            .add_service(
+                ResponseIntakeServer::new(service)
+                    .max_decoding_message_size(self.config.common.max_request_bytes),
+            );
+        tracing::info!(addr = ?self.local_addr(), "response-intake serving");
+        self.server
+            .serve(routes, shutdown)
+            .await
+            .map_err(|e| IntakeError::Startup(e.to_string()))
+    }
+}

@@ -1,0 +1,335 @@
+//! response-intake against a real nats-server, with survey-definition publishing the survey.
+
+use clap::Parser;
+use kaiku_domain::fixtures::{NPS_KEY, OPEN_KEY, nps_survey};
+use kaiku_eventstore::{EventStore, RESPONSES_STREAM};
+use kaiku_grpc::Shutdown;
+use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
+use kaiku_proto::intake::v1::{
+    Answer, NpsAnswer, OpenTextAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
+    submit_responses_item::Outcome,
+};
+use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
+use kaiku_proto::survey::v1::{
+    Channel as ChannelKind, CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole,
+};
+use kaiku_test_support::NatsServer;
+use tonic::Code;
+use tonic::transport::Channel;
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+struct TestApp {
+    intake: ResponseIntakeClient<Channel>,
+    surveys: SurveyDefinitionClient<Channel>,
+    store: EventStore,
+    _nats: NatsServer,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+async fn spawn_app() -> TestResult<TestApp> {
+    let nats = NatsServer::start().await?;
+    let shutdown = Shutdown::new();
+    let args = |name: &str| {
+        [
+            name.to_owned(),
+            "--listen-addr".into(),
+            "127.0.0.1:0".into(),
+            "--nats-url".into(),
+            nats.url(),
+        ]
+    };
+
+    let surveys_app = survey_definition::Application::build(
+        &survey_definition::Config::try_parse_from(args("survey-definition"))?,
+    )
+    .await?;
+    let surveys_addr = surveys_app.local_addr().ok_or("no address")?;
+    tokio::spawn(surveys_app.run(shutdown.clone()));
+
+    let intake_app = response_intake::Application::build(&response_intake::Config::try_parse_from(
+        args("response-intake"),
+    )?)
+    .await?;
+    let intake_addr = intake_app.local_addr().ok_or("no address")?;
+    tokio::spawn(intake_app.run(shutdown.clone()));
+
+    Ok(TestApp {
+        intake: ResponseIntakeClient::new(
+            Channel::from_shared(format!("http://{intake_addr}"))?
+                .connect()
+                .await?,
+        ),
+        surveys: SurveyDefinitionClient::new(
+            Channel::from_shared(format!("http://{surveys_addr}"))?
+                .connect()
+                .await?,
+        ),
+        store: EventStore::connect(&nats.url(), "test").await?,
+        _nats: nats,
+        shutdown,
+    })
+}
+
+impl TestApp {
+    /// Creates and publishes the NPS fixture survey; returns its id.
+    async fn published_survey(&mut self) -> TestResult<String> {
+        let created = self
+            .surveys
+            .create_survey(CreateSurveyRequest {
+                survey_id: String::new(),
+                draft: Some(nps_survey(&["unit-1"])),
+            })
+            .await?
+            .into_inner()
+            .survey
+            .ok_or("survey")?;
+        self.surveys
+            .publish_version(PublishVersionRequest {
+                survey_id: created.survey_id.clone(),
+                expected_revision: created.revision,
+            })
+            .await?;
+        Ok(created.survey_id)
+    }
+
+    async fn responses_stored(&self) -> TestResult<u64> {
+        Ok(self.store.last_sequence(RESPONSES_STREAM).await?)
+    }
+}
+
+fn nps(score: u32) -> Answer {
+    Answer {
+        question_key: NPS_KEY.into(),
+        value: Some(Value::Nps(NpsAnswer { score })),
+    }
+}
+
+fn submission(survey_id: &str, answers: Vec<Answer>) -> SubmitResponseRequest {
+    SubmitResponseRequest {
+        submission_id: uuid::Uuid::new_v4().to_string(),
+        survey_id: survey_id.to_owned(),
+        survey_version: 1,
+        context: Some(ResponseContext {
+            unit_id: "unit-1".into(),
+            channel: ChannelKind::Paper as i32,
+            respondent_role: RespondentRole::Client as i32,
+            language: Language::Fi as i32,
+            ..Default::default()
+        }),
+        answers,
+        answered_at: None,
+    }
+}
+
+fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    kaiku_grpc::bad_request_fields(status)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_answer_right_after_publishing_is_accepted_and_durable() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let reply = app
+        .intake
+        .submit_response(submission(&survey_id, vec![nps(9)]))
+        .await?
+        .into_inner();
+    assert!(!reply.duplicate);
+    assert_eq!(reply.sequence, app.responses_stored().await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_same_submission_id_twice_is_stored_once() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let request = submission(&survey_id, vec![nps(9)]);
+    let first = app
+        .intake
+        .submit_response(request.clone())
+        .await?
+        .into_inner();
+    let second = app.intake.submit_response(request).await?.into_inner();
+    assert!(!first.duplicate);
+    assert!(second.duplicate);
+    assert_eq!(first.sequence, second.sequence);
+    assert_eq!(app.responses_stored().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reused_submission_id_with_other_answers_is_refused() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let request = submission(&survey_id, vec![nps(9)]);
+    app.intake.submit_response(request.clone()).await?;
+    let changed = SubmitResponseRequest {
+        answers: vec![nps(1)],
+        ..request
+    };
+    let status = app
+        .intake
+        .submit_response(changed)
+        .await
+        .expect_err("conflicting retry");
+    assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
+    assert_eq!(app.responses_stored().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_nps_of_eleven_is_invalid_naming_the_field_and_nothing_is_appended() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let status = app
+        .intake
+        .submit_response(submission(&survey_id, vec![nps(11)]))
+        .await
+        .expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), vec!["answers[0].nps.score"]);
+    assert_eq!(app.responses_stored().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unknown_question_is_invalid_naming_the_field_and_nothing_is_appended() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let unknown = Answer {
+        question_key: "favourite_colour".into(),
+        value: Some(Value::Nps(NpsAnswer { score: 3 })),
+    };
+    let status = app
+        .intake
+        .submit_response(submission(&survey_id, vec![nps(5), unknown]))
+        .await
+        .expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), vec!["answers[1].question_key"]);
+    assert_eq!(app.responses_stored().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_survey_version_is_invalid_naming_the_field_and_nothing_is_appended() -> TestResult
+{
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let request = SubmitResponseRequest {
+        survey_version: 2,
+        ..submission(&survey_id, vec![nps(5)])
+    };
+    let status = app
+        .intake
+        .submit_response(request)
+        .await
+        .expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), vec!["survey_version"]);
+    assert_eq!(app.responses_stored().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unknown_survey_is_invalid_naming_the_field() -> TestResult {
+    let mut app = spawn_app().await?;
+    app.published_survey().await?;
+    let request = submission(&uuid::Uuid::new_v4().to_string(), vec![nps(5)]);
+    let status = app
+        .intake
+        .submit_response(request)
+        .await
+        .expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), vec!["survey_id"]);
+    assert_eq!(app.responses_stored().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_survey_with_no_published_version_takes_no_answers() -> TestResult {
+    let mut app = spawn_app().await?;
+    let created = app
+        .surveys
+        .create_survey(CreateSurveyRequest {
+            survey_id: String::new(),
+            draft: Some(nps_survey(&["unit-1"])),
+        })
+        .await?
+        .into_inner()
+        .survey
+        .ok_or("survey")?;
+    let status = app
+        .intake
+        .submit_response(submission(&created.survey_id, vec![nps(5)]))
+        .await
+        .expect_err("unpublished");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(app.responses_stored().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn open_text_is_stored_redacted() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let text = Answer {
+        question_key: OPEN_KEY.into(),
+        value: Some(Value::OpenText(OpenTextAnswer {
+            text: "Soita minulle 040 123 4567 tai maija@example.fi".into(),
+        })),
+    };
+    let reply = app
+        .intake
+        .submit_response(submission(&survey_id, vec![nps(8), text]))
+        .await?
+        .into_inner();
+    let stored = app.store.get(RESPONSES_STREAM, reply.sequence).await?;
+    let payload = String::from_utf8_lossy(&stored.payload);
+    assert!(!payload.contains("4567"), "{payload}");
+    assert!(!payload.contains("maija@example.fi"), "{payload}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_batch_stream_replies_to_each_submission_and_continues_past_a_rejection() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let batch = vec![
+        submission(&survey_id, vec![nps(10)]),
+        submission(&survey_id, vec![nps(42)]),
+        submission(&survey_id, vec![nps(0)]),
+    ];
+    let mut replies = app
+        .intake
+        .submit_responses(tokio_stream::iter(batch))
+        .await?
+        .into_inner();
+    let mut outcomes = Vec::new();
+    while let Some(item) = replies.message().await? {
+        outcomes.push(item.outcome.ok_or("outcome")?);
+    }
+    assert_eq!(outcomes.len(), 3);
+    assert!(matches!(outcomes[0], Outcome::Accepted(_)));
+    match &outcomes[1] {
+        Outcome::Rejected(rejected) => {
+            assert_eq!(rejected.code, Code::InvalidArgument as i32);
+            assert_eq!(rejected.field_errors[0].field, "answers[0].nps.score");
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert!(matches!(outcomes[2], Outcome::Accepted(_)));
+    assert_eq!(app.responses_stored().await?, 2);
+    Ok(())
+}

@@ -1,0 +1,89 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod repository;
+mod service;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kaiku_eventstore::{EventStore, StreamSettings, surveys_stream_config};
+use kaiku_grpc::{CommonSettings, GrpcServer, Shutdown, parse_duration, standard_routes};
+use kaiku_proto::survey::v1::survey_definition_server::SurveyDefinitionServer;
+
+pub use error::ServiceError;
+pub use repository::SurveyRepository;
+pub use service::SurveyDefinitionService;
+
+/// survey-definition: surveys and their versions, event-sourced on KAIKU_SURVEYS.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "KAIKU_LISTEN_ADDR", default_value = "127.0.0.1:50051")]
+    pub listen_addr: SocketAddr,
+
+    /// Replicas of the streams this service owns: 1 locally, 3 in a cluster (nats >= 2.11).
+    #[arg(long, env = "KAIKU_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
+
+    /// Nats-Msg-Id de-duplication window of the streams this service owns.
+    #[arg(long, env = "KAIKU_DUPLICATE_WINDOW", default_value = "24h", value_parser = parse_duration)]
+    pub duplicate_window: Duration,
+
+    #[command(flatten)]
+    pub common: CommonSettings,
+}
+
+pub struct Application {
+    server: GrpcServer,
+    store: EventStore,
+    max_request_bytes: usize,
+}
+
+impl Application {
+    /// Connects to NATS, ensures KAIKU_SURVEYS exists and binds the listener.
+    pub async fn build(config: &Config) -> Result<Self, ServiceError> {
+        let store = EventStore::connect(&config.common.nats_url, "survey-definition").await?;
+        store
+            .ensure_stream(surveys_stream_config(StreamSettings {
+                duplicate_window: config.duplicate_window,
+                replicas: config.stream_replicas,
+            }))
+            .await?;
+        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits())
+            .await
+            .map_err(|e| ServiceError::Bind {
+                addr: config.listen_addr,
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            server,
+            store,
+            max_request_bytes: config.common.max_request_bytes,
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.local_addr().ok()
+    }
+
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), ServiceError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        let service = SurveyDefinitionService::new(SurveyRepository::new(self.store.clone()));
+        health
+            .set_serving::<SurveyDefinitionServer<SurveyDefinitionService>>()
+            .await;
+        let routes = standard_routes(health_service)
+            .map_err(|e| ServiceError::Startup(e.to_string()))?
+            .add_service(
+                SurveyDefinitionServer::new(service)
+                    .max_decoding_message_size(self.max_request_bytes),
+            );
+        tracing::info!(addr = ?self.local_addr(), "survey-definition serving");
+        self.server
+            .serve(routes, shutdown)
+            .await
+            .map_err(|e| ServiceError::Startup(e.to_string()))
+    }
+}

@@ -1,0 +1,141 @@
+use chrono::Utc;
+use kaiku_domain::SurveyId;
+use kaiku_domain::survey::{SurveyCommand, SurveyError, SurveyState, decide, envelope};
+use kaiku_proto::survey::v1::{
+    CreateSurveyRequest, CreateSurveyResponse, GetSurveyRequest, GetSurveyResponse,
+    ListSurveysRequest, ListSurveysResponse, PublishVersionRequest, PublishVersionResponse,
+    SurveyStatus, SurveySummary, UpdateDraftRequest, UpdateDraftResponse,
+    survey_definition_server::SurveyDefinition,
+};
+use tonic::{Request, Response, Status};
+
+use crate::{ServiceError, SurveyRepository};
+
+pub struct SurveyDefinitionService {
+    repository: SurveyRepository,
+}
+
+impl SurveyDefinitionService {
+    pub fn new(repository: SurveyRepository) -> Self {
+        Self { repository }
+    }
+
+    /// Load, decide, append: the one path every command takes.
+    async fn execute(
+        &self,
+        id: SurveyId,
+        command: SurveyCommand,
+    ) -> Result<SurveyState, ServiceError> {
+        let state = self.repository.load(id).await?;
+        let kinds = decide(id, state.as_ref(), command)?;
+        let revision = state.as_ref().map_or(0, |s| s.revision);
+        let now = Utc::now();
+        let events = kinds
+            .into_iter()
+            .map(|kind| envelope(id, kind, now))
+            .collect();
+        let state = self.repository.append(id, state, revision, events).await?;
+        state.ok_or(ServiceError::Survey(SurveyError::NotFound(id)))
+    }
+}
+
+fn parse_id(value: &str) -> Result<SurveyId, ServiceError> {
+    SurveyId::parse("survey_id", value).map_err(ServiceError::InvalidRequest)
+}
+
+#[tonic::async_trait]
+impl SurveyDefinition for SurveyDefinitionService {
+    #[tracing::instrument(skip_all, fields(survey_id))]
+    async fn create_survey(
+        &self,
+        request: Request<CreateSurveyRequest>,
+    ) -> Result<Response<CreateSurveyResponse>, Status> {
+        let request = request.into_inner();
+        let id = if request.survey_id.is_empty() {
+            SurveyId::new_random()
+        } else {
+            parse_id(&request.survey_id)?
+        };
+        tracing::Span::current().record("survey_id", tracing::field::display(id));
+        let draft = request.draft.unwrap_or_default();
+        let state = self.execute(id, SurveyCommand::Create { draft }).await?;
+        Ok(Response::new(CreateSurveyResponse {
+            survey: Some(state.to_proto()),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id))]
+    async fn update_draft(
+        &self,
+        request: Request<UpdateDraftRequest>,
+    ) -> Result<Response<UpdateDraftResponse>, Status> {
+        let request = request.into_inner();
+        let id = parse_id(&request.survey_id)?;
+        let command = SurveyCommand::UpdateDraft {
+            expected_revision: request.expected_revision,
+            draft: request.draft.unwrap_or_default(),
+        };
+        let state = self.execute(id, command).await?;
+        Ok(Response::new(UpdateDraftResponse {
+            survey: Some(state.to_proto()),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id))]
+    async fn publish_version(
+        &self,
+        request: Request<PublishVersionRequest>,
+    ) -> Result<Response<PublishVersionResponse>, Status> {
+        let request = request.into_inner();
+        let id = parse_id(&request.survey_id)?;
+        let command = SurveyCommand::PublishVersion {
+            expected_revision: request.expected_revision,
+        };
+        let state = self.execute(id, command).await?;
+        let version = state.latest_version();
+        tracing::info!(version, "survey version published");
+        Ok(Response::new(PublishVersionResponse {
+            survey: Some(state.to_proto()),
+            version,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id))]
+    async fn get_survey(
+        &self,
+        request: Request<GetSurveyRequest>,
+    ) -> Result<Response<GetSurveyResponse>, Status> {
+        let id = parse_id(&request.get_ref().survey_id)?;
+        let state = self
+            .repository
+            .load(id)
+            .await?
+            .ok_or(ServiceError::Survey(SurveyError::NotFound(id)))?;
+        Ok(Response::new(GetSurveyResponse {
+            survey: Some(state.to_proto()),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_surveys(
+        &self,
+        request: Request<ListSurveysRequest>,
+    ) -> Result<Response<ListSurveysResponse>, Status> {
+        let include_archived = request.get_ref().include_archived;
+        let surveys = self
+            .repository
+            .load_all()
+            .await?
+            .into_iter()
+            .filter(|s| include_archived || s.status() != SurveyStatus::Archived)
+            .map(|s| SurveySummary {
+                survey_id: s.id.to_string(),
+                status: s.status() as i32,
+                titles: s.draft.titles.clone(),
+                latest_version: s.latest_version(),
+                revision: s.revision,
+            })
+            .collect();
+        Ok(Response::new(ListSurveysResponse { surveys }))
+    }
+}

@@ -1,0 +1,156 @@
+//! A whole Kaiku stack for system tests: throwaway nats-server and PostgreSQL, and the four real
+//! service binaries (build them first: `cargo build --bins`), each on its own free port.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
+use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
+use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
+use kaiku_test_support::{NatsServer, PostgresServer, ServiceProcess, free_port};
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub const SERVICES: [&str; 4] = [
+    "survey-definition",
+    "response-intake",
+    "projection",
+    "analytics",
+];
+
+pub struct Stack {
+    pub nats: NatsServer,
+    pub postgres: PostgresServer,
+    pub database_url: String,
+    ports: HashMap<&'static str, u16>,
+    processes: HashMap<&'static str, ServiceProcess>,
+}
+
+impl Stack {
+    /// Starts NATS, PostgreSQL and all four services, and waits until each reports SERVING.
+    pub async fn start() -> TestResult<Stack> {
+        let nats = NatsServer::start().await?;
+        let postgres = PostgresServer::start().await?;
+        let database_url = postgres.create_database().await?;
+        let mut stack = Stack {
+            nats,
+            postgres,
+            database_url,
+            ports: HashMap::new(),
+            processes: HashMap::new(),
+        };
+        for name in SERVICES {
+            stack.ports.insert(name, free_port()?);
+        }
+        for name in SERVICES {
+            stack.start_service(name).await?;
+        }
+        Ok(stack)
+    }
+
+    pub fn address(&self, name: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}",
+            self.ports.get(name).copied().unwrap_or_default()
+        )
+    }
+
+    pub async fn start_service(&mut self, name: &'static str) -> TestResult {
+        let port = self.ports.get(name).copied().ok_or("unknown service")?;
+        let env = vec![
+            ("NATS_URL", self.nats.url()),
+            ("DATABASE_URL", self.database_url.clone()),
+            ("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+            ("KAIKU_SHUTDOWN_GRACE", "5s".to_owned()),
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        let process = ServiceProcess::start(name, &[], &env).await?;
+        process.wait_for_port(port, Duration::from_secs(30)).await?;
+        self.processes.insert(name, process);
+        self.wait_serving(name, Duration::from_secs(30)).await
+    }
+
+    /// SIGKILL: a crash with no chance to finish anything.
+    pub async fn kill(&mut self, name: &'static str) -> TestResult {
+        if let Some(process) = self.processes.get_mut(name) {
+            process.kill().await?;
+        }
+        self.processes.remove(name);
+        Ok(())
+    }
+
+    pub fn log(&self, name: &str) -> String {
+        self.processes
+            .get(name)
+            .map(|p| p.log())
+            .unwrap_or_default()
+    }
+
+    /// Every service's captured output, for a failing test's message.
+    pub fn logs(&self) -> String {
+        SERVICES
+            .iter()
+            .map(|n| format!("==== {n}\n{}", self.log(n)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    async fn wait_serving(&self, name: &str, timeout: Duration) -> TestResult {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let status = match Channel::from_shared(self.address(name))?.connect().await {
+                Ok(channel) => HealthClient::new(channel)
+                    .check(HealthCheckRequest {
+                        service: String::new(),
+                    })
+                    .await
+                    .map(|r| r.into_inner().status)
+                    .ok(),
+                Err(_) => None,
+            };
+            if status == Some(ServingStatus::Serving as i32) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!(
+                    "{name} not SERVING after {timeout:?}; log:\n{}",
+                    self.log(name)
+                )
+                .into());
+            }
+            // Polling a health endpoint, not waiting for a result: readiness has no event to await.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn surveys(&self) -> TestResult<SurveyDefinitionClient<Channel>> {
+        Ok(SurveyDefinitionClient::new(
+            Channel::from_shared(self.address("survey-definition"))?
+                .connect()
+                .await?,
+        ))
+    }
+
+    pub async fn intake(&self) -> TestResult<ResponseIntakeClient<Channel>> {
+        Ok(ResponseIntakeClient::new(
+            Channel::from_shared(self.address("response-intake"))?
+                .connect()
+                .await?,
+        ))
+    }
+
+    pub async fn analytics(&self) -> TestResult<AnalyticsClient<Channel>> {
+        Ok(AnalyticsClient::new(
+            Channel::from_shared(self.address("analytics"))?
+                .connect()
+                .await?,
+        ))
+    }
+
+    pub async fn database(&self) -> TestResult<sqlx::PgPool> {
+        Ok(sqlx::PgPool::connect(&self.database_url).await?)
+    }
+}
