@@ -2,57 +2,14 @@
 //! distribution over gRPC, and read the exact NPS back with the consistency token. No sleeps:
 //! read-your-writes comes from min_sequence.
 
-use kaiku_domain::fixtures::{NPS_KEY, nps_survey};
 use kaiku_proto::analytics::v1::{GetNpsRequest, ResponseFilter};
-use kaiku_proto::intake::v1::{
-    Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
-};
-use kaiku_proto::survey::v1::{
-    Channel, CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole,
-};
-use kaiku_system_tests::{Stack, TestResult};
-
-fn answer(survey_id: &str, unit: &str, role: RespondentRole, score: u32) -> SubmitResponseRequest {
-    SubmitResponseRequest {
-        submission_id: uuid::Uuid::new_v4().to_string(),
-        survey_id: survey_id.to_owned(),
-        survey_version: 1,
-        context: Some(ResponseContext {
-            unit_id: unit.to_owned(),
-            channel: Channel::Qr as i32,
-            respondent_role: role as i32,
-            language: Language::Fi as i32,
-            ..Default::default()
-        }),
-        answers: vec![Answer {
-            question_key: NPS_KEY.into(),
-            value: Some(Value::Nps(NpsAnswer { score })),
-        }],
-        answered_at: None,
-    }
-}
+use kaiku_proto::survey::v1::RespondentRole;
+use kaiku_system_tests::{Stack, TestResult, nps_answer};
 
 #[tokio::test]
 async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestResult {
     let stack = Stack::start().await?;
-    let mut surveys = stack.surveys().await?;
-    let created = surveys
-        .create_survey(CreateSurveyRequest {
-            survey_id: String::new(),
-            draft: Some(nps_survey(&["school-a", "school-b"])),
-        })
-        .await?
-        .into_inner()
-        .survey
-        .ok_or("no survey")?;
-    let published = surveys
-        .publish_version(PublishVersionRequest {
-            survey_id: created.survey_id.clone(),
-            expected_revision: created.revision,
-        })
-        .await?
-        .into_inner();
-    assert_eq!(published.version, 1);
+    let survey_id = stack.publish_nps_survey(&["school-a", "school-b"]).await?;
 
     // 200 client answers: school-a gets 80 promoters, 30 passives, 10 detractors;
     // school-b gets 30 promoters, 20 passives, 30 detractors. Plus 7 guardian answers (all 0),
@@ -69,35 +26,29 @@ async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestR
     assert_eq!(plan.len(), 200);
     let mut intake = stack.intake().await?;
     let mut last_sequence = 0;
+    let mut first_request = None;
     for (unit, score) in plan {
-        let reply = intake
-            .submit_response(answer(
-                &created.survey_id,
-                unit,
-                RespondentRole::Client,
-                score,
-            ))
-            .await?
-            .into_inner();
+        let request = nps_answer(&survey_id, unit, RespondentRole::Client, score);
+        first_request.get_or_insert_with(|| request.clone());
+        let reply = intake.submit_response(request).await?.into_inner();
         assert!(!reply.duplicate);
         assert!(reply.sequence > last_sequence, "sequences grow");
         last_sequence = reply.sequence;
     }
+    // A channel adapter that lost the first reply retries with the same submission id: it gets
+    // the original sequence back and the answer is not counted twice.
+    let retry = first_request.ok_or("no first request")?;
+    let again = intake.submit_response(retry).await?.into_inner();
+    assert!(again.duplicate);
+    assert!(again.sequence < last_sequence);
     for _ in 0..7 {
-        let reply = intake
-            .submit_response(answer(
-                &created.survey_id,
-                "school-a",
-                RespondentRole::Guardian,
-                0,
-            ))
-            .await?;
-        last_sequence = reply.into_inner().sequence;
+        let request = nps_answer(&survey_id, "school-a", RespondentRole::Guardian, 0);
+        last_sequence = intake.submit_response(request).await?.into_inner().sequence;
     }
 
     let mut analytics = stack.analytics().await?;
     let nps = |unit_ids: Vec<String>, roles: Vec<i32>| GetNpsRequest {
-        survey_id: created.survey_id.clone(),
+        survey_id: survey_id.clone(),
         question_key: String::new(),
         filter: Some(ResponseFilter {
             unit_ids,
@@ -146,41 +97,17 @@ async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestR
 #[tokio::test]
 async fn a_group_below_the_minimum_size_is_suppressed() -> TestResult {
     let stack = Stack::start().await?;
-    let mut surveys = stack.surveys().await?;
-    let created = surveys
-        .create_survey(CreateSurveyRequest {
-            survey_id: String::new(),
-            draft: Some(nps_survey(&["small-unit"])),
-        })
-        .await?
-        .into_inner()
-        .survey
-        .ok_or("no survey")?;
-    surveys
-        .publish_version(PublishVersionRequest {
-            survey_id: created.survey_id.clone(),
-            expected_revision: created.revision,
-        })
-        .await?;
-    let mut intake = stack.intake().await?;
-    let mut last = 0;
-    for score in [10, 9, 3] {
-        last = intake
-            .submit_response(answer(
-                &created.survey_id,
-                "small-unit",
-                RespondentRole::Client,
-                score,
-            ))
-            .await?
-            .into_inner()
-            .sequence;
-    }
+    let survey_id = stack.publish_nps_survey(&["small-unit"]).await?;
+    let answers = [10, 9, 3]
+        .into_iter()
+        .map(|score| nps_answer(&survey_id, "small-unit", RespondentRole::Client, score))
+        .collect();
+    let last = stack.submit_batch(answers).await?;
     let reply = stack
         .analytics()
         .await?
         .get_nps(GetNpsRequest {
-            survey_id: created.survey_id.clone(),
+            survey_id: survey_id.clone(),
             question_key: String::new(),
             filter: None,
             min_sequence: last,
@@ -190,5 +117,6 @@ async fn a_group_below_the_minimum_size_is_suppressed() -> TestResult {
     assert!(reply.suppressed);
     assert_eq!(reply.figure, None);
     assert_eq!(reply.min_group_size, 5);
+    assert!(reply.as_of_sequence >= last);
     Ok(())
 }

@@ -1,85 +1,69 @@
-//! Killing the projection with SIGKILL in the middle of a run and starting it again gives exact
-//! counts: each batch and its checkpoint commit together, so nothing is lost or doubled.
+//! Killing the projection with SIGKILL in the middle of catching up and starting it again gives
+//! exact counts: each batch and its checkpoint commit together, so nothing is lost or doubled.
 
-use kaiku_domain::fixtures::{NPS_KEY, nps_survey};
+use std::time::Duration;
+
 use kaiku_proto::analytics::v1::GetNpsRequest;
-use kaiku_proto::intake::v1::{
-    Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
-};
-use kaiku_proto::survey::v1::{
-    Channel, CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole,
-};
-use kaiku_system_tests::{Stack, TestResult};
+use kaiku_proto::survey::v1::RespondentRole;
+use kaiku_system_tests::{Stack, TestResult, nps_answer};
 
-fn answer(survey_id: &str, score: u32) -> SubmitResponseRequest {
-    SubmitResponseRequest {
-        submission_id: uuid::Uuid::new_v4().to_string(),
-        survey_id: survey_id.to_owned(),
-        survey_version: 1,
-        context: Some(ResponseContext {
-            unit_id: "unit-1".into(),
-            channel: Channel::Kiosk as i32,
-            respondent_role: RespondentRole::Client as i32,
-            language: Language::Sv as i32,
-            ..Default::default()
-        }),
-        answers: vec![Answer {
-            question_key: NPS_KEY.into(),
-            value: Some(Value::Nps(NpsAnswer { score })),
-        }],
-        answered_at: None,
-    }
-}
+const SCORES: [u32; 6] = [10, 9, 8, 7, 6, 0];
+const BACKLOG: usize = 12_000;
+const TOTAL: usize = BACKLOG + 1_200;
 
 #[tokio::test]
 async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
     let mut stack = Stack::start().await?;
-    let mut surveys = stack.surveys().await?;
-    let created = surveys
-        .create_survey(CreateSurveyRequest {
-            survey_id: String::new(),
-            draft: Some(nps_survey(&["unit-1"])),
-        })
-        .await?
-        .into_inner()
-        .survey
-        .ok_or("no survey")?;
-    surveys
-        .publish_version(PublishVersionRequest {
-            survey_id: created.survey_id.clone(),
-            expected_revision: created.revision,
-        })
+    let survey_id = stack.publish_nps_survey(&["unit-1"]).await?;
+    let answers = |range: std::ops::Range<usize>| {
+        range
+            .map(|i| nps_answer(&survey_id, "unit-1", RespondentRole::Client, SCORES[i % 6]))
+            .collect::<Vec<_>>()
+    };
+    let pool = stack.database().await?;
+    let checkpoint = || async {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "select last_sequence from projection_checkpoint where stream = 'KAIKU_RESPONSES'",
+        )
+        .fetch_optional(&pool)
         .await?;
-    let mut intake = stack.intake().await?;
-    let scores = |i: u32| [10, 9, 8, 7, 6, 0][(i % 6) as usize];
+        TestResult::Ok(row.map_or(0, |(sequence,)| sequence))
+    };
 
-    // Submit while the projection is working, kill it part way, keep submitting while it is
-    // down, then start it again.
-    let mut last = 0;
-    for i in 0..300 {
-        if i == 150 {
-            stack.kill("projection").await?;
-        }
-        last = intake
-            .submit_response(answer(&created.survey_id, scores(i)))
-            .await?
-            .into_inner()
-            .sequence;
-    }
+    // A backlog the projection has to work through in many batches: stop it, let answers pile
+    // up, start it and kill it again as soon as it has committed some but not all of them.
+    let first = stack.submit_batch(answers(0..100)).await?;
+    stack.kill("projection").await?;
+    let backlog_last = stack.submit_batch(answers(100..BACKLOG)).await?;
     stack.start_service("projection").await?;
-    for i in 300..360 {
-        last = intake
-            .submit_response(answer(&created.survey_id, scores(i)))
-            .await?
-            .into_inner()
-            .sequence;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut at_kill = checkpoint().await?;
+    while at_kill <= i64::try_from(first)? {
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("projection committed nothing in 60 s\n{}", stack.logs()).into());
+        }
+        // Polling the checkpoint row: the moment to kill has no event to await.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        at_kill = checkpoint().await?;
     }
+    stack.kill("projection").await?;
+    let at_kill = u64::try_from(at_kill)?;
+    eprintln!("projection killed at checkpoint {at_kill} of {backlog_last}");
+    assert!(
+        at_kill < backlog_last,
+        "the kill came after the projection had caught up"
+    );
+
+    // Answers keep arriving while the projection is down, and after it is back.
+    stack.submit_batch(answers(BACKLOG..BACKLOG + 600)).await?;
+    stack.start_service("projection").await?;
+    let last = stack.submit_batch(answers(BACKLOG + 600..TOTAL)).await?;
 
     let reply = stack
         .analytics()
         .await?
         .get_nps(GetNpsRequest {
-            survey_id: created.survey_id.clone(),
+            survey_id: survey_id.clone(),
             question_key: String::new(),
             filter: None,
             min_sequence: last,
@@ -87,7 +71,8 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
         .await?
         .into_inner();
     let figure = reply.figure.ok_or("figure missing")?;
-    // 360 answers, scores cycling 10, 9, 8, 7, 6, 0: 120 promoters, 120 passives, 120 detractors.
+    // Scores cycle 10, 9, 8, 7, 6, 0: a third each promoters, passives and detractors.
+    let third = u64::try_from(TOTAL / 3)?;
     assert_eq!(
         (
             figure.n,
@@ -95,15 +80,14 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
             figure.passives,
             figure.detractors
         ),
-        (360, 120, 120, 120),
+        (u64::try_from(TOTAL)?, third, third, third),
         "{}",
         stack.logs()
     );
-    let pool = stack.database().await?;
     let (responses,): (i64,) = sqlx::query_as("select count(*) from response")
         .fetch_one(&pool)
         .await?;
-    assert_eq!(responses, 360);
+    assert_eq!(responses, i64::try_from(TOTAL)?);
     let (dead,): (i64,) = sqlx::query_as("select count(*) from dead_letter")
         .fetch_one(&pool)
         .await?;

@@ -4,9 +4,17 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use kaiku_domain::fixtures::{NPS_KEY, nps_survey};
 use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
+use kaiku_proto::intake::v1::submit_responses_item::Outcome;
+use kaiku_proto::intake::v1::{
+    Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
+};
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
+use kaiku_proto::survey::v1::{
+    CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole,
+};
 use kaiku_test_support::{NatsServer, PostgresServer, ServiceProcess, free_port};
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -152,5 +160,88 @@ impl Stack {
 
     pub async fn database(&self) -> TestResult<sqlx::PgPool> {
         Ok(sqlx::PgPool::connect(&self.database_url).await?)
+    }
+
+    /// Creates the fixture NPS survey for `units` and publishes version 1; returns its id.
+    pub async fn publish_nps_survey(&self, units: &[&str]) -> TestResult<String> {
+        let mut surveys = self.surveys().await?;
+        let created = surveys
+            .create_survey(CreateSurveyRequest {
+                survey_id: String::new(),
+                draft: Some(nps_survey(units)),
+            })
+            .await?
+            .into_inner()
+            .survey
+            .ok_or("CreateSurvey replied without the survey")?;
+        let published = surveys
+            .publish_version(PublishVersionRequest {
+                survey_id: created.survey_id.clone(),
+                expected_revision: created.revision,
+            })
+            .await?
+            .into_inner();
+        if published.version != 1 {
+            return Err(format!("first publish gave version {}", published.version).into());
+        }
+        Ok(created.survey_id)
+    }
+
+    /// Submits `requests` through one SubmitResponses stream; every one must be accepted.
+    /// Returns the highest stream sequence acknowledged.
+    pub async fn submit_batch(&self, requests: Vec<SubmitResponseRequest>) -> TestResult<u64> {
+        let expected = requests.len();
+        let mut replies = self
+            .intake()
+            .await?
+            .submit_responses(tokio_stream::iter(requests))
+            .await?
+            .into_inner();
+        let (mut accepted, mut last) = (0, 0);
+        while let Some(item) = replies.message().await? {
+            match item.outcome {
+                Some(Outcome::Accepted(reply)) => {
+                    accepted += 1;
+                    last = last.max(reply.sequence);
+                }
+                other => {
+                    return Err(format!(
+                        "submission {} not accepted: {other:?}",
+                        item.submission_id
+                    )
+                    .into());
+                }
+            }
+        }
+        if accepted != expected {
+            return Err(format!("{accepted} of {expected} submissions acknowledged").into());
+        }
+        Ok(last)
+    }
+}
+
+/// One client-or-guardian answer to the fixture NPS survey, with a fresh submission id.
+pub fn nps_answer(
+    survey_id: &str,
+    unit: &str,
+    role: RespondentRole,
+    score: u32,
+) -> SubmitResponseRequest {
+    SubmitResponseRequest {
+        submission_id: uuid::Uuid::new_v4().to_string(),
+        survey_id: survey_id.to_owned(),
+        survey_version: 1,
+        context: Some(ResponseContext {
+            unit_id: unit.to_owned(),
+            channel: kaiku_proto::survey::v1::Channel::Qr as i32,
+            respondent_role: role as i32,
+            language: Language::Fi as i32,
+            ..Default::default()
+        }),
+        answers: vec![Answer {
+            question_key: NPS_KEY.into(),
+            value: Some(Value::Nps(NpsAnswer { score })),
+        }],
+        answered_at: None,
     }
 }

@@ -5,7 +5,7 @@ mod settings;
 mod shutdown;
 mod status;
 
-pub use server::{GrpcServer, ServerLimits, standard_routes};
+pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};
 pub use settings::{CommonSettings, parse_duration};
 pub use shutdown::Shutdown;
 pub use status::{bad_request_fields, invalid_argument, log_server_fault};

@@ -67,9 +67,19 @@ pub struct GrpcServer {
     limits: ServerLimits,
 }
 
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr}: {source}")]
+pub struct BindError {
+    pub addr: SocketAddr,
+    #[source]
+    pub source: std::io::Error,
+}
+
 impl GrpcServer {
-    pub async fn bind(addr: SocketAddr, limits: ServerLimits) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+    pub async fn bind(addr: SocketAddr, limits: ServerLimits) -> Result<Self, BindError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| BindError { addr, source })?;
         Ok(Self { listener, limits })
     }
 

@@ -1,4 +1,3 @@
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use kaiku_domain::Violations;
@@ -24,8 +23,8 @@ pub enum AnalyticsError {
     Nats(String),
     #[error("event store: {0}")]
     Store(#[from] kaiku_eventstore::EventStoreError),
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
+    #[error(transparent)]
+    Bind(#[from] kaiku_grpc::BindError),
     #[error("cannot start serving: {0}")]
     Startup(String),
 }
@@ -46,7 +45,7 @@ impl From<AnalyticsError> for Status {
             AnalyticsError::Database(_) | AnalyticsError::Nats(_) | AnalyticsError::Store(_) => {
                 Status::unavailable(error.to_string())
             }
-            AnalyticsError::Bind { .. } | AnalyticsError::Startup(_) => {
+            AnalyticsError::Bind(_) | AnalyticsError::Startup(_) => {
                 Status::internal(error.to_string())
             }
         };

@@ -58,12 +58,7 @@ impl Application {
             .connect(&config.database_url)
             .await?;
         let store = EventStore::connect(&config.common.nats_url, "analytics").await?;
-        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits())
-            .await
-            .map_err(|e| AnalyticsError::Bind {
-                addr: config.listen_addr,
-                reason: e.to_string(),
-            })?;
+        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;
         Ok(Self {
             server,
             store,

@@ -1,5 +1,3 @@
-use std::net::SocketAddr;
-
 use kaiku_eventstore::EventStoreError;
 
 /// Failures that interrupt the projection; it resumes from its checkpoint after each.
@@ -13,8 +11,8 @@ pub enum ProjectionError {
     Store(#[from] EventStoreError),
     #[error("the ordered consumer of {0} ended")]
     StreamEnded(&'static str),
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
+    #[error(transparent)]
+    Bind(#[from] kaiku_grpc::BindError),
     #[error("cannot start serving: {0}")]
     Startup(String),
 }

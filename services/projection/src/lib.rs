@@ -63,12 +63,7 @@ impl Application {
         let pool = connect_database(&config.database_url).await?;
         MIGRATOR.run(&pool).await?;
         let store = EventStore::connect(&config.common.nats_url, "projection").await?;
-        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits())
-            .await
-            .map_err(|e| ProjectionError::Bind {
-                addr: config.listen_addr,
-                reason: e.to_string(),
-            })?;
+        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;
         Ok(Self {
             server,
             store,

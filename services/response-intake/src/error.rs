@@ -1,5 +1,3 @@
-use std::net::SocketAddr;
-
 use kaiku_domain::submission::SubmissionError;
 use kaiku_domain::{SubmissionId, Violations};
 use kaiku_eventstore::EventStoreError;
@@ -23,8 +21,8 @@ pub enum IntakeError {
     CatalogueStopped,
     #[error("stored response at sequence {sequence} cannot be decoded: {reason}")]
     CorruptEvent { sequence: u64, reason: String },
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
+    #[error(transparent)]
+    Bind(#[from] kaiku_grpc::BindError),
     #[error("cannot start serving: {0}")]
     Startup(String),
 }
@@ -62,9 +60,7 @@ impl From<IntakeError> for Status {
                 Status::unavailable(error.to_string())
             }
             IntakeError::CorruptEvent { .. } => Status::data_loss(error.to_string()),
-            IntakeError::Bind { .. } | IntakeError::Startup(_) => {
-                Status::internal(error.to_string())
-            }
+            IntakeError::Bind(_) | IntakeError::Startup(_) => Status::internal(error.to_string()),
         };
         kaiku_grpc::log_server_fault(&status);
         status

@@ -59,12 +59,7 @@ impl Application {
                 replicas: config.stream_replicas,
             }))
             .await?;
-        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits())
-            .await
-            .map_err(|e| IntakeError::Bind {
-                addr: config.listen_addr,
-                reason: e.to_string(),
-            })?;
+        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;
         Ok(Self {
             server,
             store,

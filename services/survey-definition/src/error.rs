@@ -1,5 +1,3 @@
-use std::net::SocketAddr;
-
 use kaiku_domain::Violations;
 use kaiku_domain::survey::{FoldError, SurveyError};
 use kaiku_eventstore::EventStoreError;
@@ -17,8 +15,8 @@ pub enum ServiceError {
     CorruptEvent { sequence: u64, reason: String },
     #[error("cannot fold survey events: {0}")]
     Fold(#[from] FoldError),
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
+    #[error(transparent)]
+    Bind(#[from] kaiku_grpc::BindError),
     #[error("cannot start serving: {0}")]
     Startup(String),
 }
@@ -51,9 +49,7 @@ impl From<ServiceError> for Status {
             ServiceError::CorruptEvent { .. } | ServiceError::Fold(_) => {
                 Status::data_loss(error.to_string())
             }
-            ServiceError::Bind { .. } | ServiceError::Startup(_) => {
-                Status::internal(error.to_string())
-            }
+            ServiceError::Bind(_) | ServiceError::Startup(_) => Status::internal(error.to_string()),
         };
         kaiku_grpc::log_server_fault(&status);
         status
