@@ -83,7 +83,11 @@ impl Consistency {
         if self.applied().await? >= min_sequence {
             return Ok(*self.applied.borrow());
         }
-        let wait = deadline.map_or(self.max_wait, |d| d.min(self.max_wait));
+        // Give up a little before the caller's deadline, so the caller hears why (how far the
+        // read model has got) instead of a bare DEADLINE_EXCEEDED from its own timer.
+        let before_deadline =
+            |d: Duration| d.saturating_sub((d / 10).max(Duration::from_millis(20)));
+        let wait = deadline.map_or(self.max_wait, |d| before_deadline(d).min(self.max_wait));
         let mut applied = self.applied.clone();
         match tokio::time::timeout(wait, applied.wait_for(|seq| *seq >= min_sequence)).await {
             Ok(Ok(seq)) => Ok(*seq),

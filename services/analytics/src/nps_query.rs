@@ -8,47 +8,60 @@ use uuid::Uuid;
 use crate::AnalyticsError;
 use crate::filter::Filter;
 
-/// The NPS question to report: the one named, or the survey's only NPS question.
+/// The NPS question to report: the one named, or the survey's only NPS question. A named key
+/// must be an NPS question in some published version of the survey, so a typo is an error
+/// rather than an empty figure. Keys come from the survey's published versions and, since the
+/// two streams are projected independently, also from answers already counted.
 pub async fn resolve_question(
     pool: &PgPool,
     survey_id: Uuid,
     question_key: &str,
 ) -> Result<String, AnalyticsError> {
-    if !question_key.is_empty() {
-        return Ok(question_key.to_owned());
-    }
     let keys: Vec<(String,)> = sqlx::query_as(
-        "select distinct question_key from survey_question where survey_id = $1 and kind = 'nps'
-         union select distinct question_key from nps_daily where survey_id = $1
+        "select question_key from survey_question where survey_id = $1 and kind = 'nps'
+         union select question_key from nps_daily where survey_id = $1
          order by 1",
     )
     .bind(survey_id)
     .fetch_all(pool)
     .await?;
+    let keys: Vec<&str> = keys.iter().map(|(key,)| key.as_str()).collect();
+    if keys.is_empty() {
+        let known: Option<(Uuid,)> =
+            sqlx::query_as("select survey_id from survey where survey_id = $1")
+                .bind(survey_id)
+                .fetch_optional(pool)
+                .await?;
+        return match known {
+            None => Err(AnalyticsError::UnknownSurvey(survey_id.to_string())),
+            Some(_) => Err(Violations::single(
+                "question_key",
+                "the survey has no published NPS question",
+            )
+            .into()),
+        };
+    }
+    if !question_key.is_empty() {
+        return if keys.contains(&question_key) {
+            Ok(question_key.to_owned())
+        } else {
+            Err(Violations::single(
+                "question_key",
+                format!(
+                    "{question_key:?} is not an NPS question of this survey; its NPS questions: {}",
+                    keys.join(", ")
+                ),
+            )
+            .into())
+        };
+    }
     match keys.as_slice() {
-        [(only,)] => Ok(only.clone()),
-        [] => {
-            let known: Option<(Uuid,)> =
-                sqlx::query_as("select survey_id from survey where survey_id = $1")
-                    .bind(survey_id)
-                    .fetch_optional(pool)
-                    .await?;
-            match known {
-                None => Err(AnalyticsError::UnknownSurvey(survey_id.to_string())),
-                Some(_) => {
-                    Err(Violations::single("question_key", "the survey has no NPS question").into())
-                }
-            }
-        }
+        [only] => Ok((*only).to_owned()),
         several => Err(Violations::single(
             "question_key",
             format!(
                 "the survey has several NPS questions; name one of: {}",
-                several
-                    .iter()
-                    .map(|(k,)| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                several.join(", ")
             ),
         )
         .into()),
