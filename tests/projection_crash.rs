@@ -92,5 +92,21 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
         .fetch_one(&pool)
         .await?;
     assert_eq!(dead, 0);
+
+    // A restarted analytics knows how far the read model is before any announcement arrives.
+    stack.kill("analytics").await?;
+    stack.start_service("analytics").await?;
+    let reply = stack
+        .analytics()
+        .await?
+        .get_nps(GetNpsRequest {
+            survey_id: survey_id.clone(),
+            question_key: String::new(),
+            filter: None,
+            min_sequence: 0,
+        })
+        .await?
+        .into_inner();
+    assert_eq!(reply.as_of_sequence, last);
     Ok(())
 }

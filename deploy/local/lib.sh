@@ -91,9 +91,13 @@ running_pid() {
     pid="$(<"${pid_file}")"
     [[ "${pid}" =~ ^[0-9]+$ ]] || return 1
     kill -0 "${pid}" 2>/dev/null || return 1
-    # argv[0] is the first NUL-separated field of /proc/<pid>/cmdline.
+    # argv[0] is the first NUL-separated field of /proc/<pid>/cmdline. Right after
+    # start_detached it may still be one of the wrappers that exec into the program.
     argv0="$(tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null | head -n 1)" || return 1
-    [[ "$(basename -- "${argv0}")" == "${name}" ]] || return 1
+    case "$(basename -- "${argv0}")" in
+        "${name}" | setsid | nohup | env) ;;
+        *) return 1 ;;
+    esac
     printf '%s\n' "${pid}"
 }
 

@@ -9,6 +9,11 @@ pub const SURVEYS_STREAM: &str = "KAIKU_SURVEYS";
 pub const RESPONSES_STREAM: &str = "KAIKU_RESPONSES";
 
 /// Header naming the event kind, so tools can read the stream without decoding payloads.
+/// Core NATS (not JetStream) subject on which the projection announces each committed batch as
+/// a `kaiku.events.v1.ProjectionProgress`; analytics listens to serve read-your-writes. Lost
+/// announcements cost only latency: the checkpoint table is the record.
+pub const PROJECTION_PROGRESS_SUBJECT: &str = "kaiku.projection.progress";
+
 pub const EVENT_TYPE_HEADER: &str = "Kaiku-Event-Type";
 
 /// Settings shared by the streams, from the owning service's configuration.

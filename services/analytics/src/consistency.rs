@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use kaiku_eventstore::{EventStore, RESPONSES_STREAM};
+use kaiku_eventstore::{EventStore, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM};
 use kaiku_grpc::Shutdown;
 use kaiku_proto::events::v1::ProjectionProgress;
 use prost::Message;
@@ -13,8 +13,6 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::AnalyticsError;
-
-pub const PROGRESS_SUBJECT: &str = "kaiku.projection.progress";
 
 #[derive(Clone)]
 pub struct Consistency {
@@ -36,7 +34,7 @@ impl Consistency {
         let sender = std::sync::Arc::new(sender);
         let mut subscription = store
             .client()
-            .subscribe(PROGRESS_SUBJECT)
+            .subscribe(PROJECTION_PROGRESS_SUBJECT)
             .await
             .map_err(|e| AnalyticsError::Nats(e.to_string()))?;
         let progress = std::sync::Arc::clone(&sender);
@@ -55,12 +53,16 @@ impl Consistency {
                 }
             }
         });
-        Ok(Self {
+        let consistency = Self {
             applied,
             sender,
             pool,
             max_wait,
-        })
+        };
+        // Start from the committed checkpoint, so as_of_sequence is right before the first
+        // announcement arrives.
+        consistency.applied().await?;
+        Ok(consistency)
     }
 
     /// The KAIKU_RESPONSES sequence the read model has applied, as far as this process knows.

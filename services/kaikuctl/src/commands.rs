@@ -168,9 +168,15 @@ pub enum CliError {
     Read { path: String, reason: String },
 }
 
+/// The status code, then one line per invalid field when the server named them (its message
+/// repeats the same list, so it is shown only when there are none).
 fn describe(status: &tonic::Status) -> String {
-    let mut text = format!("{:?}: {}", status.code(), status.message());
-    for (field, description) in kaiku_grpc::bad_request_fields(status) {
+    let fields = kaiku_grpc::bad_request_fields(status);
+    if fields.is_empty() {
+        return format!("{:?}: {}", status.code(), status.message());
+    }
+    let mut text = format!("{:?}", status.code());
+    for (field, description) in fields {
         text.push_str(&format!("\n  {field}: {description}"));
     }
     text

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 pub use error::ProjectionError;
-pub use runner::{PROGRESS_SUBJECT, Runner, checkpoint};
+pub use runner::{Runner, checkpoint};
 
 /// The read-model schema; the projection is its only owner and writer.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
-use kaiku_eventstore::{EventStore, RESPONSES_STREAM, SURVEYS_STREAM, StoredEvent};
+use kaiku_eventstore::{
+    EventStore, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM, SURVEYS_STREAM, StoredEvent,
+};
 use kaiku_grpc::{HealthReporter, ServingStatus, Shutdown};
 use kaiku_proto::events::v1::ProjectionProgress;
 use prost::Message;
@@ -14,9 +16,6 @@ use sqlx::PgPool;
 
 use crate::ProjectionError;
 use crate::apply::{self, Rejected, to_i64};
-
-/// Core NATS subject the projection announces each committed batch on.
-pub const PROGRESS_SUBJECT: &str = "kaiku.projection.progress";
 
 #[derive(Clone)]
 pub struct Runner {
@@ -161,7 +160,10 @@ impl Runner {
         if let Err(e) = self
             .store
             .client()
-            .publish(PROGRESS_SUBJECT, Bytes::from(progress.encode_to_vec()))
+            .publish(
+                PROJECTION_PROGRESS_SUBJECT,
+                Bytes::from(progress.encode_to_vec()),
+            )
             .await
         {
             tracing::warn!(error = %e, "cannot announce projection progress");
