@@ -21,7 +21,7 @@ purge: ## stop the local stack and delete .kaiku/ (streams, read models, logs)
 test: ## from zero: install deps, fmt, clippy, build, every test (what .ci/run runs)
 	./deploy/local/test.sh
 
-lint: ## cargo fmt --check and clippy -D warnings
+lint: ## cargo fmt --check, clippy -D warnings, shellcheck
 	./deploy/local/lint.sh
 
 build: ## cargo build --workspace --bins (debug)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make up` and `make test` need on Debian/Ubuntu, and only what is missing:
 # nats-server, PostgreSQL (server and client), a C compiler for the few crates that build C
-# (ring), and make. Rust itself comes from rustup and is only checked here.
+# (ring), make and shellcheck. Rust itself comes from rustup and is only checked here.
 # Idempotent: on a machine that has everything it touches nothing and needs no network.
 set -euo pipefail
 
@@ -36,6 +36,10 @@ missing_packages() {
     fi
     if ! command -v make >/dev/null 2>&1; then
         echo make
+    fi
+    # make lint checks the shell scripts as well as the Rust.
+    if ! command -v shellcheck >/dev/null 2>&1; then
+        echo shellcheck
     fi
 }
 

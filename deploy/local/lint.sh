@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make lint`: the formatting and clippy gates, exactly as `make test` runs them.
+# `make lint`: the formatting, clippy and shellcheck gates, exactly as `make test` runs them.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -30,6 +30,12 @@ main() {
     cargo fmt --all -- --check
     log_step "cargo clippy --workspace --all-targets -- -D warnings"
     cargo clippy --workspace --all-targets -- -D warnings
+    if command -v shellcheck >/dev/null 2>&1; then
+        log_step "shellcheck on the scripts"
+        shellcheck .ci/run deploy/local/*.sh deploy/docker/*.sh
+    else
+        die "shellcheck not found; run deploy/local/install-deps.sh"
+    fi
 }
 
 main "$@"
