@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+pub mod attention;
 pub mod catalogue;
 pub mod codes;
 pub mod content;
 pub mod fixtures;
+pub mod form;
 pub mod ids;
 pub mod nps;
 pub mod redaction;

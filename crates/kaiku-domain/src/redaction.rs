@@ -6,8 +6,11 @@
 //! event stream. Contact requests belong to feedback handling, which keeps contact details
 //! apart from the statistics.
 //!
-//! The patterns err on the side of redacting: a mistyped identity code or an unusual phone
-//! format is still personal data. Names are not recognised here (see ADR 0003).
+//! Identity codes are recognised by their shape and a real calendar date (century from the
+//! sign, every sign including those added in 2023). The check character is validated by
+//! [`is_valid_personal_identity_code`] but not required for redaction: a code with one digit
+//! mistyped still identifies a person. Phone numbers err the same way. Names are not recognised
+//! here (see ADR 0003).
 
 use std::sync::LazyLock;
 
@@ -42,12 +45,26 @@ pub struct Redacted {
 
 // Date part, century sign (- + A, and since 2023 also B-F and U-Y), individual number, check
 // character. Not anchored to a valid check character on purpose: see the module comment.
+// Note `[-+A-FU-Y]`: written `[+-A]` it would be a range.
 static IDENTITY_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])([0-9]{2})[-+A-FU-Y]([0-9]{3})[0-9A-Y]\b",
+        r"(?i)\b(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])([0-9]{2})([-+A-FU-Y])([0-9]{3})[0-9A-Y]\b",
     )
     .expect("identity code pattern is valid")
 });
+
+/// The birth date an identity-code match encodes, if it is a real date.
+fn birth_date(captures: &Captures) -> Option<chrono::NaiveDate> {
+    let century = match captures[4].to_ascii_uppercase().as_str() {
+        "+" => 1800,
+        "-" | "U" | "V" | "W" | "X" | "Y" => 1900,
+        _ => 2000, // A-F
+    };
+    let year = century + captures[3].parse::<i32>().ok()?;
+    let month = captures[2].parse().ok()?;
+    let day = captures[1].parse().ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, month, day)
+}
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
@@ -70,9 +87,15 @@ pub fn redact(text: &str) -> Redacted {
     let mut found = Vec::new();
     // Identity codes first: their digits would otherwise look like a phone number to the
     // later patterns.
-    let text = IDENTITY_CODE.replace_all(text, |_: &Captures| {
-        found.push(PersonalDataKind::PersonalIdentityCode);
-        PersonalDataKind::PersonalIdentityCode.placeholder()
+    let text = IDENTITY_CODE.replace_all(text, |captures: &Captures| {
+        if birth_date(captures).is_some() {
+            found.push(PersonalDataKind::PersonalIdentityCode);
+            PersonalDataKind::PersonalIdentityCode
+                .placeholder()
+                .to_owned()
+        } else {
+            captures[0].to_owned()
+        }
     });
     let text = EMAIL.replace_all(&text, |_: &Captures| {
         found.push(PersonalDataKind::EmailAddress);
@@ -100,12 +123,12 @@ pub fn is_valid_personal_identity_code(code: &str) -> bool {
     let Some(captures) = IDENTITY_CODE.captures(code) else {
         return false;
     };
-    if captures[0].len() != code.len() {
+    if captures[0].len() != code.len() || birth_date(&captures).is_none() {
         return false;
     }
     let number = format!(
         "{}{}{}{}",
-        &captures[1], &captures[2], &captures[3], &captures[4]
+        &captures[1], &captures[2], &captures[3], &captures[5]
     );
     let Ok(number) = number.parse::<u64>() else {
         return false;

@@ -7,12 +7,13 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 use kaiku_proto::events::v1::ResponseSubmitted;
 use kaiku_proto::intake::v1::{
-    Answer, OpenTextAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
+    Answer, AttentionFlag, OpenTextAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
 };
 use kaiku_proto::survey::v1::{
     Channel, Language, Question, RespondentRole, question::Kind, survey_content::Collection,
 };
 
+use crate::attention::attention_flags;
 use crate::catalogue::{Lookup, PublishedForm};
 use crate::codes::language_code;
 use crate::content::{MAX_OPEN_TEXT_CHARS, kind_name};
@@ -72,31 +73,30 @@ pub fn parse_target(request: &SubmitResponseRequest) -> Result<SubmissionTarget,
 
 /// Turns what the catalogue knows into the form to validate against, or the reason there is none.
 pub fn resolve_form(
-    target: &SubmissionTarget,
+    survey_id: SurveyId,
+    version: u32,
     lookup: Lookup,
 ) -> Result<std::sync::Arc<PublishedForm>, SubmissionError> {
     match lookup {
         Lookup::Found(form) => Ok(form),
-        Lookup::UnknownSurvey => Err(Violations::single(
-            "survey_id",
-            format!("no survey {} exists", target.survey_id),
-        )
-        .into()),
+        Lookup::UnknownSurvey => {
+            Err(Violations::single("survey_id", format!("no survey {} exists", survey_id)).into())
+        }
         Lookup::UnknownVersion { latest } => Err(Violations::single(
             "survey_version",
             format!(
                 "survey {} has no published version {}; published versions are 1..{latest}",
-                target.survey_id, target.version
+                survey_id, version
             ),
         )
         .into()),
         Lookup::NotPublished => Err(SubmissionError::NotAccepting(format!(
             "survey {} has no published version yet",
-            target.survey_id
+            survey_id
         ))),
         Lookup::Archived => Err(SubmissionError::NotAccepting(format!(
             "survey {} is archived and takes no answers",
-            target.survey_id
+            survey_id
         ))),
     }
 }
@@ -131,6 +131,7 @@ pub fn accept(
     };
 
     let (answers, redactions) = check_answers(&mut v, form, context, &request.answers);
+    let attention_flags = attention_flags_of(&request.answers);
     if !v.is_empty() {
         return Err(SubmissionError::Invalid(v));
     }
@@ -143,7 +144,23 @@ pub fn accept(
         answered_at: Some(to_timestamp(answered_at)),
         period_id,
         redactions,
+        attention_flags: attention_flags.into_iter().map(|f| f as i32).collect(),
     })
+}
+
+/// The flags any open text raises, each once. Read from the text as written, before redaction.
+fn attention_flags_of(answers: &[Answer]) -> Vec<AttentionFlag> {
+    let mut flags: Vec<AttentionFlag> = answers
+        .iter()
+        .filter_map(|a| match &a.value {
+            Some(Value::OpenText(text)) => Some(attention_flags(&text.text)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    flags.sort_by_key(|f| *f as i32);
+    flags.dedup();
+    flags
 }
 
 /// True when a retry carries the same response as the stored one. `answered_at` counts only when
@@ -160,7 +177,7 @@ pub fn is_same_response(
         && (!retry_states_time || stored.answered_at == retry.answered_at)
 }
 
-fn check_context(v: &mut Violations, form: &PublishedForm, context: &ResponseContext) {
+pub(crate) fn check_context(v: &mut Violations, form: &PublishedForm, context: &ResponseContext) {
     let content = &form.content;
     if context.unit_id.is_empty() {
         v.add("context.unit_id", "is required");
@@ -230,7 +247,7 @@ fn check_context(v: &mut Violations, form: &PublishedForm, context: &ResponseCon
     }
 }
 
-fn is_shown(question: &Question, context: &ResponseContext) -> bool {
+pub(crate) fn is_shown(question: &Question, context: &ResponseContext) -> bool {
     let Some(condition) = &question.condition else {
         return true;
     };
@@ -458,7 +475,7 @@ fn check_value(
     }
 }
 
-fn resolve_period(
+pub(crate) fn resolve_period(
     form: &PublishedForm,
     answered_at: DateTime<Utc>,
 ) -> Result<String, SubmissionError> {

@@ -2,6 +2,9 @@
 //! error; `evolve` folds one stored event into the state. Both are pure; survey-definition does
 //! the I/O around them.
 
+use std::sync::Arc;
+
+use crate::catalogue::{Lookup, PublishedForm};
 use chrono::{DateTime, Utc};
 use kaiku_proto::events::v1::{
     SurveyCreated, SurveyDraftUpdated, SurveyEvent, SurveyVersionPublished, survey_event::Kind,
@@ -38,6 +41,29 @@ impl SurveyState {
 
     pub fn latest_version(&self) -> u32 {
         self.versions.last().map_or(0, |v| v.version)
+    }
+
+    /// A published version as the catalogue would answer for it; version 0 means the latest.
+    pub fn published_form(&self, version: u32) -> Lookup {
+        if self.archived {
+            return Lookup::Archived;
+        }
+        let wanted = if version == 0 {
+            self.latest_version()
+        } else {
+            version
+        };
+        match self.versions.iter().find(|v| v.version == wanted) {
+            Some(published) => Lookup::Found(Arc::new(PublishedForm {
+                survey_id: self.id,
+                version: published.version,
+                content: published.content.clone().unwrap_or_default(),
+            })),
+            None if self.versions.is_empty() => Lookup::NotPublished,
+            None => Lookup::UnknownVersion {
+                latest: self.latest_version(),
+            },
+        }
     }
 
     pub fn to_proto(&self) -> Survey {

@@ -7,18 +7,20 @@ use kaiku_proto::analytics::v1::{
     GetNpsRequest, ResponseFilter, analytics_client::AnalyticsClient,
 };
 use kaiku_proto::intake::v1::{
-    Answer, NpsAnswer, OpenTextAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
+    Answer, ChoiceAnswer, NpsAnswer, OpenTextAnswer, ResponseContext, SmileyAnswer,
+    StatementAnswer, SubmitResponseRequest, answer::Value,
     response_intake_client::ResponseIntakeClient,
 };
 use kaiku_proto::survey::v1::{
-    CreateSurveyRequest, GetSurveyRequest, ListSurveysRequest, PublishVersionRequest,
-    survey_definition_client::SurveyDefinitionClient,
+    CollectionPeriod, CreateSurveyRequest, GetFormRequest, GetFormResponse, GetSurveyRequest,
+    ListSurveysRequest, ListTemplatesRequest, PublishVersionRequest, ScheduledCollection,
+    question::Kind, survey_content::Collection, survey_definition_client::SurveyDefinitionClient,
 };
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::survey_file;
+use kaiku_templates::survey_file;
 
 #[derive(Debug, clap::Parser)]
 #[command(version, about = "Kaiku command-line client")]
@@ -69,8 +71,13 @@ enum Command {
     /// Surveys: create from a file, publish, list, show.
     #[command(subcommand)]
     Survey(SurveyCommand),
-    /// Submit one answer (NPS and optional open feedback).
+    /// Submit one response: --nps and --text for the usual two questions, --answer for any.
     Submit(SubmitArgs),
+    /// Show the form a respondent in this context sees: which questions, in which language.
+    Form {
+        #[command(flatten)]
+        target: Target,
+    },
     /// Submit `count` demo answers with a fixed score mix (for trying things out).
     Seed {
         #[command(flatten)]
@@ -101,14 +108,29 @@ enum Command {
 
 #[derive(Debug, clap::Subcommand)]
 enum SurveyCommand {
-    /// Create a survey from a JSON file (see deploy/demo/nps-survey.json).
+    /// Create a survey from a JSON file (see deploy/demo/nps-survey.json) or a built-in
+    /// template (see `survey templates`).
     Create {
+        #[arg(
+            long,
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
+        file: Option<std::path::PathBuf>,
         #[arg(long)]
-        file: std::path::PathBuf,
+        template: Option<String>,
+        /// Add a target unit (repeatable); templates come without units.
+        #[arg(long)]
+        unit: Vec<String>,
+        /// Replace the collection periods: ID=YYYY-MM-DD..YYYY-MM-DD (repeatable).
+        #[arg(long, value_parser = parse_period)]
+        period: Vec<CollectionPeriod>,
         /// Also publish it as version 1.
         #[arg(long)]
         publish: bool,
     },
+    /// List the built-in templates.
+    Templates,
     /// Publish the current draft as the next version.
     Publish {
         #[arg(long)]
@@ -138,17 +160,29 @@ struct Target {
     /// fi, sv or en.
     #[arg(long, default_value = "fi")]
     language: String,
+    /// Professional group key (e.g. kuraattori), when the survey asks it.
+    #[arg(long, default_value = "")]
+    group: String,
+    /// Age band key (e.g. age_13_17), when the survey asks it.
+    #[arg(long, default_value = "")]
+    age_band: String,
 }
 
 #[derive(Debug, clap::Args)]
 struct SubmitArgs {
     #[command(flatten)]
     target: Target,
+    /// The answer to the question keyed `nps`.
     #[arg(long)]
-    nps: u32,
-    /// Open feedback (personal data in it is redacted before storing).
+    nps: Option<u32>,
+    /// The answer to the question keyed `open_feedback` (personal data in it is redacted
+    /// before storing).
     #[arg(long)]
     text: Option<String>,
+    /// Any answer as KEY=VALUE (repeatable): a number for NPS, statement (or dont_know) and
+    /// smiley questions, comma-separated option keys for choices, text for open questions.
+    #[arg(long)]
+    answer: Vec<String>,
     /// Idempotency key; a new random one by default.
     #[arg(long)]
     submission_id: Option<String>,
@@ -196,6 +230,22 @@ async fn connect(addr: &str) -> Result<Channel, CliError> {
         .map_err(|e| error(&e))
 }
 
+/// `autumn=2026-11-09..2026-11-29` as a collection period.
+fn parse_period(value: &str) -> Result<CollectionPeriod, String> {
+    let usage = || format!("{value:?} is not ID=YYYY-MM-DD..YYYY-MM-DD");
+    let (period_id, dates) = value.split_once('=').ok_or_else(usage)?;
+    let (starts, ends) = dates.split_once("..").ok_or_else(usage)?;
+    let date = |text: &str| {
+        text.parse::<NaiveDate>()
+            .map_err(|e| format!("{text:?}: {e}"))
+    };
+    Ok(CollectionPeriod {
+        period_id: period_id.to_owned(),
+        starts_on: Some(local_date(date(starts)?)),
+        ends_on: Some(local_date(date(ends)?)),
+    })
+}
+
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::WaitReady { timeout } => {
@@ -209,19 +259,70 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Survey(command) => survey(&cli.survey_addr, command).await,
         Command::Submit(args) => {
-            let mut client = ResponseIntakeClient::new(connect(&cli.intake_addr).await?);
-            let mut answers = vec![nps_answer(args.nps)];
+            let mut answers = Vec::new();
+            if let Some(score) = args.nps {
+                answers.push(nps_answer(score));
+            }
             if let Some(text) = args.text {
                 answers.push(Answer {
                     question_key: "open_feedback".into(),
                     value: Some(Value::OpenText(OpenTextAnswer { text })),
                 });
             }
+            if !args.answer.is_empty() {
+                // The form says each question's kind, and so how to read its value.
+                let form = get_form(&cli.survey_addr, &args.target).await?;
+                for raw in &args.answer {
+                    answers.push(parse_answer(&form, raw)?);
+                }
+            }
+            let mut client = ResponseIntakeClient::new(connect(&cli.intake_addr).await?);
             let request = submission(&args.target, args.submission_id, answers)?;
             let reply = client.submit_response(request).await?.into_inner();
             println!("submission_id={}", reply.submission_id);
             println!("duplicate={}", reply.duplicate);
             println!("sequence={}", reply.sequence);
+            if reply.redactions > 0 {
+                println!("redactions={}", reply.redactions);
+            }
+            for flag in reply.attention_flags() {
+                println!("attention={}", flag.as_str_name());
+            }
+            Ok(())
+        }
+        Command::Form { target } => {
+            let form = get_form(&cli.survey_addr, &target).await?;
+            println!(
+                "{} (survey {} version {})",
+                form.title, form.survey_id, form.survey_version
+            );
+            if form.accepting {
+                let period = if form.period_id.is_empty() {
+                    "continuous"
+                } else {
+                    &form.period_id
+                };
+                println!("accepting answers (period: {period})");
+            } else {
+                println!("not accepting answers: {}", form.closed_reason);
+            }
+            for item in &form.questions {
+                let Some(question) = &item.question else {
+                    continue;
+                };
+                let kind = question
+                    .kind
+                    .as_ref()
+                    .map_or("?", kaiku_domain::content::kind_name);
+                let required = if question.required { " (required)" } else { "" };
+                println!("  {:<28} {kind:<12} {}{required}", question.key, item.text);
+                for option in &item.options {
+                    println!(
+                        "  {:<28} {:<12}   - {}: {}",
+                        "", "", option.key, option.text
+                    );
+                }
+            }
             Ok(())
         }
         Command::Seed { target, count } => {
@@ -292,12 +393,53 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 async fn survey(addr: &str, command: SurveyCommand) -> Result<(), CliError> {
     let mut client = SurveyDefinitionClient::new(connect(addr).await?);
     match command {
-        SurveyCommand::Create { file, publish } => {
-            let json = std::fs::read_to_string(&file).map_err(|e| CliError::Read {
-                path: file.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            let draft = survey_file::parse(&json)?;
+        SurveyCommand::Templates => {
+            let templates = client
+                .list_templates(ListTemplatesRequest {})
+                .await?
+                .into_inner()
+                .templates;
+            for template in templates {
+                println!("{:<16} {}", template.key, template.description);
+            }
+            Ok(())
+        }
+        SurveyCommand::Create {
+            file,
+            template,
+            unit,
+            period,
+            publish,
+        } => {
+            let mut draft = match (file, template) {
+                (Some(file), _) => {
+                    let json = std::fs::read_to_string(&file).map_err(|e| CliError::Read {
+                        path: file.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                    survey_file::parse(&json)?
+                }
+                (None, Some(key)) => client
+                    .list_templates(ListTemplatesRequest {})
+                    .await?
+                    .into_inner()
+                    .templates
+                    .into_iter()
+                    .find(|t| t.key == key)
+                    .and_then(|t| t.content)
+                    .ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "no template {key:?}; see `kaikuctl survey templates`"
+                        ))
+                    })?,
+                (None, None) => return Err(CliError::Usage("give --file or --template".into())),
+            };
+            draft.unit_ids.extend(unit);
+            if !period.is_empty() {
+                draft.collection = Some(Collection::Scheduled(ScheduledCollection {
+                    periods: period,
+                }));
+            }
             let created = client
                 .create_survey(CreateSurveyRequest {
                     survey_id: String::new(),
@@ -384,29 +526,90 @@ fn nps_answer(score: u32) -> Answer {
     }
 }
 
+fn context(target: &Target) -> Result<ResponseContext, CliError> {
+    let unknown = |what: &str, v: &str| CliError::Usage(format!("unknown {what} {v:?}"));
+    Ok(ResponseContext {
+        unit_id: target.unit.clone(),
+        channel: survey_file::channel(&target.channel)
+            .ok_or_else(|| unknown("channel", &target.channel))? as i32,
+        respondent_role: survey_file::role(&target.role)
+            .ok_or_else(|| unknown("role", &target.role))? as i32,
+        professional_group: target.group.clone(),
+        age_band: target.age_band.clone(),
+        language: survey_file::language(&target.language)
+            .ok_or_else(|| unknown("language", &target.language))? as i32,
+    })
+}
+
 fn submission(
     target: &Target,
     submission_id: Option<String>,
     answers: Vec<Answer>,
 ) -> Result<SubmitResponseRequest, CliError> {
-    let unknown = |what: &str, v: &str| CliError::Usage(format!("unknown {what} {v:?}"));
     Ok(SubmitResponseRequest {
         submission_id: submission_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         survey_id: target.survey.clone(),
         survey_version: target.version,
-        context: Some(ResponseContext {
-            unit_id: target.unit.clone(),
-            channel: survey_file::channel(&target.channel)
-                .ok_or_else(|| unknown("channel", &target.channel))? as i32,
-            respondent_role: survey_file::role(&target.role)
-                .ok_or_else(|| unknown("role", &target.role))? as i32,
-            professional_group: String::new(),
-            age_band: String::new(),
-            language: survey_file::language(&target.language)
-                .ok_or_else(|| unknown("language", &target.language))? as i32,
-        }),
+        context: Some(context(target)?),
         answers,
         answered_at: None,
+    })
+}
+
+async fn get_form(addr: &str, target: &Target) -> Result<GetFormResponse, CliError> {
+    let mut client = SurveyDefinitionClient::new(connect(addr).await?);
+    Ok(client
+        .get_form(GetFormRequest {
+            survey_id: target.survey.clone(),
+            survey_version: target.version,
+            context: Some(context(target)?),
+        })
+        .await?
+        .into_inner())
+}
+
+/// `KEY=VALUE` as an answer to that question of the form. Out-of-range values are passed on
+/// as given: intake is the one that judges them, and says why.
+fn parse_answer(form: &GetFormResponse, raw: &str) -> Result<Answer, CliError> {
+    let usage = |why: String| CliError::Usage(format!("--answer {raw:?}: {why}"));
+    let (key, value) = raw
+        .split_once('=')
+        .ok_or_else(|| usage("expected KEY=VALUE".into()))?;
+    let question = form
+        .questions
+        .iter()
+        .filter_map(|q| q.question.as_ref())
+        .find(|q| q.key == key)
+        .ok_or_else(|| usage(format!("the form for this context has no question {key:?}")))?;
+    let number = || {
+        value
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| usage(format!("{key} takes a whole number")))
+    };
+    let value = match &question.kind {
+        Some(Kind::Nps(_)) => Value::Nps(NpsAnswer { score: number()? }),
+        Some(Kind::Statement(_)) if value.trim() == "dont_know" => {
+            Value::Statement(StatementAnswer {
+                score: 0,
+                dont_know: true,
+            })
+        }
+        Some(Kind::Statement(_)) => Value::Statement(StatementAnswer {
+            score: number()?,
+            dont_know: false,
+        }),
+        Some(Kind::Smiley(_)) => Value::Smiley(SmileyAnswer { face: number()? }),
+        Some(Kind::Choice(_)) => Value::Choice(ChoiceAnswer {
+            option_keys: value.split(',').map(|k| k.trim().to_owned()).collect(),
+        }),
+        Some(Kind::OpenText(_)) | None => Value::OpenText(OpenTextAnswer {
+            text: value.to_owned(),
+        }),
+    };
+    Ok(Answer {
+        question_key: key.to_owned(),
+        value: Some(value),
     })
 }
 

@@ -1,7 +1,6 @@
 //! kaikuctl: a small command-line client for Kaiku's gRPC APIs.
 
 mod commands;
-mod survey_file;
 
 use std::process::ExitCode;
 

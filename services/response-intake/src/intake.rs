@@ -35,7 +35,7 @@ impl Intake {
             self.catalogue.catch_up().await?;
             lookup = self.catalogue.lookup(target.survey_id, target.version);
         }
-        let form = resolve_form(&target, lookup)?;
+        let form = resolve_form(target.survey_id, target.version, lookup)?;
         let received_at = Utc::now();
         let submitted = accept(&form, request, received_at)?;
         let event = ResponseEvent {
@@ -68,6 +68,8 @@ impl Intake {
             submission_id: target.submission_id.to_string(),
             sequence: appended.sequence,
             duplicate: appended.duplicate,
+            attention_flags: submitted.attention_flags,
+            redactions: submitted.redactions,
         })
     }
 

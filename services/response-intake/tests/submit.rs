@@ -4,16 +4,18 @@ use clap::Parser;
 use kaiku_domain::fixtures::{NPS_KEY, OPEN_KEY, nps_survey};
 use kaiku_eventstore::{EventStore, RESPONSES_STREAM};
 use kaiku_grpc::Shutdown;
+use kaiku_proto::events::v1::{ResponseEvent, response_event};
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::{
-    Answer, NpsAnswer, OpenTextAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
-    submit_responses_item::Outcome,
+    Answer, AttentionFlag, NpsAnswer, OpenTextAnswer, ResponseContext, SubmitResponseRequest,
+    answer::Value, submit_responses_item::Outcome,
 };
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use kaiku_proto::survey::v1::{
     Channel as ChannelKind, CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole,
 };
 use kaiku_test_support::NatsServer;
+use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -281,24 +283,80 @@ async fn a_survey_with_no_published_version_takes_no_answers() -> TestResult {
 }
 
 #[tokio::test]
-async fn open_text_is_stored_redacted() -> TestResult {
+async fn no_personal_data_in_open_text_reaches_the_stream() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    // Real valid codes in every century form, one with a wrong check character, phone numbers
+    // as Finns write them, and e-mail addresses.
+    let personal_data = [
+        "131052-308T",
+        "010594Y9032",
+        "020594X903P",
+        "030516D9037",
+        "020504B904H",
+        "131052-308U",
+        "040 123 4567",
+        "+358 50 1234567",
+        "(09) 310 1691",
+        "0401234567",
+        "maija.meikalainen@example.fi",
+        "kalle+palaute@koulu.example.com",
+    ];
+    for item in personal_data {
+        let text = Answer {
+            question_key: OPEN_KEY.into(),
+            value: Some(Value::OpenText(OpenTextAnswer {
+                text: format!("Ottakaa yhteyttä: {item}, kiitos."),
+            })),
+        };
+        let reply = app
+            .intake
+            .submit_response(submission(&survey_id, vec![nps(8), text]))
+            .await?
+            .into_inner();
+        assert_eq!(reply.redactions, 1, "{item}");
+        let stored = app.store.get(RESPONSES_STREAM, reply.sequence).await?;
+        // Protobuf stores strings as plain UTF-8, so a match in the raw bytes would be a leak.
+        let payload = String::from_utf8_lossy(&stored.payload);
+        assert!(
+            !payload.contains(item),
+            "{item} reached the stream: {payload}"
+        );
+        // Nor the tail of a number written another way.
+        let digits: String = item.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 6 {
+            assert!(!payload.contains(&digits[digits.len() - 6..]), "{item}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn text_needing_another_route_is_flagged_in_the_reply_and_the_event() -> TestResult {
     let mut app = spawn_app().await?;
     let survey_id = app.published_survey().await?;
     let text = Answer {
         question_key: OPEN_KEY.into(),
         value: Some(Value::OpenText(OpenTextAnswer {
-            text: "Soita minulle 040 123 4567 tai maija@example.fi".into(),
+            text: "Haluan tehdä muistutuksen. Isä lyö minua.".into(),
         })),
     };
     let reply = app
         .intake
-        .submit_response(submission(&survey_id, vec![nps(8), text]))
+        .submit_response(submission(&survey_id, vec![nps(2), text]))
         .await?
         .into_inner();
+    let expected = vec![
+        AttentionFlag::FormalObjection as i32,
+        AttentionFlag::ChildProtectionConcern as i32,
+    ];
+    assert_eq!(reply.attention_flags, expected);
     let stored = app.store.get(RESPONSES_STREAM, reply.sequence).await?;
-    let payload = String::from_utf8_lossy(&stored.payload);
-    assert!(!payload.contains("4567"), "{payload}");
-    assert!(!payload.contains("maija@example.fi"), "{payload}");
+    let event = ResponseEvent::decode(stored.payload.as_ref())?;
+    let Some(response_event::Kind::Submitted(submitted)) = event.kind else {
+        return Err("not a ResponseSubmitted".into());
+    };
+    assert_eq!(submitted.attention_flags, expected);
     Ok(())
 }
 

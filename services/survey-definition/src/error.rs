@@ -1,4 +1,5 @@
 use kaiku_domain::Violations;
+use kaiku_domain::submission::SubmissionError;
 use kaiku_domain::survey::{FoldError, SurveyError};
 use kaiku_eventstore::EventStoreError;
 use tonic::{Code, Status};
@@ -9,6 +10,8 @@ pub enum ServiceError {
     Survey(#[from] SurveyError),
     #[error("invalid request: {0}")]
     InvalidRequest(Violations),
+    #[error(transparent)]
+    Form(#[from] SubmissionError),
     #[error("event store: {0}")]
     Store(#[from] EventStoreError),
     #[error("cannot decode the event at KAIKU_SURVEYS sequence {sequence}: {reason}")]
@@ -35,7 +38,13 @@ impl From<ServiceError> for Status {
                     Status::failed_precondition(error.to_string())
                 }
             },
-            ServiceError::InvalidRequest(violations) => kaiku_grpc::invalid_argument(violations),
+            ServiceError::InvalidRequest(violations)
+            | ServiceError::Form(SubmissionError::Invalid(violations)) => {
+                kaiku_grpc::invalid_argument(violations)
+            }
+            ServiceError::Form(SubmissionError::NotAccepting(_)) => {
+                Status::failed_precondition(error.to_string())
+            }
             ServiceError::Store(EventStoreError::WrongExpectedSequence { .. }) => Status::aborted(
                 format!("{error}: another change was saved first; reload the survey and retry"),
             ),

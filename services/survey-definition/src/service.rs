@@ -1,10 +1,14 @@
 use chrono::Utc;
 use kaiku_domain::SurveyId;
+use kaiku_domain::catalogue::Lookup;
+use kaiku_domain::form::respondent_form;
+use kaiku_domain::submission::resolve_form;
 use kaiku_domain::survey::{SurveyCommand, SurveyError, SurveyState, decide, envelope};
 use kaiku_proto::survey::v1::{
-    CreateSurveyRequest, CreateSurveyResponse, GetSurveyRequest, GetSurveyResponse,
-    ListSurveysRequest, ListSurveysResponse, PublishVersionRequest, PublishVersionResponse,
-    SurveyStatus, SurveySummary, UpdateDraftRequest, UpdateDraftResponse,
+    CreateSurveyRequest, CreateSurveyResponse, GetFormRequest, GetFormResponse, GetSurveyRequest,
+    GetSurveyResponse, ListSurveysRequest, ListSurveysResponse, ListTemplatesRequest,
+    ListTemplatesResponse, PublishVersionRequest, PublishVersionResponse, SurveyStatus,
+    SurveySummary, SurveyTemplate, UpdateDraftRequest, UpdateDraftResponse,
     survey_definition_server::SurveyDefinition,
 };
 use tonic::{Request, Response, Status};
@@ -137,5 +141,45 @@ impl SurveyDefinition for SurveyDefinitionService {
             })
             .collect();
         Ok(Response::new(ListSurveysResponse { surveys }))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id))]
+    async fn get_form(
+        &self,
+        request: Request<GetFormRequest>,
+    ) -> Result<Response<GetFormResponse>, Status> {
+        let request = request.into_inner();
+        let id = parse_id(&request.survey_id)?;
+        let lookup = match self.repository.load(id).await? {
+            Some(state) => state.published_form(request.survey_version),
+            None => Lookup::UnknownSurvey,
+        };
+        let form = resolve_form(id, request.survey_version, lookup).map_err(ServiceError::from)?;
+        let context = request.context.unwrap_or_default();
+        let resolved =
+            respondent_form(&form, &context, Utc::now()).map_err(ServiceError::InvalidRequest)?;
+        Ok(Response::new(resolved))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_templates(
+        &self,
+        _request: Request<ListTemplatesRequest>,
+    ) -> Result<Response<ListTemplatesResponse>, Status> {
+        let templates = kaiku_templates::TEMPLATES
+            .iter()
+            .map(|template| {
+                // Templates are compiled in and tested; a broken one is a build defect.
+                let content = template.content().map_err(|e| {
+                    ServiceError::Startup(format!("built-in template {}: {e}", template.key))
+                })?;
+                Ok(SurveyTemplate {
+                    key: template.key.to_owned(),
+                    description: template.description.to_owned(),
+                    content: Some(content),
+                })
+            })
+            .collect::<Result<_, ServiceError>>()?;
+        Ok(Response::new(ListTemplatesResponse { templates }))
     }
 }

@@ -316,11 +316,19 @@ fn an_unpublished_version_is_refused_naming_the_version() {
         version: 2,
         ..target
     };
-    let err =
-        resolve_form(&wrong, Lookup::UnknownVersion { latest: 1 }).expect_err("unknown version");
+    let err = resolve_form(
+        wrong.survey_id,
+        wrong.version,
+        Lookup::UnknownVersion { latest: 1 },
+    )
+    .expect_err("unknown version");
     assert!(matches!(err, SubmissionError::Invalid(v) if v.fields() == vec!["survey_version"]));
-    let err = resolve_form(&target, Catalogue::new().lookup(target.survey_id, 1))
-        .expect_err("unknown survey");
+    let err = resolve_form(
+        target.survey_id,
+        target.version,
+        Catalogue::new().lookup(target.survey_id, 1),
+    )
+    .expect_err("unknown survey");
     assert!(matches!(err, SubmissionError::Invalid(v) if v.fields() == vec!["survey_id"]));
 }
 

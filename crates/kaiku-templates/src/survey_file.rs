@@ -1,4 +1,4 @@
-//! The survey file kaikuctl reads: JSON with language codes and short names instead of protobuf
+//! The survey file people write (kaikuctl, the templates): JSON with language codes and short names instead of protobuf
 //! enum numbers, so a person can write one. See deploy/demo/nps-survey.json.
 
 use std::collections::BTreeMap;
