@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use kaiku_domain::fixtures::{NPS_KEY, nps_survey};
+use kaiku_domain::fixtures::{NPS_KEY, fixture_units, nps_survey};
 use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::submit_responses_item::Outcome;
@@ -165,6 +165,9 @@ impl Stack {
     /// Creates the fixture NPS survey for `units` and publishes version 1; returns its id.
     pub async fn publish_nps_survey(&self, units: &[&str]) -> TestResult<String> {
         let mut surveys = self.surveys().await?;
+        for unit in fixture_units(units) {
+            surveys.create_unit(unit).await?;
+        }
         let created = surveys
             .create_survey(CreateSurveyRequest {
                 survey_id: String::new(),

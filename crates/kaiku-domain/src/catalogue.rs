@@ -1,13 +1,16 @@
-//! The catalogue of published survey versions, folded from KAIKU_SURVEYS. Intake validates
-//! every submission against it; it holds only what was published, never drafts.
+//! The catalogue of published survey versions and the unit tree, folded from KAIKU_SURVEYS.
+//! Intake validates every submission against it; it holds only what was published, never
+//! drafts. Each form's `unit_ids` is expanded to the open units its targets cover, so the
+//! answer check stays a simple membership test and follows unit changes at once.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use kaiku_proto::events::v1::{SurveyEvent, survey_event::Kind};
+use kaiku_proto::events::v1::{SurveyEvent, UnitEvent, survey_event::Kind};
 use kaiku_proto::survey::v1::SurveyContent;
 
 use crate::SurveyId;
+use crate::unit::{UnitFoldError, UnitTree};
 
 /// One published, immutable survey version.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,10 +20,32 @@ pub struct PublishedForm {
     pub content: SurveyContent,
 }
 
+impl PublishedForm {
+    /// The same form with `unit_ids` replaced by every open unit its targets cover in `tree`.
+    pub fn with_covered_units(&self, tree: &UnitTree) -> PublishedForm {
+        let mut form = self.clone();
+        form.content.unit_ids = tree.covered_units(&self.content.unit_ids);
+        form
+    }
+}
+
 #[derive(Debug, Default)]
 struct Entry {
     archived: bool,
+    /// As published, targets unexpanded.
+    published: BTreeMap<u32, PublishedForm>,
+    /// As answers are checked against: targets expanded with the current unit tree.
     versions: BTreeMap<u32, Arc<PublishedForm>>,
+}
+
+impl Entry {
+    fn expand(&mut self, tree: &UnitTree) {
+        self.versions = self
+            .published
+            .iter()
+            .map(|(version, form)| (*version, Arc::new(form.with_covered_units(tree))))
+            .collect();
+    }
 }
 
 /// What the catalogue knows of a (survey, version) pair.
@@ -50,6 +75,7 @@ impl Lookup {
 #[derive(Debug, Default)]
 pub struct Catalogue {
     surveys: HashMap<SurveyId, Entry>,
+    units: UnitTree,
     last_sequence: u64,
 }
 
@@ -80,7 +106,11 @@ impl Catalogue {
                     version: published.version,
                     content: published.content.clone().unwrap_or_default(),
                 };
-                entry.versions.insert(published.version, Arc::new(form));
+                entry.versions.insert(
+                    published.version,
+                    Arc::new(form.with_covered_units(&self.units)),
+                );
+                entry.published.insert(published.version, form);
             }
             Kind::Archived(_) => entry.archived = true,
             Kind::Created(_)
@@ -88,6 +118,21 @@ impl Catalogue {
             | Kind::PeriodScheduled(_)
             | Kind::PeriodClosed(_) => {}
         }
+    }
+
+    /// Folds a unit event into the tree and re-expands every form's targets. Unit events are
+    /// rare (an admin action), so recomputing all is simpler than tracking who is affected.
+    pub fn apply_unit(&mut self, event: &UnitEvent, sequence: u64) -> Result<(), UnitFoldError> {
+        self.advance_to(sequence);
+        self.units.apply(event, sequence)?;
+        for entry in self.surveys.values_mut() {
+            entry.expand(&self.units);
+        }
+        Ok(())
+    }
+
+    pub fn units(&self) -> &UnitTree {
+        &self.units
     }
 
     pub fn lookup(&self, survey_id: SurveyId, version: u32) -> Lookup {

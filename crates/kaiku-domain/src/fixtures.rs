@@ -2,8 +2,9 @@
 //! system tests build on the same ones, so a model change updates them all).
 
 use kaiku_proto::survey::v1::{
-    Channel, ContinuousCollection, Language, LocalizedText, NpsQuestion, OpenTextQuestion,
-    Question, RespondentRole, SurveyContent, question::Kind, survey_content::Collection,
+    Channel, ContinuousCollection, CreateUnitRequest, Language, LocalizedText, NpsQuestion,
+    OpenTextQuestion, Question, RespondentRole, SurveyContent, UnitLevel, question::Kind,
+    survey_content::Collection,
 };
 
 pub const NPS_KEY: &str = "nps";
@@ -75,4 +76,27 @@ pub fn nps_survey(unit_ids: &[&str]) -> SurveyContent {
         ],
         collection: Some(Collection::Continuous(ContinuousCollection {})),
     }
+}
+
+/// The county every fixture unit sits under.
+pub const FIXTURE_COUNTY: &str = "fixture-county";
+
+/// Requests that create a county and, directly under it, each of `unit_ids`: what a survey
+/// from [`nps_survey`] needs before it can be published. Creating a unit twice with the same
+/// settings is a no-op, so callers may send these more than once.
+pub fn fixture_units(unit_ids: &[&str]) -> Vec<CreateUnitRequest> {
+    let county = CreateUnitRequest {
+        unit_id: FIXTURE_COUNTY.to_owned(),
+        parent_unit_id: String::new(),
+        level: UnitLevel::County as i32,
+        names: texts("Testimaakunta", "Testlandskap", "Test county"),
+    };
+    std::iter::once(county)
+        .chain(unit_ids.iter().map(|unit_id| CreateUnitRequest {
+            unit_id: (*unit_id).to_owned(),
+            parent_unit_id: FIXTURE_COUNTY.to_owned(),
+            level: UnitLevel::Unit as i32,
+            names: texts(unit_id, unit_id, unit_id),
+        }))
+        .collect()
 }

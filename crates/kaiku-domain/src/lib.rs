@@ -12,6 +12,7 @@ pub mod redaction;
 pub mod submission;
 pub mod survey;
 pub mod time;
+pub mod unit;
 pub mod violations;
 
 pub use ids::{QuestionKey, SubmissionId, SurveyId};

@@ -9,7 +9,7 @@ use kaiku_domain::SurveyId;
 use kaiku_domain::catalogue::{Catalogue, Lookup};
 use kaiku_eventstore::{EventStore, SURVEYS_STREAM};
 use kaiku_grpc::Shutdown;
-use kaiku_proto::events::v1::SurveyEvent;
+use kaiku_proto::events::v1::{SurveyEvent, UnitEvent};
 use prost::Message;
 use tokio::sync::watch;
 
@@ -112,6 +112,18 @@ async fn run(
                     tracing::error!(sequence, %reason, "skipping undecodable survey event");
                     write(catalogue).advance_to(sequence);
                 }
+            }
+        } else if stored.subject.starts_with("kaiku.unit.") {
+            let applied_unit = UnitEvent::decode(stored.payload.as_ref())
+                .map_err(|e| e.to_string())
+                .and_then(|event| {
+                    write(catalogue)
+                        .apply_unit(&event, sequence)
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(reason) = applied_unit {
+                tracing::error!(sequence, %reason, "skipping unit event that cannot be applied");
+                write(catalogue).advance_to(sequence);
             }
         } else {
             write(catalogue).advance_to(sequence);

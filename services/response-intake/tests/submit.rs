@@ -1,7 +1,7 @@
 //! response-intake against a real nats-server, with survey-definition publishing the survey.
 
 use clap::Parser;
-use kaiku_domain::fixtures::{NPS_KEY, OPEN_KEY, nps_survey};
+use kaiku_domain::fixtures::{NPS_KEY, OPEN_KEY, fixture_units, nps_survey};
 use kaiku_eventstore::{EventStore, RESPONSES_STREAM};
 use kaiku_grpc::Shutdown;
 use kaiku_proto::events::v1::{ResponseEvent, response_event};
@@ -82,6 +82,9 @@ async fn spawn_app() -> TestResult<TestApp> {
 impl TestApp {
     /// Creates and publishes the NPS fixture survey; returns its id.
     async fn published_survey(&mut self) -> TestResult<String> {
+        for unit in fixture_units(&["unit-1"]) {
+            self.surveys.create_unit(unit).await?;
+        }
         let created = self
             .surveys
             .create_survey(CreateSurveyRequest {

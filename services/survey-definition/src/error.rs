@@ -1,6 +1,7 @@
 use kaiku_domain::Violations;
 use kaiku_domain::submission::SubmissionError;
 use kaiku_domain::survey::{FoldError, SurveyError};
+use kaiku_domain::unit::{UnitError, UnitFoldError};
 use kaiku_eventstore::EventStoreError;
 use tonic::{Code, Status};
 
@@ -12,6 +13,10 @@ pub enum ServiceError {
     InvalidRequest(Violations),
     #[error(transparent)]
     Form(#[from] SubmissionError),
+    #[error(transparent)]
+    Unit(#[from] UnitError),
+    #[error("cannot fold unit events: {0}")]
+    UnitFold(#[from] UnitFoldError),
     #[error("event store: {0}")]
     Store(#[from] EventStoreError),
     #[error("cannot decode the event at KAIKU_SURVEYS sequence {sequence}: {reason}")]
@@ -45,6 +50,13 @@ impl From<ServiceError> for Status {
             ServiceError::Form(SubmissionError::NotAccepting(_)) => {
                 Status::failed_precondition(error.to_string())
             }
+            ServiceError::Unit(unit_error) => match unit_error {
+                UnitError::Invalid(violations) => kaiku_grpc::invalid_argument(violations),
+                UnitError::NotFound(_) => Status::not_found(error.to_string()),
+                UnitError::AlreadyExists(_) => Status::already_exists(error.to_string()),
+                UnitError::StaleRevision { .. } => Status::aborted(error.to_string()),
+                UnitError::Closed(_) => Status::failed_precondition(error.to_string()),
+            },
             ServiceError::Store(EventStoreError::WrongExpectedSequence { .. }) => Status::aborted(
                 format!("{error}: another change was saved first; reload the survey and retry"),
             ),
@@ -55,9 +67,9 @@ impl From<ServiceError> for Status {
                 Status::unavailable(error.to_string())
             }
             ServiceError::Store(_) => Status::internal(error.to_string()),
-            ServiceError::CorruptEvent { .. } | ServiceError::Fold(_) => {
-                Status::data_loss(error.to_string())
-            }
+            ServiceError::CorruptEvent { .. }
+            | ServiceError::Fold(_)
+            | ServiceError::UnitFold(_) => Status::data_loss(error.to_string()),
             ServiceError::Bind(_) | ServiceError::Startup(_) => Status::internal(error.to_string()),
         };
         kaiku_grpc::log_server_fault(&status);

@@ -3,6 +3,7 @@
 mod error;
 mod repository;
 mod service;
+mod units;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use kaiku_proto::survey::v1::survey_definition_server::SurveyDefinitionServer;
 pub use error::ServiceError;
 pub use repository::SurveyRepository;
 pub use service::SurveyDefinitionService;
+pub use units::UnitRepository;
 
 /// survey-definition: surveys and their versions, event-sourced on KAIKU_SURVEYS.
 #[derive(Debug, Clone, clap::Parser)]
@@ -65,7 +67,10 @@ impl Application {
 
     pub async fn run(self, shutdown: Shutdown) -> Result<(), ServiceError> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        let service = SurveyDefinitionService::new(SurveyRepository::new(self.store.clone()));
+        let service = SurveyDefinitionService::new(
+            SurveyRepository::new(self.store.clone()),
+            UnitRepository::new(self.store.clone()),
+        );
         health
             .set_serving::<SurveyDefinitionServer<SurveyDefinitionService>>()
             .await;

@@ -4,24 +4,27 @@ use kaiku_domain::catalogue::Lookup;
 use kaiku_domain::form::respondent_form;
 use kaiku_domain::submission::resolve_form;
 use kaiku_domain::survey::{SurveyCommand, SurveyError, SurveyState, decide, envelope};
+use kaiku_domain::unit::{UnitCommand, UnitState, check_targets};
 use kaiku_proto::survey::v1::{
-    CreateSurveyRequest, CreateSurveyResponse, GetFormRequest, GetFormResponse, GetSurveyRequest,
-    GetSurveyResponse, ListSurveysRequest, ListSurveysResponse, ListTemplatesRequest,
-    ListTemplatesResponse, PublishVersionRequest, PublishVersionResponse, SurveyStatus,
-    SurveySummary, SurveyTemplate, UpdateDraftRequest, UpdateDraftResponse,
-    survey_definition_server::SurveyDefinition,
+    CloseUnitRequest, CreateSurveyRequest, CreateSurveyResponse, CreateUnitRequest, GetFormRequest,
+    GetFormResponse, GetSurveyRequest, GetSurveyResponse, ListSurveysRequest, ListSurveysResponse,
+    ListTemplatesRequest, ListTemplatesResponse, ListUnitsRequest, ListUnitsResponse,
+    MoveUnitRequest, PublishVersionRequest, PublishVersionResponse, RenameUnitRequest,
+    SurveyStatus, SurveySummary, SurveyTemplate, UnitResponse, UpdateDraftRequest,
+    UpdateDraftResponse, survey_definition_server::SurveyDefinition,
 };
 use tonic::{Request, Response, Status};
 
-use crate::{ServiceError, SurveyRepository};
+use crate::{ServiceError, SurveyRepository, UnitRepository};
 
 pub struct SurveyDefinitionService {
     repository: SurveyRepository,
+    units: UnitRepository,
 }
 
 impl SurveyDefinitionService {
-    pub fn new(repository: SurveyRepository) -> Self {
-        Self { repository }
+    pub fn new(repository: SurveyRepository, units: UnitRepository) -> Self {
+        Self { repository, units }
     }
 
     /// Load, decide, append: the one path every command takes.
@@ -92,6 +95,12 @@ impl SurveyDefinition for SurveyDefinitionService {
     ) -> Result<Response<PublishVersionResponse>, Status> {
         let request = request.into_inner();
         let id = parse_id(&request.survey_id)?;
+        // The survey aggregate checks its own content; whether its target units exist is a
+        // fact of the unit tree, checked here before the version is frozen.
+        if let Some(state) = self.repository.load(id).await? {
+            let tree = self.units.load_tree().await?;
+            check_targets("draft", &state.draft, &tree).map_err(ServiceError::InvalidRequest)?;
+        }
         let command = SurveyCommand::PublishVersion {
             expected_revision: request.expected_revision,
         };
@@ -155,6 +164,7 @@ impl SurveyDefinition for SurveyDefinitionService {
             None => Lookup::UnknownSurvey,
         };
         let form = resolve_form(id, request.survey_version, lookup).map_err(ServiceError::from)?;
+        let form = form.with_covered_units(&self.units.load_tree().await?);
         let context = request.context.unwrap_or_default();
         let resolved =
             respondent_form(&form, &context, Utc::now()).map_err(ServiceError::InvalidRequest)?;
@@ -181,5 +191,92 @@ impl SurveyDefinition for SurveyDefinitionService {
             })
             .collect::<Result<_, ServiceError>>()?;
         Ok(Response::new(ListTemplatesResponse { templates }))
+    }
+
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
+    async fn create_unit(
+        &self,
+        request: Request<CreateUnitRequest>,
+    ) -> Result<Response<UnitResponse>, Status> {
+        let request = request.into_inner();
+        let command = UnitCommand::Create {
+            parent_unit_id: request.parent_unit_id,
+            level: request.level,
+            names: request.names,
+        };
+        let unit = self.units.execute(&request.unit_id, command).await?;
+        Ok(Response::new(unit_response(&unit)))
+    }
+
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
+    async fn rename_unit(
+        &self,
+        request: Request<RenameUnitRequest>,
+    ) -> Result<Response<UnitResponse>, Status> {
+        let request = request.into_inner();
+        let command = UnitCommand::Rename {
+            expected_revision: request.expected_revision,
+            names: request.names,
+        };
+        let unit = self.units.execute(&request.unit_id, command).await?;
+        Ok(Response::new(unit_response(&unit)))
+    }
+
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
+    async fn move_unit(
+        &self,
+        request: Request<MoveUnitRequest>,
+    ) -> Result<Response<UnitResponse>, Status> {
+        let request = request.into_inner();
+        let command = UnitCommand::Move {
+            expected_revision: request.expected_revision,
+            parent_unit_id: request.parent_unit_id,
+        };
+        let unit = self.units.execute(&request.unit_id, command).await?;
+        Ok(Response::new(unit_response(&unit)))
+    }
+
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
+    async fn close_unit(
+        &self,
+        request: Request<CloseUnitRequest>,
+    ) -> Result<Response<UnitResponse>, Status> {
+        let request = request.into_inner();
+        let command = UnitCommand::Close {
+            expected_revision: request.expected_revision,
+        };
+        let unit = self.units.execute(&request.unit_id, command).await?;
+        Ok(Response::new(unit_response(&unit)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_units(
+        &self,
+        request: Request<ListUnitsRequest>,
+    ) -> Result<Response<ListUnitsResponse>, Status> {
+        let include_closed = request.get_ref().include_closed;
+        let tree = self.units.load_tree().await?;
+        // Parents before children: sort by depth, then id.
+        let mut units: Vec<_> = tree
+            .iter()
+            .filter(|unit| include_closed || !unit.closed)
+            .map(|unit| (tree.lineage(&unit.unit_id).len(), unit))
+            .collect();
+        units.sort_by(|(a_depth, a), (b_depth, b)| {
+            a_depth.cmp(b_depth).then_with(|| a.unit_id.cmp(&b.unit_id))
+        });
+        Ok(Response::new(ListUnitsResponse {
+            units: units
+                .into_iter()
+                .map(|(_, unit)| unit_response(unit))
+                .collect(),
+        }))
+    }
+}
+
+fn unit_response(unit: &UnitState) -> UnitResponse {
+    UnitResponse {
+        unit: Some(unit.to_proto()),
+        open: !unit.closed,
     }
 }
