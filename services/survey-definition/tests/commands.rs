@@ -1,63 +1,24 @@
 //! survey-definition against a real nats-server: commands, optimistic concurrency and errors.
 
-use clap::Parser;
 use kaiku_domain::fixtures::{fixture_units, nps_survey};
-use kaiku_eventstore::{EventStore, SURVEYS_STREAM};
-use kaiku_grpc::Shutdown;
-use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
+use kaiku_eventstore::SURVEYS_STREAM;
 use kaiku_proto::survey::v1::{
     CreateSurveyRequest, GetSurveyRequest, ListSurveysRequest, PublishVersionRequest, SurveyStatus,
     UpdateDraftRequest,
 };
-use kaiku_test_support::NatsServer;
-use survey_definition::{Application, Config};
 use tonic::Code;
-use tonic::transport::Channel;
 
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+mod common;
 
-struct TestApp {
-    client: SurveyDefinitionClient<Channel>,
-    store: EventStore,
-    _nats: NatsServer,
-    shutdown: Shutdown,
-}
+use common::{TestResult, spawn_app as spawn_bare_app};
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
-}
-
-async fn spawn_app() -> TestResult<TestApp> {
-    let nats = NatsServer::start().await?;
-    let config = Config::try_parse_from([
-        "survey-definition",
-        "--listen-addr",
-        "127.0.0.1:0",
-        "--nats-url",
-        &nats.url(),
-    ])?;
-    let app = Application::build(&config).await?;
-    let addr = app.local_addr().ok_or("no address")?;
-    let shutdown = Shutdown::new();
-    tokio::spawn(app.run(shutdown.clone()));
-    let client = SurveyDefinitionClient::new(
-        Channel::from_shared(format!("http://{addr}"))?
-            .connect()
-            .await?,
-    );
-    let store = EventStore::connect(&nats.url(), "test").await?;
-    let mut client = client;
+/// The service with units u1 and u2, which the fixture surveys target.
+async fn spawn_app() -> TestResult<common::TestApp> {
+    let mut app = spawn_bare_app().await?;
     for unit in fixture_units(&["u1", "u2"]) {
-        client.create_unit(unit).await?;
+        app.client.create_unit(unit).await?;
     }
-    Ok(TestApp {
-        client,
-        store,
-        _nats: nats,
-        shutdown,
-    })
+    Ok(app)
 }
 
 fn create(draft: kaiku_proto::survey::v1::SurveyContent) -> CreateSurveyRequest {
