@@ -2,9 +2,10 @@
 //! system tests build on the same ones, so a model change updates them all).
 
 use kaiku_proto::survey::v1::{
-    Channel, ContinuousCollection, CreateUnitRequest, Language, LocalizedText, NpsQuestion,
-    OpenTextQuestion, Question, RespondentRole, SurveyContent, UnitLevel, question::Kind,
-    survey_content::Collection,
+    AgeBand, Channel, ChoiceOption, ChoiceQuestion, Condition, ContinuousCollection,
+    CreateUnitRequest, Language, LocalizedText, NpsQuestion, OpenTextQuestion, ProfessionalGroup,
+    Question, RespondentRole, SmileyQuestion, StatementQuestion, SurveyContent, UnitLevel,
+    question::Kind, survey_content::Collection,
 };
 
 pub const NPS_KEY: &str = "nps";
@@ -99,4 +100,122 @@ pub fn fixture_units(unit_ids: &[&str]) -> Vec<CreateUnitRequest> {
             names: texts(unit_id, unit_id, unit_id),
         }))
         .collect()
+}
+
+/// Every question kind, condition and dimension the model has, for rule and property tests:
+/// clients and guardians; kuraattori and psykologi; three age bands; fi, sv and en.
+///
+/// | key | kind | shown to | required |
+/// | --- | --- | --- | --- |
+/// | nps | NPS | ages 13-17 and adults | yes |
+/// | face | smiley, 3 faces | clients aged 7-12 | yes |
+/// | kohtaaminen | statement with don't know | everyone | no |
+/// | strict | statement without don't know | everyone | no |
+/// | kuraattori_help | statement | kuraattori's clients | no |
+/// | guardian_info | statement | guardians | no |
+/// | reasons | multiple choice a, b, c | everyone | no |
+/// | visit | single choice first, followup | everyone | yes |
+/// | open_feedback | open text, at most 200 characters | everyone | no |
+pub fn all_kinds_survey(unit_ids: &[&str]) -> SurveyContent {
+    let statement = |allow_dont_know| Kind::Statement(StatementQuestion { allow_dont_know });
+    let question = |key: &str, kind: Kind, required: bool, condition: Option<Condition>| Question {
+        key: key.to_owned(),
+        kind: Some(kind),
+        required,
+        topic: 0,
+        texts: texts(
+            &format!("{key} fi"),
+            &format!("{key} sv"),
+            &format!("{key} en"),
+        ),
+        condition,
+    };
+    let shown = |roles: &[RespondentRole], groups: &[&str], ages: &[&str]| {
+        Some(Condition {
+            respondent_roles: roles.iter().map(|r| *r as i32).collect(),
+            professional_groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            age_bands: ages.iter().map(|a| (*a).to_owned()).collect(),
+        })
+    };
+    let options = |keys: &[&str]| {
+        keys.iter()
+            .map(|key| ChoiceOption {
+                key: (*key).to_owned(),
+                texts: texts(key, key, key),
+            })
+            .collect()
+    };
+    let mut content = nps_survey(unit_ids);
+    content.professional_groups = ["kuraattori", "psykologi"]
+        .iter()
+        .map(|key| ProfessionalGroup {
+            key: (*key).to_owned(),
+            names: texts(key, key, key),
+        })
+        .collect();
+    content.age_bands = [
+        ("age_7_12", 7, 12),
+        ("age_13_17", 13, 17),
+        ("adult", 18, 120),
+    ]
+    .iter()
+    .map(|(key, min_age, max_age)| AgeBand {
+        key: (*key).to_owned(),
+        min_age: *min_age,
+        max_age: *max_age,
+    })
+    .collect();
+    content.questions = vec![
+        question(
+            NPS_KEY,
+            Kind::Nps(NpsQuestion {}),
+            true,
+            shown(&[], &[], &["age_13_17", "adult"]),
+        ),
+        question(
+            "face",
+            Kind::Smiley(SmileyQuestion { faces: 3 }),
+            true,
+            shown(&[RespondentRole::Client], &[], &["age_7_12"]),
+        ),
+        question("kohtaaminen", statement(true), false, None),
+        question("strict", statement(false), false, None),
+        question(
+            "kuraattori_help",
+            statement(false),
+            false,
+            shown(&[], &["kuraattori"], &[]),
+        ),
+        question(
+            "guardian_info",
+            statement(true),
+            false,
+            shown(&[RespondentRole::Guardian], &[], &[]),
+        ),
+        question(
+            "reasons",
+            Kind::Choice(ChoiceQuestion {
+                multiple: true,
+                options: options(&["a", "b", "c"]),
+            }),
+            false,
+            None,
+        ),
+        question(
+            "visit",
+            Kind::Choice(ChoiceQuestion {
+                multiple: false,
+                options: options(&["first", "followup"]),
+            }),
+            true,
+            None,
+        ),
+        question(
+            OPEN_KEY,
+            Kind::OpenText(OpenTextQuestion { max_chars: 200 }),
+            false,
+            None,
+        ),
+    ];
+    content
 }

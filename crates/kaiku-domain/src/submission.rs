@@ -503,4 +503,6 @@ pub(crate) fn resolve_period(
 }
 
 #[cfg(test)]
+mod rules;
+#[cfg(test)]
 mod tests;
