@@ -16,6 +16,8 @@ readonly LOG_DIR="${STATE_DIR}/logs"
 readonly PID_DIR="${STATE_DIR}/pids"
 readonly DEMO_SURVEY_ID_FILE="${STATE_DIR}/demo-survey-id"
 readonly DEMO_SURVEY_VERSION_FILE="${STATE_DIR}/demo-survey-version"
+readonly DEMO_THL_SURVEY_ID_FILE="${STATE_DIR}/demo-thl-survey-id"
+readonly DEMO_WELFARE_SURVEY_ID_FILE="${STATE_DIR}/demo-student-welfare-survey-id"
 
 # Ports for `make up`, off the defaults so a system nats-server (4222) or the cluster Debian's
 # postgresql package starts (5432) never collides with ours.

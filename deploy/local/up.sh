@@ -248,24 +248,53 @@ wait_until_ready() {
     fi
 }
 
-load_demo_survey_once() {
-    if [[ -s "${DEMO_SURVEY_ID_FILE}" ]]; then
-        log_step "demo survey already loaded ($(<"${DEMO_SURVEY_ID_FILE}"))"
+create_demo_units() {
+    log_step "creating the demo units (deploy/demo/units.tsv)"
+    CURRENT_LOG="$(log_file_for kaikuctl-demo)"
+    : >"${CURRENT_LOG}"
+    local id parent level name_fi name_sv name_en
+    while IFS=$'\t' read -r id parent level name_fi name_sv name_en; do
+        [[ -z "${id}" || "${id}" == \#* ]] && continue
+        [[ "${parent}" == "-" ]] && parent=""
+        kaikuctl_local unit create --id "${id}" --parent "${parent}" --level "${level}" \
+            --name "fi=${name_fi}" --name "sv=${name_sv}" --name "en=${name_en}" >>"${CURRENT_LOG}" 2>&1
+    done <"${KAIKU_ROOT}/deploy/demo/units.tsv"
+}
+
+# Creates and publishes one demo survey unless its id is already recorded in STATE_FILE.
+#   create_demo_survey_once STATE_FILE DESCRIPTION KAIKUCTL_SURVEY_CREATE_ARGS...
+create_demo_survey_once() {
+    local state_file="$1" description="$2"
+    shift 2
+    if [[ -s "${state_file}" ]]; then
+        log_step "${description} already loaded ($(<"${state_file}"))"
         return 0
     fi
-    log_step "creating and publishing the demo survey (deploy/demo/nps-survey.json)"
+    log_step "creating and publishing ${description}"
     CURRENT_LOG="$(log_file_for kaikuctl-demo)"
-    kaikuctl_local survey create --file "${KAIKU_ROOT}/deploy/demo/nps-survey.json" --publish \
-        >"${CURRENT_LOG}" 2>&1
-    local survey_id version
+    kaikuctl_local survey create --publish "$@" >>"${CURRENT_LOG}" 2>&1
+    local survey_id
     survey_id="$(sed -n 's/^survey_id=\([0-9A-Fa-f-]\{1,\}\)[[:space:]]*$/\1/p' "${CURRENT_LOG}" | tail -n 1)"
-    version="$(sed -n 's/^version=\([0-9]\{1,\}\)[[:space:]]*$/\1/p' "${CURRENT_LOG}" | tail -n 1)"
     if [[ -z "${survey_id}" ]]; then
         show_log_tail "${CURRENT_LOG}"
         die "kaikuctl printed no survey_id=<uuid> line"
     fi
-    printf '%s\n' "${survey_id}" >"${DEMO_SURVEY_ID_FILE}"
-    printf '%s\n' "${version:-1}" >"${DEMO_SURVEY_VERSION_FILE}"
+    printf '%s\n' "${survey_id}" >"${state_file}"
+}
+
+load_demo_data_once() {
+    create_demo_units
+    create_demo_survey_once "${DEMO_SURVEY_ID_FILE}" "the demo NPS survey (deploy/demo/nps-survey.json)" \
+        --file "${KAIKU_ROOT}/deploy/demo/nps-survey.json"
+    printf '1\n' >"${DEMO_SURVEY_VERSION_FILE}"
+    create_demo_survey_once "${DEMO_THL_SURVEY_ID_FILE}" "the THL national form for primary care" \
+        --template thl-national --unit demo-primary-care
+    # A three-week collection period around today, so the demo takes answers whenever it runs.
+    local starts ends
+    starts="$(TZ=Europe/Helsinki date -d '7 days ago' +%F)"
+    ends="$(TZ=Europe/Helsinki date -d '13 days' +%F)"
+    create_demo_survey_once "${DEMO_WELFARE_SURVEY_ID_FILE}" "the student-welfare survey for the demo schools" \
+        --template student-welfare --unit demo-student-welfare --period "demo_period=${starts}..${ends}"
 }
 
 print_summary() {
@@ -286,7 +315,10 @@ Kaiku is up.
   PostgreSQL          ${DATABASE_URL_LOCAL}
   logs                ${LOG_DIR}/   (make logs)
 
-Demo survey: ${survey_id} (version ${version}), unit demo-school-1.
+Demo surveys (units: kaikuctl unit list):
+  NPS survey          ${survey_id} (version ${version}), units demo-school-1 and demo-school-2
+  THL national form   $(<"${DEMO_THL_SURVEY_ID_FILE}"), service area demo-primary-care
+  student welfare     $(<"${DEMO_WELFARE_SURVEY_ID_FILE}"), service area demo-student-welfare
 
 Try it from a second shell:
 
@@ -298,6 +330,9 @@ Try it from a second shell:
   kaikuctl seed --survey ${survey_id} --version ${version} --unit demo-school-1 --count 20
   # groups under ${KAIKU_MIN_GROUP_SIZE:-5} answers are suppressed; --min-sequence takes the last sequence= printed
   kaikuctl nps --survey ${survey_id} --unit demo-school-1 --min-sequence <sequence>
+  # the student-welfare form as a kuraattori's 15-year-old client sees it, in Swedish:
+  kaikuctl form --survey $(<"${DEMO_WELFARE_SURVEY_ID_FILE}") --version 1 --unit demo-school-2 \\
+      --channel qr --group kuraattori --age-band age_13_17 --language sv
   make down      # stop everything, keep the data (make purge also deletes it)
 EOF
 }
@@ -315,7 +350,7 @@ main() {
     migrate_read_models
     start_services
     wait_until_ready
-    load_demo_survey_once
+    load_demo_data_once
     print_summary
 }
 

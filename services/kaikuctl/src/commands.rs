@@ -12,9 +12,10 @@ use kaiku_proto::intake::v1::{
     response_intake_client::ResponseIntakeClient,
 };
 use kaiku_proto::survey::v1::{
-    CollectionPeriod, CreateSurveyRequest, GetFormRequest, GetFormResponse, GetSurveyRequest,
-    ListSurveysRequest, ListTemplatesRequest, PublishVersionRequest, ScheduledCollection,
-    question::Kind, survey_content::Collection, survey_definition_client::SurveyDefinitionClient,
+    CollectionPeriod, CreateSurveyRequest, CreateUnitRequest, GetFormRequest, GetFormResponse,
+    GetSurveyRequest, ListSurveysRequest, ListTemplatesRequest, ListUnitsRequest, LocalizedText,
+    PublishVersionRequest, ScheduledCollection, UnitLevel, question::Kind,
+    survey_content::Collection, survey_definition_client::SurveyDefinitionClient,
 };
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -71,6 +72,9 @@ enum Command {
     /// Surveys: create from a file, publish, list, show.
     #[command(subcommand)]
     Survey(SurveyCommand),
+    /// Organisation units: county > service area > unit.
+    #[command(subcommand)]
+    Unit(UnitCommand),
     /// Submit one response: --nps and --text for the usual two questions, --answer for any.
     Submit(SubmitArgs),
     /// Show the form a respondent in this context sees: which questions, in which language.
@@ -141,6 +145,26 @@ enum SurveyCommand {
         #[arg(long)]
         survey: String,
     },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum UnitCommand {
+    /// Create a unit (again with the same settings is a no-op).
+    Create {
+        #[arg(long)]
+        id: String,
+        /// Empty for a county.
+        #[arg(long, default_value = "")]
+        parent: String,
+        /// county, service_area or unit.
+        #[arg(long)]
+        level: String,
+        /// Name as LANG=TEXT, e.g. --name "fi=Koulu 1" (repeatable).
+        #[arg(long, required = true)]
+        name: Vec<String>,
+    },
+    /// List the open units, parents first.
+    List,
 }
 
 #[derive(Debug, clap::Args)]
@@ -258,6 +282,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             wait_ready(&addrs, timeout).await
         }
         Command::Survey(command) => survey(&cli.survey_addr, command).await,
+        Command::Unit(command) => unit(&cli.survey_addr, command).await,
         Command::Submit(args) => {
             let mut answers = Vec::new();
             if let Some(score) = args.nps {
@@ -310,10 +335,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 let Some(question) = &item.question else {
                     continue;
                 };
-                let kind = question
-                    .kind
-                    .as_ref()
-                    .map_or("?", kaiku_domain::content::kind_name);
+                let kind = match &question.kind {
+                    Some(Kind::Nps(_)) => "nps",
+                    Some(Kind::Statement(_)) => "statement",
+                    Some(Kind::Smiley(_)) => "smiley",
+                    Some(Kind::Choice(_)) => "choice",
+                    Some(Kind::OpenText(_)) => "open_text",
+                    None => "?",
+                };
                 let required = if question.required { " (required)" } else { "" };
                 println!("  {:<28} {kind:<12} {}{required}", question.key, item.text);
                 for option in &item.options {
@@ -384,6 +413,79 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                         f.n, f.promoters, f.passives, f.detractors, reply.as_of_sequence
                     );
                 }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn unit(addr: &str, command: UnitCommand) -> Result<(), CliError> {
+    let mut client = SurveyDefinitionClient::new(connect(addr).await?);
+    match command {
+        UnitCommand::Create {
+            id,
+            parent,
+            level,
+            name,
+        } => {
+            let level = match level.as_str() {
+                "county" => UnitLevel::County,
+                "service_area" => UnitLevel::ServiceArea,
+                "unit" => UnitLevel::Unit,
+                other => {
+                    return Err(CliError::Usage(format!(
+                        "unknown level {other:?}: county, service_area or unit"
+                    )));
+                }
+            };
+            let names = name
+                .iter()
+                .map(|raw| {
+                    let (language, text) = raw.split_once('=').ok_or_else(|| {
+                        CliError::Usage(format!("--name {raw:?}: expected LANG=TEXT"))
+                    })?;
+                    let language = survey_file::language(language).ok_or_else(|| {
+                        CliError::Usage(format!("--name {raw:?}: unknown language"))
+                    })?;
+                    Ok(LocalizedText {
+                        language: language as i32,
+                        text: text.to_owned(),
+                    })
+                })
+                .collect::<Result<_, CliError>>()?;
+            let reply = client
+                .create_unit(CreateUnitRequest {
+                    unit_id: id,
+                    parent_unit_id: parent,
+                    level: level as i32,
+                    names,
+                })
+                .await?
+                .into_inner();
+            let unit = reply.unit.unwrap_or_default();
+            println!("unit_id={}", unit.unit_id);
+            println!("revision={}", unit.revision);
+            Ok(())
+        }
+        UnitCommand::List => {
+            let units = client
+                .list_units(ListUnitsRequest::default())
+                .await?
+                .into_inner()
+                .units;
+            for unit in units.into_iter().filter_map(|u| u.unit) {
+                let level = UnitLevel::try_from(unit.level).unwrap_or(UnitLevel::Unspecified);
+                let name = unit.names.first().map_or("", |n| n.text.as_str());
+                println!(
+                    "{:<24} {:<14} under {:<24} {name}",
+                    unit.unit_id,
+                    kaiku_domain::unit::level_name(level),
+                    if unit.parent_unit_id.is_empty() {
+                        "-"
+                    } else {
+                        &unit.parent_unit_id
+                    },
+                );
             }
             Ok(())
         }
