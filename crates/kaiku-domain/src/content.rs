@@ -435,3 +435,6 @@ fn known_enum_list<T: Ord + Copy>(
     }
     known
 }
+
+#[cfg(test)]
+mod rules;

@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use chrono::Utc;
-use kaiku_domain::submission::{accept, is_same_response, parse_target, resolve_form};
+use kaiku_domain::submission::{
+    SubmissionError, accept, is_same_response, parse_target, resolve_form,
+};
 use kaiku_eventstore::{EventStore, NewEvent, RESPONSES_STREAM, response_subject};
 use kaiku_proto::events::v1::{ResponseEvent, ResponseSubmitted, response_event::Kind};
 use kaiku_proto::intake::v1::{SubmitResponseReply, SubmitResponseRequest};
@@ -37,7 +39,19 @@ impl Intake {
         }
         let form = resolve_form(target.survey_id, target.version, lookup)?;
         let received_at = Utc::now();
-        let submitted = accept(&form, request, received_at)?;
+        let submitted = match accept(&form, request, received_at) {
+            // A unit created moments ago may not have reached this catalogue yet: catch up
+            // once and judge again before refusing the unit.
+            Err(SubmissionError::Invalid(violations))
+                if violations.fields().contains(&"context.unit_id") =>
+            {
+                self.catalogue.catch_up().await?;
+                let lookup = self.catalogue.lookup(target.survey_id, target.version);
+                let form = resolve_form(target.survey_id, target.version, lookup)?;
+                accept(&form, request, received_at)?
+            }
+            other => other?,
+        };
         let event = ResponseEvent {
             event_id: target.submission_id.to_string(),
             survey_id: target.survey_id.to_string(),

@@ -12,7 +12,9 @@ use kaiku_proto::intake::v1::{
 };
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use kaiku_proto::survey::v1::{
-    Channel as ChannelKind, CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole,
+    Channel as ChannelKind, CollectionPeriod, CreateSurveyRequest, CreateUnitRequest, Language,
+    LocalDate, PublishVersionRequest, RespondentRole, ScheduledCollection, SurveyContent,
+    UnitLevel, survey_content::Collection,
 };
 use kaiku_test_support::NatsServer;
 use prost::Message;
@@ -82,6 +84,10 @@ async fn spawn_app() -> TestResult<TestApp> {
 impl TestApp {
     /// Creates and publishes the NPS fixture survey; returns its id.
     async fn published_survey(&mut self) -> TestResult<String> {
+        self.publish(nps_survey(&["unit-1"])).await
+    }
+
+    async fn publish(&mut self, content: SurveyContent) -> TestResult<String> {
         for unit in fixture_units(&["unit-1"]) {
             self.surveys.create_unit(unit).await?;
         }
@@ -89,7 +95,7 @@ impl TestApp {
             .surveys
             .create_survey(CreateSurveyRequest {
                 survey_id: String::new(),
-                draft: Some(nps_survey(&["unit-1"])),
+                draft: Some(content),
             })
             .await?
             .into_inner()
@@ -282,6 +288,101 @@ async fn a_survey_with_no_published_version_takes_no_answers() -> TestResult {
         .expect_err("unpublished");
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert_eq!(app.responses_stored().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_answer_outside_the_collection_period_is_refused_and_not_stored() -> TestResult {
+    let mut app = spawn_app().await?;
+    let mut content = nps_survey(&["unit-1"]);
+    let date = |day| LocalDate {
+        year: 2026,
+        month: 5,
+        day,
+    };
+    content.collection = Some(Collection::Scheduled(ScheduledCollection {
+        periods: vec![CollectionPeriod {
+            period_id: "may".into(),
+            starts_on: Some(date(6)),
+            ends_on: Some(date(26)),
+        }],
+    }));
+    let survey_id = app.publish(content).await?;
+    // A paper form filled in on 27 May at 00:30 Helsinki time (21:30 UTC on the 26th).
+    let mut late = submission(&survey_id, vec![nps(7)]);
+    late.answered_at = Some(prost_types::Timestamp {
+        seconds: 1_779_831_000, // 2026-05-26T21:30:00Z
+        nanos: 0,
+    });
+    let status = app
+        .intake
+        .submit_response(late)
+        .await
+        .expect_err("after the period");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("2026-05-27"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(app.responses_stored().await?, 0);
+
+    // The same form dated one hour earlier, still 26 May in Helsinki, belongs to the period.
+    let mut in_time = submission(&survey_id, vec![nps(7)]);
+    in_time.answered_at = Some(prost_types::Timestamp {
+        seconds: 1_779_827_400, // 2026-05-26T20:30:00Z
+        nanos: 0,
+    });
+    let reply = app.intake.submit_response(in_time).await?.into_inner();
+    let stored = app.store.get(RESPONSES_STREAM, reply.sequence).await?;
+    let Some(response_event::Kind::Submitted(submitted)) =
+        ResponseEvent::decode(stored.payload.as_ref())?.kind
+    else {
+        return Err("not a ResponseSubmitted".into());
+    };
+    assert_eq!(submitted.period_id, "may");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_survey_on_a_service_area_takes_answers_for_its_units_even_new_ones() -> TestResult {
+    let mut app = spawn_app().await?;
+    let unit = |id: &str, parent: &str, level: UnitLevel| CreateUnitRequest {
+        unit_id: id.into(),
+        parent_unit_id: parent.into(),
+        level: level as i32,
+        names: kaiku_domain::fixtures::texts(id, id, id),
+    };
+    for request in [
+        unit("county", "", UnitLevel::County),
+        unit("area", "county", UnitLevel::ServiceArea),
+        unit("school-a", "area", UnitLevel::Unit),
+        unit("elsewhere", "county", UnitLevel::Unit),
+    ] {
+        app.surveys.create_unit(request).await?;
+    }
+    let survey_id = app.publish(nps_survey(&["area"])).await?;
+    let at = |unit_id: &str| {
+        let mut request = submission(&survey_id, vec![nps(8)]);
+        if let Some(context) = request.context.as_mut() {
+            context.unit_id = unit_id.into();
+        }
+        request
+    };
+    app.intake.submit_response(at("school-a")).await?;
+    // Created after publishing, answered at once: intake catches up before judging the unit.
+    app.surveys
+        .create_unit(unit("school-new", "area", UnitLevel::Unit))
+        .await?;
+    app.intake.submit_response(at("school-new")).await?;
+    let before = app.responses_stored().await?;
+    let outside = app
+        .intake
+        .submit_response(at("elsewhere"))
+        .await
+        .expect_err("not under the area");
+    assert_eq!(violated_fields(&outside), vec!["context.unit_id"]);
+    assert_eq!(app.responses_stored().await?, before);
     Ok(())
 }
 

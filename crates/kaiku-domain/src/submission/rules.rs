@@ -394,6 +394,30 @@ fn every_rule_refuses_with_exact_details() {
 }
 
 #[test]
+fn a_channel_or_language_the_version_does_not_offer_is_refused() {
+    let mut form = form();
+    form.content.languages = vec![Language::Fi as i32, Language::Sv as i32];
+    form.content.channels = vec![Channel::Paper as i32, Channel::Qr as i32];
+    let mut request = valid_request();
+    let context = context_mut(&mut request);
+    context.language = Language::En as i32;
+    context.channel = Channel::Sms as i32;
+    assert_eq!(
+        refusal(accept(&form, &request, Utc::now())),
+        vec![
+            (
+                "context.channel".to_owned(),
+                "is not a channel of this survey version".to_owned()
+            ),
+            (
+                "context.language".to_owned(),
+                "en is not offered by this survey version".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn a_smiley_takes_one_face_of_its_scale() {
     let form = form();
     let mut request = valid_request();
