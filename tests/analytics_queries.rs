@@ -58,6 +58,7 @@ async fn a_date_range_counts_answers_by_their_helsinki_answer_date() -> TestResu
         question_key: String::new(),
         filter,
         min_sequence: last,
+        grouping: None,
     };
     let september = analytics
         .get_nps(query(between(date(2026, 9, 15), date(2026, 9, 15))))
@@ -97,6 +98,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
         question_key: String::new(),
         filter,
         min_sequence: last,
+        grouping: None,
     };
 
     let malformed = analytics

@@ -56,6 +56,7 @@ async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestR
             ..Default::default()
         }),
         min_sequence: last_sequence,
+        grouping: None,
     };
 
     let all = analytics.get_nps(nps(vec![], vec![])).await?.into_inner();
@@ -111,6 +112,7 @@ async fn a_group_below_the_minimum_size_is_suppressed() -> TestResult {
             question_key: String::new(),
             filter: None,
             min_sequence: last,
+            grouping: None,
         })
         .await?
         .into_inner();

@@ -67,6 +67,7 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
             question_key: String::new(),
             filter: None,
             min_sequence: last,
+            grouping: None,
         })
         .await?
         .into_inner();
@@ -104,6 +105,7 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
             question_key: String::new(),
             filter: None,
             min_sequence: 0,
+            grouping: None,
         })
         .await?
         .into_inner();

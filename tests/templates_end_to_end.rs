@@ -182,6 +182,7 @@ async fn nps(
                 ..Default::default()
             }),
             min_sequence,
+            grouping: None,
         })
         .await?
         .into_inner())

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod nps;
 pub mod redaction;
 pub mod submission;
+pub mod suppression;
 pub mod survey;
 pub mod time;
 pub mod unit;

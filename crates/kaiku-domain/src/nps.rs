@@ -57,6 +57,25 @@ impl NpsCounts {
     }
 }
 
+impl NpsCounts {
+    /// The 95 % confidence interval of the NPS (normal approximation of the difference of two
+    /// proportions from one multinomial sample), in points, clamped to -100..100 and rounded to
+    /// one decimal; None for n = 0.
+    pub fn confidence_interval(&self) -> Option<(f64, f64)> {
+        let n = self.n() as f64;
+        if self.n() == 0 {
+            return None;
+        }
+        let promoters = self.promoters as f64 / n;
+        let detractors = self.detractors as f64 / n;
+        let nps = promoters - detractors;
+        let variance = (promoters + detractors - nps * nps).max(0.0) / n;
+        let margin = 1.96 * variance.sqrt();
+        let round = |x: f64| ((x * 100.0).clamp(-100.0, 100.0) * 10.0).round() / 10.0;
+        Some((round(nps - margin), round(nps + margin)))
+    }
+}
+
 /// True when a figure over `n` respondents must be hidden: fewer than `min_group_size` but more
 /// than none, since a single professional's caseload can identify a respondent.
 pub fn is_suppressed(n: u64, min_group_size: u32) -> bool {
@@ -66,6 +85,24 @@ pub fn is_suppressed(n: u64, min_group_size: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_confidence_interval_narrows_with_n_and_stays_in_range() {
+        // 110/50/40 of 200: NPS 35, p+ 0.55, p- 0.2, variance (0.75 - 0.1225)/200.
+        let (low, high) = counts(110, 50, 40).confidence_interval().expect("n > 0");
+        let margin = 196.0 * ((0.75f64 - 0.1225) / 200.0).sqrt();
+        assert_eq!(
+            (low, high),
+            (
+                ((35.0 - margin) * 10.0).round() / 10.0,
+                ((35.0 + margin) * 10.0).round() / 10.0
+            )
+        );
+        assert_eq!(counts(5, 0, 0).confidence_interval(), Some((100.0, 100.0)));
+        assert_eq!(counts(0, 0, 0).confidence_interval(), None);
+        let wide = counts(11, 5, 4).confidence_interval().expect("n > 0");
+        assert!(wide.1 - wide.0 > high - low);
+    }
 
     fn counts(promoters: u64, passives: u64, detractors: u64) -> NpsCounts {
         NpsCounts {

@@ -19,6 +19,8 @@ pub struct Filter {
     pub professional_groups: Vec<String>,
     pub age_bands: Vec<String>,
     pub languages: Vec<String>,
+    pub unit_subtrees: Vec<String>,
+    pub period_ids: Vec<String>,
 }
 
 pub fn parse_filter(filter: Option<&ResponseFilter>) -> Result<Filter, Violations> {
@@ -68,6 +70,8 @@ pub fn parse_filter(filter: Option<&ResponseFilter>) -> Result<Filter, Violation
         professional_groups: f.professional_groups.clone(),
         age_bands: f.age_bands.clone(),
         languages,
+        unit_subtrees: f.unit_subtrees.clone(),
+        period_ids: f.period_ids.clone(),
     })
 }
 

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod cells;
 mod consistency;
 mod error;
 mod filter;

@@ -1,12 +1,13 @@
-//! NPS from the nps_daily rollup: never scans the response fact table.
+//! Which questions a query is about, and NPS arithmetic over counts by score.
 
 use kaiku_domain::Violations;
-use kaiku_domain::nps::NpsCounts;
+use std::collections::BTreeMap;
+
+use kaiku_domain::nps::{NpsBucket, NpsCounts, bucket};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::AnalyticsError;
-use crate::filter::Filter;
 
 /// The NPS question to report: the one named, or the survey's only NPS question. A named key
 /// must be an NPS question in some published version of the survey, so a typo is an error
@@ -19,7 +20,7 @@ pub async fn resolve_question(
 ) -> Result<String, AnalyticsError> {
     let keys: Vec<(String,)> = sqlx::query_as(
         "select question_key from survey_question where survey_id = $1 and kind = 'nps'
-         union select question_key from nps_daily where survey_id = $1
+         union select distinct question_key from answer_daily where survey_id = $1 and kind = 'nps'
          order by 1",
     )
     .bind(survey_id)
@@ -68,42 +69,68 @@ pub async fn resolve_question(
     }
 }
 
-pub async fn nps_counts(
+/// NPS buckets from counts by score.
+pub fn nps_counts(counts: &BTreeMap<i16, u64>) -> NpsCounts {
+    let mut nps = NpsCounts::default();
+    for (score, n) in counts {
+        match u32::try_from(*score).ok().and_then(bucket) {
+            Some(NpsBucket::Promoter) => nps.promoters += n,
+            Some(NpsBucket::Passive) => nps.passives += n,
+            Some(NpsBucket::Detractor) => nps.detractors += n,
+            None => {}
+        }
+    }
+    nps
+}
+
+/// The survey's statements, by key: those named (each must be a statement of the survey), or
+/// all of them in survey order.
+pub async fn resolve_statements(
     pool: &PgPool,
     survey_id: Uuid,
-    question_key: &str,
-    filter: &Filter,
-) -> Result<NpsCounts, AnalyticsError> {
-    let (promoters, passives, detractors): (i64, i64, i64) = sqlx::query_as(
-        "select coalesce(sum(promoters), 0)::bigint, coalesce(sum(passives), 0)::bigint,
-                coalesce(sum(detractors), 0)::bigint
-         from nps_daily
-         where survey_id = $1 and question_key = $2
-           and (cardinality($3::text[]) = 0 or unit_id = any($3))
-           and ($4::date is null or day >= $4)
-           and ($5::date is null or day <= $5)
-           and (cardinality($6::text[]) = 0 or channel = any($6))
-           and respondent_role = any($7)
-           and (cardinality($8::text[]) = 0 or professional_group = any($8))
-           and (cardinality($9::text[]) = 0 or age_band = any($9))
-           and (cardinality($10::text[]) = 0 or language = any($10))",
+    named: &[String],
+) -> Result<Vec<String>, AnalyticsError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "select question_key from survey_question where survey_id = $1 and kind = 'statement'
+         group by question_key order by min(position), question_key",
     )
     .bind(survey_id)
-    .bind(question_key)
-    .bind(&filter.unit_ids)
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(&filter.channels)
-    .bind(&filter.respondent_roles)
-    .bind(&filter.professional_groups)
-    .bind(&filter.age_bands)
-    .bind(&filter.languages)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?;
-    let count = |x: i64| u64::try_from(x).unwrap_or(0);
-    Ok(NpsCounts {
-        promoters: count(promoters),
-        passives: count(passives),
-        detractors: count(detractors),
-    })
+    let known: Vec<String> = rows.into_iter().map(|(key,)| key).collect();
+    if known.is_empty() {
+        let survey: Option<(Uuid,)> =
+            sqlx::query_as("select survey_id from survey where survey_id = $1")
+                .bind(survey_id)
+                .fetch_optional(pool)
+                .await?;
+        if survey.is_none() {
+            return Err(AnalyticsError::UnknownSurvey(survey_id.to_string()));
+        }
+    }
+    if named.is_empty() {
+        return Ok(known);
+    }
+    let mut v = Violations::new();
+    for (i, key) in named.iter().enumerate() {
+        if !known.contains(key) {
+            v.add(
+                format!("question_keys[{i}]"),
+                format!("{key:?} is not a statement of this survey"),
+            );
+        }
+    }
+    v.into_result(named.to_vec()).map_err(AnalyticsError::from)
+}
+
+/// NOT_FOUND unless the survey is in the read model.
+pub async fn ensure_survey(pool: &PgPool, survey_id: Uuid) -> Result<(), AnalyticsError> {
+    let survey: Option<(Uuid,)> =
+        sqlx::query_as("select survey_id from survey where survey_id = $1")
+            .bind(survey_id)
+            .fetch_optional(pool)
+            .await?;
+    survey
+        .map(|_| ())
+        .ok_or_else(|| AnalyticsError::UnknownSurvey(survey_id.to_string()))
 }

@@ -1,15 +1,22 @@
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use kaiku_domain::SurveyId;
-use kaiku_domain::nps::is_suppressed;
+use kaiku_domain::nps::{NpsCounts, is_suppressed};
+use kaiku_domain::suppression::suppressed_cells;
+use kaiku_domain::time::local_date;
 use kaiku_proto::analytics::v1::{
-    GetNpsRequest, GetNpsResponse, NpsFigure, analytics_server::Analytics,
+    GetNpsRequest, GetNpsResponse, GetResponseVolumeRequest, GetResponseVolumeResponse,
+    GetStatementSummaryRequest, GetStatementSummaryResponse, Grouping, NpsFigure, NpsRow,
+    ResponseFilter, StatementFigure, StatementRow, VolumeRow, analytics_server::Analytics,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
+use crate::cells::{self, GroupSpec, parse_grouping};
 use crate::consistency::Consistency;
-use crate::filter::parse_filter;
+use crate::filter::{Filter, parse_filter};
 use crate::{AnalyticsError, nps_query};
 
 pub struct AnalyticsService {
@@ -32,21 +39,11 @@ impl AnalyticsService {
         request: &GetNpsRequest,
         deadline: Option<Duration>,
     ) -> Result<GetNpsResponse, AnalyticsError> {
-        let survey_id = SurveyId::parse("survey_id", &request.survey_id);
-        let filter = parse_filter(request.filter.as_ref());
-        let (survey_id, filter) = match (survey_id, filter) {
-            (Ok(s), Ok(f)) => (s, f),
-            (s, f) => {
-                let mut v = kaiku_domain::Violations::new();
-                if let Err(e) = s {
-                    v.extend(e);
-                }
-                if let Err(e) = f {
-                    v.extend(e);
-                }
-                return Err(v.into());
-            }
-        };
+        let (survey_id, filter, spec) = parse_query(
+            &request.survey_id,
+            request.filter.as_ref(),
+            request.grouping.as_ref(),
+        )?;
         let as_of_sequence = self
             .consistency
             .wait_for(request.min_sequence, deadline)
@@ -54,24 +51,235 @@ impl AnalyticsService {
         let question_key =
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
                 .await?;
-        let counts =
-            nps_query::nps_counts(&self.pool, survey_id.as_uuid(), &question_key, &filter).await?;
+        let keys = [question_key];
+        let total = cells::score_cells(
+            &self.pool,
+            survey_id.as_uuid(),
+            &keys,
+            &filter,
+            &GroupSpec::default(),
+        )
+        .await?;
+        let counts = total
+            .first()
+            .map(|cell| nps_query::nps_counts(&cell.counts))
+            .unwrap_or_default();
         let suppressed = is_suppressed(counts.n(), self.min_group_size);
-        let figure = (!suppressed).then(|| NpsFigure {
-            n: counts.n(),
-            promoters: counts.promoters,
-            passives: counts.passives,
-            detractors: counts.detractors,
-            nps: counts.score(),
-        });
+        let mut rows = Vec::new();
+        if !spec.is_total_only() {
+            let grouped =
+                cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?;
+            let counts: Vec<NpsCounts> = grouped
+                .iter()
+                .map(|cell| nps_query::nps_counts(&cell.counts))
+                .collect();
+            let sizes: Vec<u64> = counts.iter().map(NpsCounts::n).collect();
+            let hidden = self.hidden(&sizes, suppressed);
+            for ((cell, counts), hidden) in grouped.into_iter().zip(counts).zip(hidden) {
+                rows.push(NpsRow {
+                    group: cell.group,
+                    bucket_start: cell.bucket_start.map(local_date),
+                    figure: (!hidden).then(|| nps_figure(&counts)),
+                    suppressed: hidden,
+                });
+            }
+        }
         Ok(GetNpsResponse {
-            figure,
+            figure: (!suppressed).then(|| nps_figure(&counts)),
             suppressed,
+            min_group_size: self.min_group_size,
+            as_of_sequence,
+            rows,
+        })
+    }
+
+    async fn get_statement_summary(
+        &self,
+        request: &GetStatementSummaryRequest,
+        deadline: Option<Duration>,
+    ) -> Result<GetStatementSummaryResponse, AnalyticsError> {
+        let (survey_id, filter, spec) = parse_query(
+            &request.survey_id,
+            request.filter.as_ref(),
+            request.grouping.as_ref(),
+        )?;
+        let as_of_sequence = self
+            .consistency
+            .wait_for(request.min_sequence, deadline)
+            .await?;
+        let keys =
+            nps_query::resolve_statements(&self.pool, survey_id.as_uuid(), &request.question_keys)
+                .await?;
+        let totals = cells::score_cells(
+            &self.pool,
+            survey_id.as_uuid(),
+            &keys,
+            &filter,
+            &GroupSpec::default(),
+        )
+        .await?;
+        let grouped = if spec.is_total_only() {
+            Vec::new()
+        } else {
+            cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?
+        };
+        let mut rows = Vec::new();
+        for key in &keys {
+            let total = totals
+                .iter()
+                .find(|cell| &cell.question_key == key)
+                .map(|cell| statement_figure(&cell.counts))
+                .unwrap_or_else(|| statement_figure(&Default::default()));
+            let total_hidden = is_suppressed(total.n + total.dont_know, self.min_group_size);
+            rows.push(StatementRow {
+                question_key: key.clone(),
+                group: vec![],
+                bucket_start: None,
+                figure: (!total_hidden).then_some(total),
+                suppressed: total_hidden,
+            });
+            let mine: Vec<&cells::ScoreCell> = grouped
+                .iter()
+                .filter(|cell| &cell.question_key == key)
+                .collect();
+            let figures: Vec<StatementFigure> = mine
+                .iter()
+                .map(|cell| statement_figure(&cell.counts))
+                .collect();
+            let sizes: Vec<u64> = figures.iter().map(|f| f.n + f.dont_know).collect();
+            let hidden = self.hidden(&sizes, total_hidden);
+            for ((cell, figure), hidden) in mine.into_iter().zip(figures).zip(hidden) {
+                rows.push(StatementRow {
+                    question_key: key.clone(),
+                    group: cell.group.clone(),
+                    bucket_start: cell.bucket_start.map(local_date),
+                    figure: (!hidden).then_some(figure),
+                    suppressed: hidden,
+                });
+            }
+        }
+        Ok(GetStatementSummaryResponse {
+            rows,
             min_group_size: self.min_group_size,
             as_of_sequence,
         })
     }
+
+    async fn get_response_volume(
+        &self,
+        request: &GetResponseVolumeRequest,
+        deadline: Option<Duration>,
+    ) -> Result<GetResponseVolumeResponse, AnalyticsError> {
+        let (survey_id, filter, spec) = parse_query(
+            &request.survey_id,
+            request.filter.as_ref(),
+            request.grouping.as_ref(),
+        )?;
+        let as_of_sequence = self
+            .consistency
+            .wait_for(request.min_sequence, deadline)
+            .await?;
+        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
+        let total: u64 = cells::volume_cells(
+            &self.pool,
+            survey_id.as_uuid(),
+            &filter,
+            &GroupSpec::default(),
+        )
+        .await?
+        .iter()
+        .map(|cell| cell.responses)
+        .sum();
+        let total_suppressed = is_suppressed(total, self.min_group_size);
+        let mut rows = Vec::new();
+        if !spec.is_total_only() {
+            let grouped =
+                cells::volume_cells(&self.pool, survey_id.as_uuid(), &filter, &spec).await?;
+            let sizes: Vec<u64> = grouped.iter().map(|cell| cell.responses).collect();
+            let hidden = self.hidden(&sizes, total_suppressed);
+            for (cell, hidden) in grouped.into_iter().zip(hidden) {
+                rows.push(VolumeRow {
+                    group: cell.group,
+                    bucket_start: cell.bucket_start.map(local_date),
+                    responses: if hidden { 0 } else { cell.responses },
+                    suppressed: hidden,
+                });
+            }
+        }
+        Ok(GetResponseVolumeResponse {
+            total: if total_suppressed { 0 } else { total },
+            total_suppressed,
+            rows,
+            min_group_size: self.min_group_size,
+            as_of_sequence,
+        })
+    }
+
+    /// Which rows to hide: small ones and their complements; all of them when the total itself
+    /// is hidden (rows would add up to it).
+    fn hidden(&self, sizes: &[u64], total_hidden: bool) -> Vec<bool> {
+        if total_hidden {
+            return sizes.iter().map(|n| *n > 0).collect();
+        }
+        suppressed_cells(sizes, self.min_group_size)
+    }
 }
+
+fn parse_query(
+    survey_id: &str,
+    filter: Option<&ResponseFilter>,
+    grouping: Option<&Grouping>,
+) -> Result<(SurveyId, Filter, GroupSpec), AnalyticsError> {
+    let mut v = kaiku_domain::Violations::new();
+    let survey_id = SurveyId::parse("survey_id", survey_id)
+        .map_err(|e| v.extend(e))
+        .ok();
+    let filter = parse_filter(filter).map_err(|e| v.extend(e)).ok();
+    let spec = parse_grouping(grouping, "grouping")
+        .map_err(|e| v.extend(e))
+        .ok();
+    match (survey_id, filter, spec) {
+        (Some(survey_id), Some(filter), Some(spec)) if v.is_empty() => {
+            Ok((survey_id, filter, spec))
+        }
+        _ => Err(v.into()),
+    }
+}
+
+fn nps_figure(counts: &NpsCounts) -> NpsFigure {
+    let ci = counts.confidence_interval();
+    NpsFigure {
+        n: counts.n(),
+        promoters: counts.promoters,
+        passives: counts.passives,
+        detractors: counts.detractors,
+        nps: counts.score(),
+        ci_low: ci.map(|(low, _)| low),
+        ci_high: ci.map(|(_, high)| high),
+    }
+}
+
+/// n, mean of 1-5 (two decimals), distribution and "don't know" from counts by score.
+fn statement_figure(counts: &BTreeMap<i16, u64>) -> StatementFigure {
+    let distribution: Vec<u64> = (1..=5)
+        .map(|score| counts.get(&score).copied().unwrap_or(0))
+        .collect();
+    let n: u64 = distribution.iter().sum();
+    let sum: u64 = distribution
+        .iter()
+        .zip(1u64..)
+        .map(|(count, score)| count * score)
+        .sum();
+    StatementFigure {
+        n,
+        // Integer arithmetic, rounded once: hundredths = round(100 * sum / n).
+        mean: (n > 0).then(|| ((200 * sum + n) / (2 * n)) as f64 / 100.0),
+        distribution,
+        dont_know: counts.get(&DONT_KNOW).copied().unwrap_or(0),
+    }
+}
+
+const DONT_KNOW: i16 = -1;
 
 /// The caller's gRPC deadline, so a consistency wait never outlives the call.
 fn deadline_of<T>(request: &Request<T>) -> Option<Duration> {
@@ -99,6 +307,30 @@ impl Analytics for AnalyticsService {
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.get_nps(request.get_ref(), deadline).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
+    async fn get_statement_summary(
+        &self,
+        request: Request<GetStatementSummaryRequest>,
+    ) -> Result<Response<GetStatementSummaryResponse>, Status> {
+        let deadline = deadline_of(&request);
+        Ok(Response::new(
+            self.get_statement_summary(request.get_ref(), deadline)
+                .await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
+    async fn get_response_volume(
+        &self,
+        request: Request<GetResponseVolumeRequest>,
+    ) -> Result<Response<GetResponseVolumeResponse>, Status> {
+        let deadline = deadline_of(&request);
+        Ok(Response::new(
+            self.get_response_volume(request.get_ref(), deadline)
+                .await?,
         ))
     }
 }

@@ -398,6 +398,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     ..Default::default()
                 }),
                 min_sequence,
+                grouping: None,
             };
             let reply = client.get_nps(request).await?.into_inner();
             match reply.figure {

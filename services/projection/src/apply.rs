@@ -2,18 +2,20 @@
 
 use chrono::{DateTime, Utc};
 use kaiku_domain::codes::{channel_code_of, language_code_of, role_code_of};
-use kaiku_domain::nps::{NpsBucket, bucket};
+use kaiku_domain::nps::bucket;
 use kaiku_domain::time::{from_timestamp, helsinki_date};
 use kaiku_proto::events::v1::{
-    ResponseEvent, ResponseRedacted, ResponseSubmitted, SurveyEvent, response_event, survey_event,
+    ResponseEvent, ResponseRedacted, ResponseSubmitted, SurveyEvent, UnitEvent, response_event,
+    survey_event, unit_event,
 };
 use kaiku_proto::intake::v1::answer::Value;
-use kaiku_proto::survey::v1::{Language, SurveyContent, ThlTopic, question::Kind};
+use kaiku_proto::survey::v1::{Language, SurveyContent, ThlTopic, UnitLevel, question::Kind};
 use prost::Message;
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::ProjectionError;
+use crate::rollups::{DONT_KNOW, Dimensions, Rollups};
 
 /// Why an event was put in the dead-letter table instead of being applied.
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +36,8 @@ pub async fn survey_event(
     payload: &[u8],
     sequence: u64,
 ) -> Applied {
-    if !subject.starts_with("kaiku.survey.") {
-        // Organisation-unit events get their read model with the unit tree.
-        return Ok(Ok(()));
+    if subject.starts_with("kaiku.unit.") {
+        return unit_event(tx, payload).await;
     }
     let event = match SurveyEvent::decode(payload) {
         Ok(event) => event,
@@ -127,6 +128,7 @@ pub async fn survey_event(
 
 pub async fn response_event(
     tx: &mut Transaction<'_, Postgres>,
+    rollups: &mut Rollups,
     payload: &[u8],
     sequence: u64,
 ) -> Applied {
@@ -144,7 +146,7 @@ pub async fn response_event(
     match event.kind {
         None => Ok(Err(Rejected::Undecodable("event has no kind".into()))),
         Some(response_event::Kind::Submitted(submitted)) => {
-            submitted_response(tx, survey_id, submitted, received_at, sequence).await
+            submitted_response(tx, rollups, survey_id, submitted, received_at, sequence).await
         }
         Some(response_event::Kind::Redacted(redacted)) => redacted_response(tx, redacted).await,
     }
@@ -152,6 +154,7 @@ pub async fn response_event(
 
 async fn submitted_response(
     tx: &mut Transaction<'_, Postgres>,
+    rollups: &mut Rollups,
     survey_id: Uuid,
     submitted: ResponseSubmitted,
     received_at: Option<DateTime<Utc>>,
@@ -201,47 +204,31 @@ async fn submitted_response(
         tracing::info!(%submission_id, sequence, "duplicate submission skipped by the read model");
         return Ok(Ok(()));
     }
+    let dimensions = Dimensions {
+        survey_id,
+        unit_id: context.unit_id.clone(),
+        day,
+        period_id: submitted.period_id.clone(),
+        channel: channel_code_of(context.channel),
+        respondent_role: role_code_of(context.respondent_role),
+        professional_group: context.professional_group.clone(),
+        age_band: context.age_band.clone(),
+        language,
+    };
+    rollups.count_response(&dimensions);
     for answer in &submitted.answers {
         let key = &answer.question_key;
         match &answer.value {
             None => {}
             Some(Value::Nps(nps)) => {
-                let Some(nps_bucket) = bucket(nps.score) else {
+                if bucket(nps.score).is_none() {
                     return Ok(Err(Rejected::Inconsistent(format!(
                         "NPS score {} out of range",
                         nps.score
                     ))));
-                };
+                }
                 insert_score(conn, submission_id, key, "nps", Some(nps.score), false).await?;
-                let (p, pa, d) = match nps_bucket {
-                    NpsBucket::Promoter => (1i64, 0i64, 0i64),
-                    NpsBucket::Passive => (0, 1, 0),
-                    NpsBucket::Detractor => (0, 0, 1),
-                };
-                sqlx::query(
-                    "insert into nps_daily (survey_id, question_key, unit_id, day, channel, respondent_role,
-                                            professional_group, age_band, language, promoters, passives, detractors)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                     on conflict (survey_id, question_key, unit_id, day, channel, respondent_role,
-                                  professional_group, age_band, language)
-                     do update set promoters = nps_daily.promoters + excluded.promoters,
-                                   passives = nps_daily.passives + excluded.passives,
-                                   detractors = nps_daily.detractors + excluded.detractors",
-                )
-                .bind(survey_id)
-                .bind(key)
-                .bind(&context.unit_id)
-                .bind(day)
-                .bind(channel_code_of(context.channel))
-                .bind(role_code_of(context.respondent_role))
-                .bind(&context.professional_group)
-                .bind(&context.age_band)
-                .bind(language)
-                .bind(p)
-                .bind(pa)
-                .bind(d)
-                .execute(&mut *conn)
-                .await?;
+                rollups.count_answer(&dimensions, key, "nps", score_i16(nps.score));
             }
             Some(Value::Statement(statement)) => {
                 let score = (!statement.dont_know).then_some(statement.score);
@@ -254,9 +241,16 @@ async fn submitted_response(
                     statement.dont_know,
                 )
                 .await?;
+                rollups.count_answer(
+                    &dimensions,
+                    key,
+                    "statement",
+                    score.map_or(DONT_KNOW, score_i16),
+                );
             }
             Some(Value::Smiley(smiley)) => {
                 insert_score(conn, submission_id, key, "smiley", Some(smiley.face), false).await?;
+                rollups.count_answer(&dimensions, key, "smiley", score_i16(smiley.face));
             }
             Some(Value::Choice(choice)) => {
                 for option in &choice.option_keys {
@@ -345,6 +339,61 @@ fn title(content: &SurveyContent, language: Language) -> String {
         .find(|t| t.language == language as i32)
         .map(|t| t.text.clone())
         .unwrap_or_default()
+}
+
+/// Scores are 0-10 by validation; anything else is clamped rather than wrapped.
+fn score_i16(score: u32) -> i16 {
+    i16::try_from(score).unwrap_or(i16::MAX)
+}
+
+/// The unit tree, with each unit's path from the county down for subtree queries.
+async fn unit_event(tx: &mut Transaction<'_, Postgres>, payload: &[u8]) -> Applied {
+    let event = match UnitEvent::decode(payload) {
+        Ok(event) => event,
+        Err(e) => return Ok(Err(Rejected::Undecodable(e.to_string()))),
+    };
+    let conn: &mut PgConnection = tx;
+    let unit_id = &event.unit_id;
+    match event.kind {
+        None => return Ok(Err(Rejected::Undecodable("event has no kind".into()))),
+        Some(unit_event::Kind::Created(created)) => {
+            let level = UnitLevel::try_from(created.level).unwrap_or(UnitLevel::Unspecified);
+            sqlx::query(
+                "insert into org_unit (unit_id, parent_unit_id, level, path)
+                 values ($1, $2, $3,
+                         coalesce((select path from org_unit where unit_id = $2), '{}') || $1)
+                 on conflict (unit_id) do nothing",
+            )
+            .bind(unit_id)
+            .bind(&created.parent_unit_id)
+            .bind(level.as_str_name())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Some(unit_event::Kind::Moved(moved)) => {
+            // Every unit below (and the unit itself) keeps its path below the moved unit and
+            // takes the new parent's path above it.
+            sqlx::query(
+                "update org_unit
+                 set path = coalesce((select path from org_unit where unit_id = $2), '{}')
+                            || path[array_position(path, $1):],
+                     parent_unit_id = case when unit_id = $1 then $2 else parent_unit_id end
+                 where $1 = any(path)",
+            )
+            .bind(unit_id)
+            .bind(&moved.parent_unit_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Some(unit_event::Kind::Closed(_)) => {
+            sqlx::query("update org_unit set closed = true where unit_id = $1")
+                .bind(unit_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Some(unit_event::Kind::Renamed(_)) => {}
+    }
+    Ok(Ok(()))
 }
 
 /// Stream sequences fit in i64 for any stream a county will ever write (9.2e18 events).

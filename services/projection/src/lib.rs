@@ -2,6 +2,7 @@
 
 mod apply;
 mod error;
+mod rollups;
 mod runner;
 
 use std::net::SocketAddr;

@@ -16,6 +16,7 @@ use sqlx::PgPool;
 
 use crate::ProjectionError;
 use crate::apply::{self, Rejected, to_i64};
+use crate::rollups::Rollups;
 
 #[derive(Clone)]
 pub struct Runner {
@@ -115,6 +116,7 @@ impl Runner {
             return Ok(None);
         };
         let mut tx = self.pool.begin().await?;
+        let mut rollups = Rollups::default();
         for event in &fresh {
             let applied = match self.stream {
                 SURVEYS_STREAM => {
@@ -126,12 +128,21 @@ impl Runner {
                     )
                     .await?
                 }
-                _ => apply::response_event(&mut tx, &event.payload, event.stream_sequence).await?,
+                _ => {
+                    apply::response_event(
+                        &mut tx,
+                        &mut rollups,
+                        &event.payload,
+                        event.stream_sequence,
+                    )
+                    .await?
+                }
             };
             if let Err(rejected) = applied {
                 dead_letter(&mut tx, self.stream, event, &rejected).await?;
             }
         }
+        rollups.flush(&mut tx).await?;
         sqlx::query(
             "insert into projection_checkpoint (stream, last_sequence, updated_at) values ($1, $2, now())
              on conflict (stream) do update set last_sequence = excluded.last_sequence, updated_at = now()",
