@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use kaiku_proto::analytics::v1::{GetNpsRequest, ResponseFilter};
+use kaiku_proto::analytics::v1::{
+    Dimension, GetNpsRequest, GetResponseVolumeRequest, GetStatementSummaryRequest, Grouping,
+    ResponseFilter,
+};
 use kaiku_proto::survey::v1::{LocalDate, RespondentRole};
 use kaiku_system_tests::{Stack, TestResult, nps_answer};
 use tonic::Code;
@@ -150,6 +153,44 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
         .expect_err("open-text question");
     assert_eq!(not_nps.code(), Code::InvalidArgument);
     assert_eq!(fields(&not_nps), vec!["question_key"]);
+
+    let bad_grouping = analytics
+        .get_nps(GetNpsRequest {
+            grouping: Some(Grouping {
+                group_by: vec![Dimension::Unit as i32, Dimension::Unit as i32],
+                bucket: 42,
+            }),
+            ..query(&survey_id, None)
+        })
+        .await
+        .expect_err("repeated dimension, unknown bucket");
+    assert_eq!(
+        fields(&bad_grouping),
+        vec!["grouping.group_by[1]", "grouping.bucket"]
+    );
+
+    let not_a_statement = analytics
+        .get_statement_summary(GetStatementSummaryRequest {
+            survey_id: survey_id.clone(),
+            question_keys: vec!["nps".into()],
+            filter: None,
+            min_sequence: last,
+            grouping: None,
+        })
+        .await
+        .expect_err("nps is not a statement");
+    assert_eq!(fields(&not_a_statement), vec!["question_keys[0]"]);
+
+    let unknown_volume = analytics
+        .get_response_volume(GetResponseVolumeRequest {
+            survey_id: uuid::Uuid::new_v4().to_string(),
+            filter: None,
+            min_sequence: last,
+            grouping: None,
+        })
+        .await
+        .expect_err("unknown survey");
+    assert_eq!(unknown_volume.code(), Code::NotFound);
 
     // A consistency token the read model has not reached: the caller hears so before its own
     // deadline, with how far the read model has got.

@@ -10,9 +10,9 @@ use kaiku_proto::intake::v1::{
     StatementAnswer, SubmitResponseRequest, answer::Value,
 };
 use kaiku_proto::survey::v1::{
-    Channel, CollectionPeriod, CreateSurveyRequest, CreateUnitRequest, GetFormRequest,
-    GetFormResponse, Language, ListTemplatesRequest, PublishVersionRequest, RespondentRole,
-    ScheduledCollection, SurveyContent, UnitLevel, question::Kind, survey_content::Collection,
+    Channel, CollectionPeriod, CreateUnitRequest, GetFormRequest, GetFormResponse, Language,
+    ListTemplatesRequest, RespondentRole, ScheduledCollection, SurveyContent, UnitLevel,
+    question::Kind, survey_content::Collection,
 };
 use kaiku_system_tests::{Stack, TestResult};
 use tonic::Code;
@@ -54,26 +54,6 @@ async fn template(stack: &Stack, key: &str) -> TestResult<SurveyContent> {
         .find(|t| t.key == key)
         .and_then(|t| t.content)
         .ok_or_else(|| format!("no template {key}").into())
-}
-
-async fn publish(stack: &Stack, content: SurveyContent) -> TestResult<String> {
-    let mut surveys = stack.surveys().await?;
-    let created = surveys
-        .create_survey(CreateSurveyRequest {
-            survey_id: String::new(),
-            draft: Some(content),
-        })
-        .await?
-        .into_inner()
-        .survey
-        .ok_or("no survey")?;
-    surveys
-        .publish_version(PublishVersionRequest {
-            survey_id: created.survey_id.clone(),
-            expected_revision: created.revision,
-        })
-        .await?;
-    Ok(created.survey_id)
 }
 
 struct Respondent {
@@ -203,7 +183,7 @@ async fn the_student_welfare_survey_gives_each_respondent_their_own_form() -> Te
             ends_on: Some(local_date(today + Duration::days(13))),
         }],
     }));
-    let survey_id = publish(&stack, content).await?;
+    let survey_id = stack.publish(content).await?;
 
     let kuraattori_client = Respondent {
         role: RespondentRole::Client,
@@ -331,7 +311,7 @@ async fn the_thl_national_form_is_answered_in_every_language_by_clients_and_guar
     create_units(&stack).await?;
     let mut content = template(&stack, "thl-national").await?;
     content.unit_ids = vec!["school-1".into()];
-    let survey_id = publish(&stack, content).await?;
+    let survey_id = stack.publish(content).await?;
     let mut intake = stack.intake().await?;
     let mut last = 0;
     for role in [RespondentRole::Client, RespondentRole::Guardian] {

@@ -13,7 +13,7 @@ use kaiku_proto::intake::v1::{
 };
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use kaiku_proto::survey::v1::{
-    CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole,
+    CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole, SurveyContent,
 };
 use kaiku_test_support::{NatsServer, PostgresServer, ServiceProcess, free_port};
 use tonic::transport::Channel;
@@ -162,16 +162,23 @@ impl Stack {
         Ok(sqlx::PgPool::connect(&self.database_url).await?)
     }
 
-    /// Creates the fixture NPS survey for `units` and publishes version 1; returns its id.
+    /// Creates the fixture NPS survey for `units` (creating the units too) and publishes
+    /// version 1; returns its id.
     pub async fn publish_nps_survey(&self, units: &[&str]) -> TestResult<String> {
         let mut surveys = self.surveys().await?;
         for unit in fixture_units(units) {
             surveys.create_unit(unit).await?;
         }
+        self.publish(nps_survey(units)).await
+    }
+
+    /// Creates a survey with `content` and publishes it as version 1; returns its id.
+    pub async fn publish(&self, content: SurveyContent) -> TestResult<String> {
+        let mut surveys = self.surveys().await?;
         let created = surveys
             .create_survey(CreateSurveyRequest {
                 survey_id: String::new(),
-                draft: Some(nps_survey(units)),
+                draft: Some(content),
             })
             .await?
             .into_inner()

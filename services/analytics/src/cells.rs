@@ -92,9 +92,10 @@ pub async fn score_cells(
     q.push_bind(question_keys.to_vec());
     q.push(")");
     push_filter(&mut q, filter);
-    q.push(" group by question_key, ");
-    push_group_by(&mut q, spec);
-    q.push(" score");
+    let mut group_by = vec!["question_key".to_owned()];
+    group_by.extend(group_expressions(spec));
+    group_by.push("score".to_owned());
+    q.push(format!(" group by {}", group_by.join(", ")));
     let rows = q.build().fetch_all(pool).await?;
     let mut cells: BTreeMap<CellKey, BTreeMap<i16, u64>> = BTreeMap::new();
     for row in rows {
@@ -138,9 +139,10 @@ pub async fn volume_cells(
     q.push(" sum(responses)::bigint as responses from response_daily where survey_id = ");
     q.push_bind(survey_id);
     push_filter(&mut q, filter);
-    q.push(" group by ");
-    push_group_by(&mut q, spec);
-    q.push(" true");
+    let group_by = group_expressions(spec);
+    if !group_by.is_empty() {
+        q.push(format!(" group by {}", group_by.join(", ")));
+    }
     let rows = q.build().fetch_all(pool).await?;
     let mut cells = Vec::with_capacity(rows.len());
     for row in rows {
@@ -175,13 +177,12 @@ fn push_group_select(q: &mut QueryBuilder<Postgres>, spec: &GroupSpec) {
     }
 }
 
-fn push_group_by(q: &mut QueryBuilder<Postgres>, spec: &GroupSpec) {
-    for column in &spec.columns {
-        q.push(format!("{column}, "));
-    }
-    if let Some(expression) = bucket_expression(spec.bucket) {
-        q.push(format!("{expression}, "));
-    }
+fn group_expressions(spec: &GroupSpec) -> Vec<String> {
+    spec.columns
+        .iter()
+        .map(|column| (*column).to_owned())
+        .chain(bucket_expression(spec.bucket).map(str::to_owned))
+        .collect()
 }
 
 fn read_group(
@@ -229,4 +230,56 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, filter: &Filter) {
     push_any(q, "age_band", &filter.age_bands);
     push_any(q, "language", &filter.languages);
     push_any(q, "period_id", &filter.period_ids);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grouping(group_by: &[i32], bucket: i32) -> Grouping {
+        Grouping {
+            group_by: group_by.to_vec(),
+            bucket,
+        }
+    }
+
+    #[test]
+    fn dimensions_become_columns_in_the_order_asked() {
+        let spec = parse_grouping(
+            Some(&grouping(
+                &[Dimension::Channel as i32, Dimension::Unit as i32],
+                2,
+            )),
+            "grouping",
+        )
+        .expect("valid");
+        assert_eq!(spec.columns, vec!["channel", "unit_id"]);
+        assert_eq!(spec.bucket, TimeBucket::Week);
+        assert!(
+            parse_grouping(None, "grouping")
+                .expect("none")
+                .is_total_only()
+        );
+    }
+
+    #[test]
+    fn unknown_or_repeated_dimensions_and_buckets_are_refused() {
+        let error = parse_grouping(
+            Some(&grouping(
+                &[0, Dimension::Unit as i32, Dimension::Unit as i32, 99],
+                7,
+            )),
+            "grouping",
+        )
+        .expect_err("invalid");
+        assert_eq!(
+            error.fields(),
+            vec![
+                "grouping.group_by[0]",
+                "grouping.group_by[2]",
+                "grouping.group_by[3]",
+                "grouping.bucket"
+            ]
+        );
+    }
 }
