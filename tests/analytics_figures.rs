@@ -331,3 +331,102 @@ async fn statement_summaries_and_volumes_match_the_answers() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> TestResult {
+    use kaiku_domain::fixtures::{fixture_units, nps_survey};
+    use kaiku_proto::analytics::v1::ComparePeriodsRequest;
+    use kaiku_proto::survey::v1::{
+        CollectionPeriod, ScheduledCollection, survey_content::Collection,
+    };
+
+    let stack = Stack::start().await?;
+    let mut surveys = stack.surveys().await?;
+    for unit in fixture_units(&["school-1"]) {
+        surveys.create_unit(unit).await?;
+    }
+    let date = |month, day| {
+        Some(LocalDate {
+            year: 2026,
+            month,
+            day,
+        })
+    };
+    let mut content = nps_survey(&["school-1"]);
+    content.collection = Some(Collection::Scheduled(ScheduledCollection {
+        periods: vec![
+            CollectionPeriod {
+                period_id: "spring".into(),
+                starts_on: date(3, 1),
+                ends_on: date(3, 21),
+            },
+            CollectionPeriod {
+                period_id: "autumn".into(),
+                starts_on: date(9, 1),
+                ends_on: date(9, 21),
+            },
+        ],
+    }));
+    let survey_id = stack.publish(content).await?;
+    // Spring: 20 promoters, 10 passives, 30 detractors; autumn: 45, 10, 5.
+    let answer = |day: NaiveDate, score: u32| {
+        let mut request =
+            kaiku_system_tests::nps_answer(&survey_id, "school-1", RespondentRole::Client, score);
+        let noon = Utc.from_utc_datetime(&day.and_hms_opt(10, 0, 0).unwrap_or_default());
+        request.answered_at = Some(kaiku_domain::time::to_timestamp(noon));
+        request
+    };
+    let spring = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap_or_default();
+    let autumn = NaiveDate::from_ymd_opt(2026, 9, 10).unwrap_or_default();
+    let mut requests = Vec::new();
+    for (day, (p, pa, d)) in [(spring, (20, 10, 30)), (autumn, (45, 10, 5))] {
+        requests.extend((0..p).map(|_| answer(day, 10)));
+        requests.extend((0..pa).map(|_| answer(day, 8)));
+        requests.extend((0..d).map(|_| answer(day, 3)));
+    }
+    let last = stack.submit_batch(requests).await?;
+    let reply = stack
+        .analytics()
+        .await?
+        .compare_periods(ComparePeriodsRequest {
+            survey_id: survey_id.clone(),
+            question_key: String::new(),
+            filter: None,
+            min_sequence: last,
+            earlier_period_id: "spring".into(),
+            later_period_id: "autumn".into(),
+        })
+        .await?
+        .into_inner();
+    let (earlier, e_low, _) = expected_nps((20, 10, 30));
+    let (later, _, l_high) = expected_nps((45, 10, 5));
+    assert_eq!(reply.earlier.and_then(|f| f.nps), Some(earlier));
+    assert_eq!(reply.later.and_then(|f| f.nps), Some(later));
+    assert_eq!(
+        reply.change,
+        Some(((later - earlier) * 10.0).round() / 10.0)
+    );
+    assert!(reply.significant, "{reply:?}");
+    assert_eq!(reply.earlier.and_then(|f| f.ci_low), Some(e_low));
+    assert_eq!(reply.later.and_then(|f| f.ci_high), Some(l_high));
+
+    let refused = stack
+        .analytics()
+        .await?
+        .compare_periods(ComparePeriodsRequest {
+            survey_id,
+            question_key: String::new(),
+            filter: None,
+            min_sequence: last,
+            earlier_period_id: "spring".into(),
+            later_period_id: "spring".into(),
+        })
+        .await
+        .expect_err("same period twice");
+    let fields: Vec<String> = kaiku_grpc::bad_request_fields(&refused)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(fields, vec!["later_period_id"]);
+    Ok(())
+}

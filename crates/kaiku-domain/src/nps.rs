@@ -76,6 +76,41 @@ impl NpsCounts {
     }
 }
 
+/// How the NPS moved from one independent sample to another.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NpsChange {
+    /// Later NPS minus earlier NPS, in points, one decimal.
+    pub change: f64,
+    /// Half-width of the 95 % interval of the change, in points, one decimal.
+    pub margin: f64,
+    /// True when the interval excludes zero: the change is beyond sampling noise.
+    pub significant: bool,
+}
+
+impl NpsCounts {
+    /// Variance of the NPS as a proportion difference (-1..1), for n > 0.
+    fn variance(&self) -> Option<f64> {
+        let n = self.n() as f64;
+        if self.n() == 0 {
+            return None;
+        }
+        let (p, d) = (self.promoters as f64 / n, self.detractors as f64 / n);
+        Some((p + d - (p - d) * (p - d)).max(0.0) / n)
+    }
+}
+
+/// The change from `earlier` to `later`; None when either has no answers.
+pub fn compare(earlier: &NpsCounts, later: &NpsCounts) -> Option<NpsChange> {
+    let (a, b) = (earlier.score()?, later.score()?);
+    let margin = 196.0 * (earlier.variance()? + later.variance()?).sqrt();
+    let change = ((b - a) * 10.0).round() / 10.0;
+    Some(NpsChange {
+        change,
+        margin: (margin * 10.0).round() / 10.0,
+        significant: (b - a).abs() > margin,
+    })
+}
+
 /// True when a figure over `n` respondents must be hidden: fewer than `min_group_size` but more
 /// than none, since a single professional's caseload can identify a respondent.
 pub fn is_suppressed(n: u64, min_group_size: u32) -> bool {
@@ -85,6 +120,18 @@ pub fn is_suppressed(n: u64, min_group_size: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_change_in_large_samples_is_significant_and_a_small_one_is_not() {
+        let before = counts(100, 50, 50); // NPS 25
+        let after = counts(150, 30, 20); // NPS 65
+        let change = compare(&before, &after).expect("both have answers");
+        assert_eq!(change.change, 40.0);
+        assert!(change.significant);
+        let small = compare(&counts(5, 3, 2), &counts(6, 2, 2)).expect("answers");
+        assert!(!small.significant, "{small:?}");
+        assert_eq!(compare(&counts(0, 0, 0), &after), None);
+    }
 
     #[test]
     fn the_confidence_interval_narrows_with_n_and_stays_in_range() {

@@ -7,9 +7,10 @@ use kaiku_domain::nps::{NpsCounts, is_suppressed};
 use kaiku_domain::suppression::suppressed_cells;
 use kaiku_domain::time::local_date;
 use kaiku_proto::analytics::v1::{
-    GetNpsRequest, GetNpsResponse, GetResponseVolumeRequest, GetResponseVolumeResponse,
-    GetStatementSummaryRequest, GetStatementSummaryResponse, Grouping, NpsFigure, NpsRow,
-    ResponseFilter, StatementFigure, StatementRow, VolumeRow, analytics_server::Analytics,
+    ComparePeriodsRequest, ComparePeriodsResponse, GetNpsRequest, GetNpsResponse,
+    GetResponseVolumeRequest, GetResponseVolumeResponse, GetStatementSummaryRequest,
+    GetStatementSummaryResponse, Grouping, NpsFigure, NpsRow, ResponseFilter, StatementFigure,
+    StatementRow, VolumeRow, analytics_server::Analytics,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
@@ -215,6 +216,72 @@ impl AnalyticsService {
         })
     }
 
+    async fn compare_periods(
+        &self,
+        request: &ComparePeriodsRequest,
+        deadline: Option<Duration>,
+    ) -> Result<ComparePeriodsResponse, AnalyticsError> {
+        let (survey_id, filter, _) =
+            parse_query(&request.survey_id, request.filter.as_ref(), None)?;
+        let mut v = kaiku_domain::Violations::new();
+        if request.earlier_period_id.is_empty() {
+            v.add("earlier_period_id", "is required");
+        }
+        if request.later_period_id.is_empty() {
+            v.add("later_period_id", "is required");
+        }
+        if v.is_empty() && request.earlier_period_id == request.later_period_id {
+            v.add("later_period_id", "must differ from earlier_period_id");
+        }
+        v.into_result(())?;
+        let as_of_sequence = self
+            .consistency
+            .wait_for(request.min_sequence, deadline)
+            .await?;
+        let question_key =
+            nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
+                .await?;
+        let keys = [question_key];
+        let mut by_period = filter.clone();
+        by_period.period_ids = vec![
+            request.earlier_period_id.clone(),
+            request.later_period_id.clone(),
+        ];
+        let spec = GroupSpec {
+            columns: vec!["period_id"],
+            bucket: kaiku_proto::analytics::v1::TimeBucket::None,
+        };
+        let cells =
+            cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &by_period, &spec).await?;
+        let counts_of = |period: &str| {
+            cells
+                .iter()
+                .find(|cell| cell.group.first().map(String::as_str) == Some(period))
+                .map(|cell| nps_query::nps_counts(&cell.counts))
+                .unwrap_or_default()
+        };
+        let (earlier, later) = (
+            counts_of(&request.earlier_period_id),
+            counts_of(&request.later_period_id),
+        );
+        let earlier_suppressed = is_suppressed(earlier.n(), self.min_group_size);
+        let later_suppressed = is_suppressed(later.n(), self.min_group_size);
+        let change = (!earlier_suppressed && !later_suppressed)
+            .then(|| kaiku_domain::nps::compare(&earlier, &later))
+            .flatten();
+        Ok(ComparePeriodsResponse {
+            earlier: (!earlier_suppressed).then(|| nps_figure(&earlier)),
+            later: (!later_suppressed).then(|| nps_figure(&later)),
+            earlier_suppressed,
+            later_suppressed,
+            change: change.map(|c| c.change),
+            margin: change.map(|c| c.margin),
+            significant: change.is_some_and(|c| c.significant),
+            min_group_size: self.min_group_size,
+            as_of_sequence,
+        })
+    }
+
     /// Which rows to hide: small ones and their complements; all of them when the total itself
     /// is hidden (rows would add up to it).
     fn hidden(&self, sizes: &[u64], total_hidden: bool) -> Vec<bool> {
@@ -319,6 +386,17 @@ impl Analytics for AnalyticsService {
         Ok(Response::new(
             self.get_statement_summary(request.get_ref(), deadline)
                 .await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
+    async fn compare_periods(
+        &self,
+        request: Request<ComparePeriodsRequest>,
+    ) -> Result<Response<ComparePeriodsResponse>, Status> {
+        let deadline = deadline_of(&request);
+        Ok(Response::new(
+            self.compare_periods(request.get_ref(), deadline).await?,
         ))
     }
 
