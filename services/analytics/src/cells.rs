@@ -208,28 +208,53 @@ fn push_any(q: &mut QueryBuilder<Postgres>, column: &str, values: &[String]) {
     }
 }
 
+/// Where the filter's columns are: the rollups name the day `day`, the response facts
+/// `answered_on`, and a join may need a table alias.
+#[derive(Debug, Clone, Copy)]
+pub struct FilterColumns {
+    pub prefix: &'static str,
+    pub day: &'static str,
+}
+
+pub const ROLLUP_COLUMNS: FilterColumns = FilterColumns {
+    prefix: "",
+    day: "day",
+};
+
 /// The filter as AND-ed conditions; an empty list restricts nothing (roles are never empty).
-fn push_filter(q: &mut QueryBuilder<Postgres>, filter: &Filter) {
-    push_any(q, "unit_id", &filter.unit_ids);
+pub fn push_filter_on(q: &mut QueryBuilder<Postgres>, filter: &Filter, at: FilterColumns) {
+    let column = |name: &str| format!("{}{name}", at.prefix);
+    push_any(q, &column("unit_id"), &filter.unit_ids);
     if !filter.unit_subtrees.is_empty() {
-        q.push(" and unit_id in (select unit_id from org_unit where path && ");
+        q.push(format!(
+            " and {} in (select unit_id from org_unit where path && ",
+            column("unit_id")
+        ));
         q.push_bind(filter.unit_subtrees.clone());
         q.push("::text[])");
     }
     if let Some(from) = filter.from {
-        q.push(" and day >= ");
+        q.push(format!(" and {} >= ", column(at.day)));
         q.push_bind(from);
     }
     if let Some(to) = filter.to {
-        q.push(" and day <= ");
+        q.push(format!(" and {} <= ", column(at.day)));
         q.push_bind(to);
     }
-    push_any(q, "channel", &filter.channels);
-    push_any(q, "respondent_role", &filter.respondent_roles);
-    push_any(q, "professional_group", &filter.professional_groups);
-    push_any(q, "age_band", &filter.age_bands);
-    push_any(q, "language", &filter.languages);
-    push_any(q, "period_id", &filter.period_ids);
+    push_any(q, &column("channel"), &filter.channels);
+    push_any(q, &column("respondent_role"), &filter.respondent_roles);
+    push_any(
+        q,
+        &column("professional_group"),
+        &filter.professional_groups,
+    );
+    push_any(q, &column("age_band"), &filter.age_bands);
+    push_any(q, &column("language"), &filter.languages);
+    push_any(q, &column("period_id"), &filter.period_ids);
+}
+
+fn push_filter(q: &mut QueryBuilder<Postgres>, filter: &Filter) {
+    push_filter_on(q, filter, ROLLUP_COLUMNS);
 }
 
 #[cfg(test)]

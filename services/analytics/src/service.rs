@@ -9,14 +9,16 @@ use kaiku_domain::time::local_date;
 use kaiku_proto::analytics::v1::{
     ComparePeriodsRequest, ComparePeriodsResponse, GetNpsRequest, GetNpsResponse,
     GetResponseVolumeRequest, GetResponseVolumeResponse, GetStatementSummaryRequest,
-    GetStatementSummaryResponse, Grouping, NpsFigure, NpsRow, ResponseFilter, StatementFigure,
-    StatementRow, VolumeRow, analytics_server::Analytics,
+    GetStatementSummaryResponse, Grouping, ListFeedbackTextsRequest, ListFeedbackTextsResponse,
+    NpsFigure, NpsRow, ResponseFilter, StatementFigure, StatementRow, VolumeRow,
+    analytics_server::Analytics,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::cells::{self, GroupSpec, parse_grouping};
 use crate::consistency::Consistency;
+use crate::feedback_texts;
 use crate::filter::{Filter, parse_filter};
 use crate::{AnalyticsError, nps_query};
 
@@ -282,6 +284,78 @@ impl AnalyticsService {
         })
     }
 
+    async fn list_feedback_texts(
+        &self,
+        request: &ListFeedbackTextsRequest,
+        deadline: Option<Duration>,
+    ) -> Result<ListFeedbackTextsResponse, AnalyticsError> {
+        let mut v = kaiku_domain::Violations::new();
+        let parsed = parse_query(&request.survey_id, request.filter.as_ref(), None)
+            .map_err(|e| {
+                if let AnalyticsError::Invalid(violations) = e {
+                    v.extend(violations);
+                }
+            })
+            .ok();
+        let sentiments = feedback_texts::parse_sentiments(&request.sentiments)
+            .map_err(|e| v.extend(e))
+            .ok();
+        let page = feedback_texts::parse_page(request.page_size, &request.page_token)
+            .map_err(|e| v.extend(e))
+            .ok();
+        let (Some((survey_id, filter, _)), Some(sentiments), Some((page_size, after))) =
+            (parsed, sentiments, page)
+        else {
+            return Err(v.into());
+        };
+        let as_of_sequence = self
+            .consistency
+            .wait_for(request.min_sequence, deadline)
+            .await?;
+        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
+        // A text from a group this small could identify its writer: no texts at all.
+        let responses: u64 = cells::volume_cells(
+            &self.pool,
+            survey_id.as_uuid(),
+            &filter,
+            &GroupSpec::default(),
+        )
+        .await?
+        .iter()
+        .map(|cell| cell.responses)
+        .sum();
+        if is_suppressed(responses, self.min_group_size) {
+            return Ok(ListFeedbackTextsResponse {
+                texts: vec![],
+                next_page_token: String::new(),
+                suppressed: true,
+                min_group_size: self.min_group_size,
+                as_of_sequence,
+            });
+        }
+        let page = feedback_texts::list(
+            &self.pool,
+            feedback_texts::TextQuery {
+                survey_id: survey_id.as_uuid(),
+                filter: &filter,
+                search: feedback_texts::search_query(&request.search),
+                sentiments,
+                themes: &request.themes,
+                question_keys: &request.question_keys,
+                page_size,
+                after,
+            },
+        )
+        .await?;
+        Ok(ListFeedbackTextsResponse {
+            texts: page.texts,
+            next_page_token: page.next_page_token,
+            suppressed: false,
+            min_group_size: self.min_group_size,
+            as_of_sequence,
+        })
+    }
+
     /// Which rows to hide: small ones and their complements; all of them when the total itself
     /// is hidden (rows would add up to it).
     fn hidden(&self, sizes: &[u64], total_hidden: bool) -> Vec<bool> {
@@ -385,6 +459,18 @@ impl Analytics for AnalyticsService {
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.get_statement_summary(request.get_ref(), deadline)
+                .await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
+    async fn list_feedback_texts(
+        &self,
+        request: Request<ListFeedbackTextsRequest>,
+    ) -> Result<Response<ListFeedbackTextsResponse>, Status> {
+        let deadline = deadline_of(&request);
+        Ok(Response::new(
+            self.list_feedback_texts(request.get_ref(), deadline)
                 .await?,
         ))
     }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::ProjectionError;
 use crate::rollups::{DONT_KNOW, Dimensions, Rollups};
+use kaiku_domain::feedback::FeedbackDictionary;
 
 /// Why an event was put in the dead-letter table instead of being applied.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +130,7 @@ pub async fn survey_event(
 pub async fn response_event(
     tx: &mut Transaction<'_, Postgres>,
     rollups: &mut Rollups,
+    dictionary: &FeedbackDictionary,
     payload: &[u8],
     sequence: u64,
 ) -> Applied {
@@ -146,7 +148,16 @@ pub async fn response_event(
     match event.kind {
         None => Ok(Err(Rejected::Undecodable("event has no kind".into()))),
         Some(response_event::Kind::Submitted(submitted)) => {
-            submitted_response(tx, rollups, survey_id, submitted, received_at, sequence).await
+            submitted_response(
+                tx,
+                rollups,
+                dictionary,
+                survey_id,
+                submitted,
+                received_at,
+                sequence,
+            )
+            .await
         }
         Some(response_event::Kind::Redacted(redacted)) => redacted_response(tx, redacted).await,
     }
@@ -155,6 +166,7 @@ pub async fn response_event(
 async fn submitted_response(
     tx: &mut Transaction<'_, Postgres>,
     rollups: &mut Rollups,
+    dictionary: &FeedbackDictionary,
     survey_id: Uuid,
     submitted: ResponseSubmitted,
     received_at: Option<DateTime<Utc>>,
@@ -266,14 +278,18 @@ async fn submitted_response(
                 }
             }
             Some(Value::OpenText(text)) => {
+                let (sentiment, themes) = dictionary.tag(&text.text, language);
                 sqlx::query(
-                    "insert into feedback_text (submission_id, question_key, language, body) values ($1, $2, $3, $4)
+                    "insert into feedback_text (submission_id, question_key, language, body, sentiment, themes)
+                     values ($1, $2, $3, $4, $5, $6)
                      on conflict do nothing",
                 )
                 .bind(submission_id)
                 .bind(key)
                 .bind(language)
                 .bind(&text.text)
+                .bind(sentiment.code())
+                .bind(themes)
                 .execute(&mut *conn)
                 .await?;
             }

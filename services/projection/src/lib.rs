@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+use std::sync::Arc;
+
 mod apply;
 mod error;
 mod rollups;
@@ -8,6 +10,7 @@ mod runner;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use kaiku_domain::feedback::FeedbackDictionary;
 use kaiku_eventstore::EventStore;
 use kaiku_grpc::{CommonSettings, GrpcServer, ServingStatus, Shutdown, standard_routes};
 use sqlx::PgPool;
@@ -35,6 +38,11 @@ pub struct Config {
     #[arg(long, env = "KAIKU_PROJECTION_BATCH_SIZE", default_value_t = 500)]
     pub batch_size: usize,
 
+    /// Feedback dictionary (JSON: sentiment stems and themes per language) used to tag open
+    /// texts; the built-in one when unset. See crates/kaiku-domain/src/feedback/dictionary.json.
+    #[arg(long, env = "KAIKU_FEEDBACK_DICTIONARY")]
+    pub feedback_dictionary: Option<std::path::PathBuf>,
+
     /// Run the read-model migrations and exit.
     #[arg(long)]
     pub migrate_only: bool,
@@ -48,6 +56,7 @@ pub struct Application {
     store: EventStore,
     pool: PgPool,
     batch_size: usize,
+    dictionary: Arc<FeedbackDictionary>,
 }
 
 pub async fn connect_database(url: &str) -> Result<PgPool, ProjectionError> {
@@ -61,6 +70,16 @@ pub async fn connect_database(url: &str) -> Result<PgPool, ProjectionError> {
 impl Application {
     /// Connects to PostgreSQL and NATS, migrates, and binds the health listener.
     pub async fn build(config: &Config) -> Result<Self, ProjectionError> {
+        let dictionary = match &config.feedback_dictionary {
+            None => FeedbackDictionary::builtin(),
+            Some(path) => {
+                let json = std::fs::read_to_string(path).map_err(|e| {
+                    ProjectionError::Startup(format!("reading {}: {e}", path.display()))
+                })?;
+                FeedbackDictionary::from_json(&json)
+                    .map_err(|e| ProjectionError::Startup(format!("{}: {e}", path.display())))?
+            }
+        };
         let pool = connect_database(&config.database_url).await?;
         MIGRATOR.run(&pool).await?;
         let store = EventStore::connect(&config.common.nats_url, "projection").await?;
@@ -70,6 +89,7 @@ impl Application {
             store,
             pool,
             batch_size: config.batch_size.max(1),
+            dictionary: Arc::new(dictionary),
         })
     }
 
@@ -87,6 +107,7 @@ impl Application {
             self.store.clone(),
             self.pool.clone(),
             self.batch_size,
+            self.dictionary.clone(),
             health,
         )
         .into_iter()

@@ -2,10 +2,12 @@
 //! writes and its new checkpoint commit in one transaction, so a crash at any point neither
 //! loses nor doubles an event: after a restart the batch is simply applied again.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
+use kaiku_domain::feedback::FeedbackDictionary;
 use kaiku_eventstore::{
     EventStore, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM, SURVEYS_STREAM, StoredEvent,
 };
@@ -24,6 +26,7 @@ pub struct Runner {
     pub store: EventStore,
     pub pool: PgPool,
     pub batch_size: usize,
+    pub dictionary: Arc<FeedbackDictionary>,
     pub health: HealthReporter,
 }
 
@@ -32,6 +35,7 @@ impl Runner {
         store: EventStore,
         pool: PgPool,
         batch_size: usize,
+        dictionary: Arc<FeedbackDictionary>,
         health: HealthReporter,
     ) -> Vec<Runner> {
         [SURVEYS_STREAM, RESPONSES_STREAM]
@@ -41,6 +45,7 @@ impl Runner {
                 store: store.clone(),
                 pool: pool.clone(),
                 batch_size,
+                dictionary: dictionary.clone(),
                 health: health.clone(),
             })
             .collect()
@@ -132,6 +137,7 @@ impl Runner {
                     apply::response_event(
                         &mut tx,
                         &mut rollups,
+                        &self.dictionary,
                         &event.payload,
                         event.stream_sequence,
                     )

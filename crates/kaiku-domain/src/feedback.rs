@@ -1,0 +1,194 @@
+//! Sentiment and themes of open feedback, for the results review: positive feedback first,
+//! the rest by theme. A dictionary of word stems per language (data, replaceable per county)
+//! drives both; a stem matches at the start of a word, which covers Finnish and Swedish
+//! inflection ("odot" finds odotus, odotuksen, odotusta) without a morphological analyser.
+//!
+//! Sentiment counts positive and negative stems; a negator among the two words before a match
+//! flips it ("ei kuunneltu", "inte bra"). More positive than negative is positive, the reverse
+//! negative, otherwise neutral.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sentiment {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+impl Sentiment {
+    pub fn code(self) -> &'static str {
+        match self {
+            Sentiment::Positive => "positive",
+            Sentiment::Neutral => "neutral",
+            Sentiment::Negative => "negative",
+        }
+    }
+}
+
+/// Stems per language code ("fi", "sv", "en").
+type ByLanguage = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FeedbackDictionary {
+    negators: ByLanguage,
+    positive: ByLanguage,
+    negative: ByLanguage,
+    themes: BTreeMap<String, ByLanguage>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("feedback dictionary: {0}")]
+pub struct DictionaryError(String);
+
+impl FeedbackDictionary {
+    /// The dictionary shipped with Kaiku.
+    pub fn builtin() -> Self {
+        // Parsed and tested at build time of the tests; a broken file fails them all.
+        Self::from_json(include_str!("feedback/dictionary.json"))
+            .unwrap_or_else(|e| panic!("built-in feedback dictionary is invalid: {e}"))
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, DictionaryError> {
+        let mut dictionary: Self =
+            serde_json::from_str(json).map_err(|e| DictionaryError(e.to_string()))?;
+        let lower = |by: &mut ByLanguage| {
+            for stems in by.values_mut() {
+                for stem in stems.iter_mut() {
+                    *stem = stem.to_lowercase();
+                }
+            }
+        };
+        lower(&mut dictionary.negators);
+        lower(&mut dictionary.positive);
+        lower(&mut dictionary.negative);
+        dictionary.themes.values_mut().for_each(lower);
+        Ok(dictionary)
+    }
+
+    pub fn theme_keys(&self) -> impl Iterator<Item = &str> {
+        self.themes.keys().map(String::as_str)
+    }
+
+    /// The text's sentiment and themes (theme keys in dictionary order). Stems of the text's
+    /// language are used, and for Finnish and Swedish texts also English ones (mixed writing
+    /// is common).
+    pub fn tag(&self, text: &str, language: &str) -> (Sentiment, Vec<String>) {
+        let lowered = text.to_lowercase();
+        let words = words(&lowered);
+        let languages = [language, "en"];
+        let stems = |by: &'_ ByLanguage| -> Vec<String> {
+            languages
+                .iter()
+                .filter_map(|l| by.get(*l))
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        let negators = stems(&self.negators);
+        let mut score = 0i32;
+        for (sign, list) in [(1, stems(&self.positive)), (-1, stems(&self.negative))] {
+            for stem in &list {
+                for position in matches(&words, stem) {
+                    let negated = position.saturating_sub(2);
+                    let flipped = words[negated..position]
+                        .iter()
+                        .any(|w| negators.iter().any(|n| n == w));
+                    score += if flipped { -sign } else { sign };
+                }
+            }
+        }
+        let sentiment = match score {
+            s if s > 0 => Sentiment::Positive,
+            s if s < 0 => Sentiment::Negative,
+            _ => Sentiment::Neutral,
+        };
+        let themes = self
+            .themes
+            .iter()
+            .filter(|(_, by)| {
+                stems(by)
+                    .iter()
+                    .any(|stem| !matches(&words, stem).is_empty())
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        (sentiment, themes)
+    }
+}
+
+fn words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Word positions where `stem` (one or more words, the last a prefix) starts.
+fn matches(words: &[&str], stem: &str) -> Vec<usize> {
+    let parts: Vec<&str> = stem.split_whitespace().collect();
+    let Some((last, whole)) = parts.split_last() else {
+        return vec![];
+    };
+    (0..words.len())
+        .filter(|&i| {
+            i + parts.len() <= words.len()
+                && whole.iter().enumerate().all(|(j, w)| words[i + j] == *w)
+                && words[i + whole.len()].starts_with(last)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(text: &str, language: &str) -> (Sentiment, Vec<String>) {
+        FeedbackDictionary::builtin().tag(text, language)
+    }
+
+    #[test]
+    fn inflected_forms_find_their_theme() {
+        for text in [
+            "Odotus oli pitkä",
+            "Odotuksen jälkeen",
+            "Jouduin odottamaan",
+            "Liikaa odotusta",
+        ] {
+            assert!(tag(text, "fi").1.contains(&"waiting".to_owned()), "{text}");
+        }
+        assert!(
+            tag("Väntetiden var lång", "sv")
+                .1
+                .contains(&"waiting".to_owned())
+        );
+    }
+
+    #[test]
+    fn sentiment_follows_the_words_and_their_negation() {
+        assert_eq!(
+            tag("Kuraattori kuunteli ja auttoi, kiitos!", "fi").0,
+            Sentiment::Positive
+        );
+        assert_eq!(
+            tag("Minua ei kuunneltu lainkaan", "fi").0,
+            Sentiment::Negative
+        );
+        assert_eq!(tag("Det var inte bra", "sv").0, Sentiment::Negative);
+        assert_eq!(tag("Tapaaminen oli tiistaina", "fi").0, Sentiment::Neutral);
+    }
+
+    #[test]
+    fn a_county_dictionary_replaces_the_builtin_one() {
+        let dictionary = FeedbackDictionary::from_json(
+            r#"{"negators":{},"positive":{"fi":["Loista"]},"negative":{},"themes":{"food":{"fi":["ruok"]}}}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            dictionary.tag("Loistavaa ruokaa", "fi"),
+            (Sentiment::Positive, vec!["food".to_owned()])
+        );
+        assert!(FeedbackDictionary::from_json("{").is_err());
+    }
+}
