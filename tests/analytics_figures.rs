@@ -430,3 +430,80 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
     assert_eq!(fields, vec!["later_period_id"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_export_has_a_row_per_response_and_a_column_per_question() -> TestResult {
+    use kaiku_proto::analytics::v1::ExportResponsesRequest;
+
+    let stack = Stack::start().await?;
+    let (survey_id, last) = setup(&stack).await?;
+    let given = plan();
+    let mut analytics = stack.analytics().await?;
+    let mut stream = analytics
+        .export_responses(ExportResponsesRequest {
+            survey_id: survey_id.clone(),
+            filter: None,
+            min_sequence: last,
+        })
+        .await?
+        .into_inner();
+    let mut csv = Vec::new();
+    while let Some(chunk) = stream.message().await? {
+        csv.extend_from_slice(&chunk.csv);
+    }
+    let csv = String::from_utf8(csv)?;
+    let lines: Vec<Vec<&str>> = csv
+        .split("\r\n")
+        .filter(|line| !line.is_empty())
+        .map(|line| line.split(',').collect())
+        .collect();
+    let header = &lines[0];
+    assert_eq!(
+        header.iter().take(8).copied().collect::<Vec<_>>(),
+        [
+            "answered_on",
+            "unit_id",
+            "channel",
+            "respondent_role",
+            "professional_group",
+            "age_band",
+            "language",
+            "period_id"
+        ]
+    );
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or(usize::MAX);
+    assert_eq!(header.len(), 8 + 9, "one column per question of the survey");
+    assert_eq!(lines.len(), 1 + given.len());
+    // Rows come in submission order, which is the plan's order.
+    for (row, g) in lines[1..].iter().zip(&given) {
+        assert_eq!(row[column("unit_id")], g.unit);
+        assert_eq!(row[column("answered_on")], g.day.to_string());
+        assert_eq!(row[column("nps")], g.nps.to_string());
+        let statement = g
+            .statement
+            .map_or("dont_know".to_owned(), |s| s.to_string());
+        assert_eq!(row[column("kohtaaminen")], statement);
+        assert_eq!(row[column("visit")], "first");
+        assert_eq!(row[column("face")], "", "not asked of 13-17-year-olds");
+    }
+
+    let small = analytics
+        .export_responses(ExportResponsesRequest {
+            survey_id,
+            filter: Some(ResponseFilter {
+                unit_ids: vec!["school-3".into()],
+                ..Default::default()
+            }),
+            min_sequence: last,
+        })
+        .await;
+    let status = match small {
+        Err(status) => status,
+        Ok(response) => match response.into_inner().message().await {
+            Err(status) => status,
+            Ok(_) => return Err("a 3-response export was not refused".into()),
+        },
+    };
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+    Ok(())
+}

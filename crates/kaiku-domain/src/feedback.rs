@@ -263,7 +263,13 @@ mod evaluation {
             theme_labels += item.themes.len() as u32;
             theme_found += item.themes.iter().filter(|t| themes.contains(t)).count() as u32;
         }
-        let ratio = |a: u32, b: u32| if b == 0 { 0.0 } else { f64::from(a) / f64::from(b) };
+        let ratio = |a: u32, b: u32| {
+            if b == 0 {
+                0.0
+            } else {
+                f64::from(a) / f64::from(b)
+            }
+        };
         let precision = |s: Sentiment| {
             let (predicted, correct) = sentiment.get(&s).copied().unwrap_or_default();
             ratio(correct, predicted)
@@ -281,7 +287,10 @@ mod evaluation {
         println!("{report}");
         assert!(precision(Sentiment::Positive) >= FLOOR_POSITIVE, "{report}");
         assert!(precision(Sentiment::Negative) >= FLOOR_NEGATIVE, "{report}");
-        assert!(ratio(theme_correct, theme_predictions) >= FLOOR_THEMES, "{report}");
+        assert!(
+            ratio(theme_correct, theme_predictions) >= FLOOR_THEMES,
+            "{report}"
+        );
     }
 
     // Measured 2026-11-25: positive 0.96, negative 0.90, themes 0.75 (accuracy 0.76; neutral is

@@ -19,6 +19,10 @@ pub enum AnalyticsError {
     },
     #[error("read-model database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("only {responses} responses match; exports need at least {min_group_size}")]
+    TooFewToExport { responses: u64, min_group_size: u32 },
+    #[error("export: {0}")]
+    Export(String),
     #[error("NATS: {0}")]
     Nats(String),
     #[error("event store: {0}")]
@@ -41,6 +45,8 @@ impl From<AnalyticsError> for Status {
         let status = match &error {
             AnalyticsError::Invalid(violations) => kaiku_grpc::invalid_argument(violations),
             AnalyticsError::UnknownSurvey(_) => Status::not_found(error.to_string()),
+            AnalyticsError::TooFewToExport { .. } => Status::failed_precondition(error.to_string()),
+            AnalyticsError::Export(_) => Status::internal(error.to_string()),
             AnalyticsError::NotCaughtUp { .. } => Status::unavailable(error.to_string()),
             AnalyticsError::Database(_) | AnalyticsError::Nats(_) | AnalyticsError::Store(_) => {
                 Status::unavailable(error.to_string())

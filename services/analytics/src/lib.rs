@@ -3,6 +3,7 @@
 mod cells;
 mod consistency;
 mod error;
+mod export;
 mod feedback_texts;
 mod filter;
 mod nps_query;

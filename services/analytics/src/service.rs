@@ -7,20 +7,24 @@ use kaiku_domain::nps::{NpsCounts, is_suppressed};
 use kaiku_domain::suppression::suppressed_cells;
 use kaiku_domain::time::local_date;
 use kaiku_proto::analytics::v1::{
-    ComparePeriodsRequest, ComparePeriodsResponse, GetNpsRequest, GetNpsResponse,
-    GetResponseVolumeRequest, GetResponseVolumeResponse, GetStatementSummaryRequest,
-    GetStatementSummaryResponse, Grouping, ListFeedbackTextsRequest, ListFeedbackTextsResponse,
-    NpsFigure, NpsRow, ResponseFilter, StatementFigure, StatementRow, VolumeRow,
-    analytics_server::Analytics,
+    ComparePeriodsRequest, ComparePeriodsResponse, ExportChunk, ExportResponsesRequest,
+    GetNpsRequest, GetNpsResponse, GetResponseVolumeRequest, GetResponseVolumeResponse,
+    GetStatementSummaryRequest, GetStatementSummaryResponse, Grouping, ListFeedbackTextsRequest,
+    ListFeedbackTextsResponse, NpsFigure, NpsRow, ResponseFilter, StatementFigure, StatementRow,
+    VolumeRow, analytics_server::Analytics,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::cells::{self, GroupSpec, parse_grouping};
 use crate::consistency::Consistency;
+use crate::export;
 use crate::feedback_texts;
 use crate::filter::{Filter, parse_filter};
 use crate::{AnalyticsError, nps_query};
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::ReceiverStream;
 
 pub struct AnalyticsService {
     pool: PgPool,
@@ -356,6 +360,46 @@ impl AnalyticsService {
         })
     }
 
+    /// Checks the request and the group size, then starts writing the CSV in the background.
+    async fn export_responses(
+        &self,
+        request: &ExportResponsesRequest,
+        deadline: Option<Duration>,
+    ) -> Result<mpsc::Receiver<Result<Vec<u8>, AnalyticsError>>, AnalyticsError> {
+        let (survey_id, filter, _) =
+            parse_query(&request.survey_id, request.filter.as_ref(), None)?;
+        self.consistency
+            .wait_for(request.min_sequence, deadline)
+            .await?;
+        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
+        let responses: u64 = cells::volume_cells(
+            &self.pool,
+            survey_id.as_uuid(),
+            &filter,
+            &GroupSpec::default(),
+        )
+        .await?
+        .iter()
+        .map(|cell| cell.responses)
+        .sum();
+        if is_suppressed(responses, self.min_group_size) {
+            return Err(AnalyticsError::TooFewToExport {
+                responses,
+                min_group_size: self.min_group_size,
+            });
+        }
+        let keys = export::question_keys(&self.pool, survey_id.as_uuid()).await?;
+        let (sender, receiver) = mpsc::channel(4);
+        tokio::spawn(export::write_csv(
+            self.pool.clone(),
+            survey_id.as_uuid(),
+            filter,
+            keys,
+            sender,
+        ));
+        Ok(receiver)
+    }
+
     /// Which rows to hide: small ones and their complements; all of them when the total itself
     /// is hidden (rows would add up to it).
     fn hidden(&self, sizes: &[u64], total_hidden: bool) -> Vec<bool> {
@@ -461,6 +505,24 @@ impl Analytics for AnalyticsService {
             self.get_statement_summary(request.get_ref(), deadline)
                 .await?,
         ))
+    }
+
+    type ExportResponsesStream =
+        std::pin::Pin<Box<dyn futures::Stream<Item = Result<ExportChunk, Status>> + Send>>;
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id))]
+    async fn export_responses(
+        &self,
+        request: Request<ExportResponsesRequest>,
+    ) -> Result<Response<Self::ExportResponsesStream>, Status> {
+        let deadline = deadline_of(&request);
+        let receiver = self.export_responses(request.get_ref(), deadline).await?;
+        let stream = ReceiverStream::new(receiver).map(|chunk| {
+            chunk
+                .map(|csv| ExportChunk { csv })
+                .map_err(Status::from)
+        });
+        Ok(Response::new(Box::pin(stream)))
     }
 
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
