@@ -517,11 +517,8 @@ impl Analytics for AnalyticsService {
     ) -> Result<Response<Self::ExportResponsesStream>, Status> {
         let deadline = deadline_of(&request);
         let receiver = self.export_responses(request.get_ref(), deadline).await?;
-        let stream = ReceiverStream::new(receiver).map(|chunk| {
-            chunk
-                .map(|csv| ExportChunk { csv })
-                .map_err(Status::from)
-        });
+        let stream = ReceiverStream::new(receiver)
+            .map(|chunk| chunk.map(|csv| ExportChunk { csv }).map_err(Status::from));
         Ok(Response::new(Box::pin(stream)))
     }
 

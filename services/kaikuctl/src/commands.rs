@@ -82,6 +82,16 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Load a realistic data set through the services: a county of units, the THL form and
+    /// the student-welfare survey over two years, and `responses` answers (deterministic).
+    Dataset {
+        #[arg(long, default_value_t = 10_000)]
+        responses: u64,
+        #[arg(long, default_value_t = 10)]
+        units_per_area: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Submit `count` demo answers with a fixed score mix (for trying things out).
     Seed {
         #[command(flatten)]
@@ -240,7 +250,7 @@ fn describe(status: &tonic::Status) -> String {
     text
 }
 
-async fn connect(addr: &str) -> Result<Channel, CliError> {
+pub(crate) async fn connect(addr: &str) -> Result<Channel, CliError> {
     let error = |e: &dyn std::fmt::Display| CliError::Connect {
         addr: addr.to_owned(),
         reason: e.to_string(),
@@ -353,6 +363,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 }
             }
             Ok(())
+        }
+        Command::Dataset {
+            responses,
+            units_per_area,
+            seed,
+        } => {
+            crate::dataset::load(
+                &cli.survey_addr,
+                &cli.intake_addr,
+                crate::dataset::DatasetArgs {
+                    responses,
+                    units_per_area: units_per_area.max(1),
+                    seed,
+                },
+            )
+            .await
         }
         Command::Seed { target, count } => {
             let mut client = ResponseIntakeClient::new(connect(&cli.intake_addr).await?);

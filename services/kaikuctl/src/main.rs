@@ -1,6 +1,7 @@
 //! kaikuctl: a small command-line client for Kaiku's gRPC APIs.
 
 mod commands;
+mod dataset;
 
 use std::process::ExitCode;
 
