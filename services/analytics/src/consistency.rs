@@ -65,39 +65,55 @@ impl Consistency {
         Ok(consistency)
     }
 
-    /// The KAIKU_RESPONSES sequence the read model has applied, as far as this process knows.
+    /// The KAIKU_RESPONSES sequence the read model has committed. The checkpoint table is the
+    /// truth (after a rebuild it can go down); announcements only wake waiting queries early.
     pub async fn applied(&self) -> Result<u64, AnalyticsError> {
-        let from_db = read_checkpoint(&self.pool).await?;
-        self.sender.send_if_modified(|seen| advance(seen, from_db));
-        Ok(*self.applied.borrow())
+        let committed = read_checkpoint(&self.pool).await?;
+        // Only a change notifies, so waiting queries do not wake each other in a loop.
+        self.sender.send_if_modified(|seen| {
+            let changed = *seen != committed;
+            *seen = committed;
+            changed
+        });
+        Ok(committed)
     }
 
-    /// Returns once the read model has applied `min_sequence`, or fails after the wait limit
-    /// (or the request's own deadline, whichever is shorter).
+    /// Returns once the read model has committed `min_sequence`, or fails after the wait limit
+    /// (or a little before the request's own deadline, whichever is shorter).
     pub async fn wait_for(
         &self,
         min_sequence: u64,
         deadline: Option<Duration>,
     ) -> Result<u64, AnalyticsError> {
-        if min_sequence == 0 || *self.applied.borrow() >= min_sequence {
-            return Ok(*self.applied.borrow());
-        }
-        if self.applied().await? >= min_sequence {
-            return Ok(*self.applied.borrow());
+        let committed = self.applied().await?;
+        if committed >= min_sequence {
+            return Ok(committed);
         }
         // Give up a little before the caller's deadline, so the caller hears why (how far the
         // read model has got) instead of a bare DEADLINE_EXCEEDED from its own timer.
         let before_deadline =
             |d: Duration| d.saturating_sub((d / 10).max(Duration::from_millis(20)));
         let wait = deadline.map_or(self.max_wait, |d| before_deadline(d).min(self.max_wait));
-        let mut applied = self.applied.clone();
-        match tokio::time::timeout(wait, applied.wait_for(|seq| *seq >= min_sequence)).await {
-            Ok(Ok(seq)) => Ok(*seq),
-            Ok(Err(_)) | Err(_) => Err(AnalyticsError::NotCaughtUp {
-                min_sequence,
-                applied: *self.applied.borrow(),
-                waited: wait,
-            }),
+        let until = tokio::time::Instant::now() + wait;
+        let mut announcements = self.applied.clone();
+        loop {
+            // Woken by an announcement, or every 100 ms in case one was lost.
+            let woken = tokio::time::timeout_at(
+                until.min(tokio::time::Instant::now() + Duration::from_millis(100)),
+                announcements.changed(),
+            )
+            .await;
+            let committed = self.applied().await?;
+            if committed >= min_sequence {
+                return Ok(committed);
+            }
+            if tokio::time::Instant::now() >= until || matches!(woken, Ok(Err(_))) {
+                return Err(AnalyticsError::NotCaughtUp {
+                    min_sequence,
+                    applied: committed,
+                    waited: wait,
+                });
+            }
         }
     }
 }

@@ -9,6 +9,14 @@ pub enum ProjectionError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("event store: {0}")]
     Store(#[from] EventStoreError),
+    #[error(
+        "{stream}: following from {following} but {committed} is committed (the schema was rebuilt); resubscribing"
+    )]
+    Resync {
+        stream: &'static str,
+        following: u64,
+        committed: u64,
+    },
     #[error("the ordered consumer of {0} ended")]
     StreamEnded(&'static str),
     #[error(transparent)]

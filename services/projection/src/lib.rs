@@ -59,6 +59,20 @@ pub struct Application {
     dictionary: Arc<FeedbackDictionary>,
 }
 
+/// The feedback dictionary the configuration names, or the built-in one.
+pub fn load_dictionary(config: &Config) -> Result<FeedbackDictionary, ProjectionError> {
+    Ok(match &config.feedback_dictionary {
+        None => FeedbackDictionary::builtin(),
+        Some(path) => {
+            let json = std::fs::read_to_string(path).map_err(|e| {
+                ProjectionError::Startup(format!("reading {}: {e}", path.display()))
+            })?;
+            FeedbackDictionary::from_json(&json)
+                .map_err(|e| ProjectionError::Startup(format!("{}: {e}", path.display())))?
+        }
+    })
+}
+
 pub async fn connect_database(url: &str) -> Result<PgPool, ProjectionError> {
     Ok(PgPoolOptions::new()
         .max_connections(4)
@@ -70,16 +84,7 @@ pub async fn connect_database(url: &str) -> Result<PgPool, ProjectionError> {
 impl Application {
     /// Connects to PostgreSQL and NATS, migrates, and binds the health listener.
     pub async fn build(config: &Config) -> Result<Self, ProjectionError> {
-        let dictionary = match &config.feedback_dictionary {
-            None => FeedbackDictionary::builtin(),
-            Some(path) => {
-                let json = std::fs::read_to_string(path).map_err(|e| {
-                    ProjectionError::Startup(format!("reading {}: {e}", path.display()))
-                })?;
-                FeedbackDictionary::from_json(&json)
-                    .map_err(|e| ProjectionError::Startup(format!("{}: {e}", path.display())))?
-            }
-        };
+        let dictionary = load_dictionary(config)?;
         let pool = connect_database(&config.database_url).await?;
         MIGRATOR.run(&pool).await?;
         let store = EventStore::connect(&config.common.nats_url, "projection").await?;

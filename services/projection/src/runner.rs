@@ -121,6 +121,23 @@ impl Runner {
             return Ok(None);
         };
         let mut tx = self.pool.begin().await?;
+        // The committed checkpoint must still be the one this batch follows: if anything else
+        // moved it (another projection instance, a restored or rebuilt database), start over
+        // from what is committed instead of writing on top of it.
+        let committed: Option<(i64,)> = sqlx::query_as(
+            "select last_sequence from projection_checkpoint where stream = $1 for update",
+        )
+        .bind(self.stream)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let committed = committed.map_or(0, |(seq,)| u64::try_from(seq).unwrap_or(0));
+        if committed != checkpoint {
+            return Err(ProjectionError::Resync {
+                stream: self.stream,
+                following: checkpoint,
+                committed,
+            });
+        }
         let mut rollups = Rollups::default();
         for event in &fresh {
             let applied = match self.stream {
