@@ -15,7 +15,8 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::ProjectionError;
-use crate::rollups::{DONT_KNOW, Dimensions, Rollups};
+use crate::facts::{Facts, PendingResponse, Score, Text};
+use crate::rollups::{Dimensions, Rollups};
 use kaiku_domain::feedback::FeedbackDictionary;
 
 /// Why an event was put in the dead-letter table instead of being applied.
@@ -129,6 +130,7 @@ pub async fn survey_event(
 
 pub async fn response_event(
     tx: &mut Transaction<'_, Postgres>,
+    facts: &mut Facts,
     rollups: &mut Rollups,
     dictionary: &FeedbackDictionary,
     payload: &[u8],
@@ -147,155 +149,108 @@ pub async fn response_event(
     let received_at = event.occurred_at.as_ref().and_then(from_timestamp);
     match event.kind {
         None => Ok(Err(Rejected::Undecodable("event has no kind".into()))),
-        Some(response_event::Kind::Submitted(submitted)) => {
-            submitted_response(
-                tx,
-                rollups,
-                dictionary,
-                survey_id,
-                submitted,
-                received_at,
-                sequence,
-            )
-            .await
+        Some(response_event::Kind::Submitted(submitted)) => Ok(submitted_response(
+            facts,
+            dictionary,
+            survey_id,
+            submitted,
+            received_at,
+            sequence,
+        )),
+        Some(response_event::Kind::Redacted(redacted)) => {
+            // The redaction must see the texts of this batch's earlier submissions.
+            facts.flush(tx, rollups).await?;
+            redacted_response(tx, redacted).await
         }
-        Some(response_event::Kind::Redacted(redacted)) => redacted_response(tx, redacted).await,
     }
 }
 
-async fn submitted_response(
-    tx: &mut Transaction<'_, Postgres>,
-    rollups: &mut Rollups,
+/// Turns a submitted response into facts for the batch; nothing is written yet.
+fn submitted_response(
+    facts: &mut Facts,
     dictionary: &FeedbackDictionary,
     survey_id: Uuid,
     submitted: ResponseSubmitted,
     received_at: Option<DateTime<Utc>>,
     sequence: u64,
-) -> Applied {
+) -> Result<(), Rejected> {
     let Ok(submission_id) = Uuid::parse_str(&submitted.submission_id) else {
-        return Ok(Err(Rejected::Inconsistent(format!(
+        return Err(Rejected::Inconsistent(format!(
             "submission_id {:?} is not a UUID",
             submitted.submission_id
-        ))));
-    };
-    let Some(answered_at) = submitted.answered_at.as_ref().and_then(from_timestamp) else {
-        return Ok(Err(Rejected::Inconsistent(
-            "answered_at is missing or invalid".into(),
         )));
     };
-    let context = submitted.context.unwrap_or_default();
-    let day = helsinki_date(answered_at);
-    let language = language_code_of(context.language);
-    let conn: &mut PgConnection = tx;
-    let inserted = sqlx::query(
-        "insert into response (submission_id, stream_sequence, survey_id, survey_version, unit_id, channel,
-                               respondent_role, professional_group, age_band, language, period_id,
-                               answered_at, answered_on, received_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         on conflict (submission_id) do nothing",
-    )
-    .bind(submission_id)
-    .bind(to_i64(sequence))
-    .bind(survey_id)
-    .bind(i32::try_from(submitted.survey_version).unwrap_or(i32::MAX))
-    .bind(&context.unit_id)
-    .bind(channel_code_of(context.channel))
-    .bind(role_code_of(context.respondent_role))
-    .bind(&context.professional_group)
-    .bind(&context.age_band)
-    .bind(language)
-    .bind(&submitted.period_id)
-    .bind(answered_at)
-    .bind(day)
-    .bind(received_at.unwrap_or(answered_at))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        // The same submission id arrived again after JetStream's duplicate window: counted once.
-        tracing::info!(%submission_id, sequence, "duplicate submission skipped by the read model");
-        return Ok(Ok(()));
-    }
-    let dimensions = Dimensions {
-        survey_id,
-        unit_id: context.unit_id.clone(),
-        day,
-        period_id: submitted.period_id.clone(),
-        channel: channel_code_of(context.channel),
-        respondent_role: role_code_of(context.respondent_role),
-        professional_group: context.professional_group.clone(),
-        age_band: context.age_band.clone(),
-        language,
+    let Some(answered_at) = submitted.answered_at.as_ref().and_then(from_timestamp) else {
+        return Err(Rejected::Inconsistent(
+            "answered_at is missing or invalid".into(),
+        ));
     };
-    rollups.count_response(&dimensions);
-    for answer in &submitted.answers {
-        let key = &answer.question_key;
-        match &answer.value {
+    let context = submitted.context.unwrap_or_default();
+    let language = language_code_of(context.language);
+    let mut response = PendingResponse {
+        submission_id,
+        sequence: to_i64(sequence),
+        survey_version: i32::try_from(submitted.survey_version).unwrap_or(i32::MAX),
+        dimensions: Dimensions {
+            survey_id,
+            unit_id: context.unit_id.clone(),
+            day: helsinki_date(answered_at),
+            period_id: submitted.period_id.clone(),
+            channel: channel_code_of(context.channel),
+            respondent_role: role_code_of(context.respondent_role),
+            professional_group: context.professional_group.clone(),
+            age_band: context.age_band.clone(),
+            language,
+        },
+        answered_at,
+        received_at: received_at.unwrap_or(answered_at),
+        scores: vec![],
+        choices: vec![],
+        texts: vec![],
+    };
+    for answer in submitted.answers {
+        let key = answer.question_key;
+        let score = |kind, score: Option<u32>| Score {
+            question_key: key.clone(),
+            kind,
+            score: score.map(score_i16),
+        };
+        match answer.value {
             None => {}
             Some(Value::Nps(nps)) => {
                 if bucket(nps.score).is_none() {
-                    return Ok(Err(Rejected::Inconsistent(format!(
+                    return Err(Rejected::Inconsistent(format!(
                         "NPS score {} out of range",
                         nps.score
-                    ))));
+                    )));
                 }
-                insert_score(conn, submission_id, key, "nps", Some(nps.score), false).await?;
-                rollups.count_answer(&dimensions, key, "nps", score_i16(nps.score));
+                response.scores.push(score("nps", Some(nps.score)));
             }
             Some(Value::Statement(statement)) => {
-                let score = (!statement.dont_know).then_some(statement.score);
-                insert_score(
-                    conn,
-                    submission_id,
-                    key,
-                    "statement",
-                    score,
-                    statement.dont_know,
-                )
-                .await?;
-                rollups.count_answer(
-                    &dimensions,
-                    key,
-                    "statement",
-                    score.map_or(DONT_KNOW, score_i16),
-                );
+                let value = (!statement.dont_know).then_some(statement.score);
+                response.scores.push(score("statement", value));
             }
             Some(Value::Smiley(smiley)) => {
-                insert_score(conn, submission_id, key, "smiley", Some(smiley.face), false).await?;
-                rollups.count_answer(&dimensions, key, "smiley", score_i16(smiley.face));
+                response.scores.push(score("smiley", Some(smiley.face)));
             }
             Some(Value::Choice(choice)) => {
-                for option in &choice.option_keys {
-                    sqlx::query(
-                        "insert into answer_choice (submission_id, question_key, option_key) values ($1, $2, $3)
-                         on conflict do nothing",
-                    )
-                    .bind(submission_id)
-                    .bind(key)
-                    .bind(option)
-                    .execute(&mut *conn)
-                    .await?;
+                for option in choice.option_keys {
+                    response.choices.push((key.clone(), option));
                 }
             }
             Some(Value::OpenText(text)) => {
                 let (sentiment, themes) = dictionary.tag(&text.text, language);
-                sqlx::query(
-                    "insert into feedback_text (submission_id, question_key, language, body, sentiment, themes)
-                     values ($1, $2, $3, $4, $5, $6)
-                     on conflict do nothing",
-                )
-                .bind(submission_id)
-                .bind(key)
-                .bind(language)
-                .bind(&text.text)
-                .bind(sentiment.code())
-                .bind(themes)
-                .execute(&mut *conn)
-                .await?;
+                response.texts.push(Text {
+                    question_key: key,
+                    body: text.text,
+                    sentiment: sentiment.code(),
+                    themes,
+                });
             }
         }
     }
-    Ok(Ok(()))
+    facts.add(response);
+    Ok(())
 }
 
 async fn redacted_response(
@@ -314,28 +269,6 @@ async fn redacted_response(
         .execute(&mut **tx)
         .await?;
     Ok(Ok(()))
-}
-
-async fn insert_score(
-    conn: &mut PgConnection,
-    submission_id: Uuid,
-    key: &str,
-    kind: &str,
-    score: Option<u32>,
-    dont_know: bool,
-) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "insert into answer_score (submission_id, question_key, kind, score, dont_know) values ($1, $2, $3, $4, $5)
-         on conflict do nothing",
-    )
-    .bind(submission_id)
-    .bind(key)
-    .bind(kind)
-    .bind(score.map(|s| i16::try_from(s).unwrap_or(i16::MAX)))
-    .bind(dont_know)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 fn kind_code(kind: &Kind) -> &'static str {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 mod apply;
 mod error;
+mod facts;
 mod rollups;
 mod runner;
 

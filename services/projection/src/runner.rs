@@ -18,6 +18,7 @@ use sqlx::PgPool;
 
 use crate::ProjectionError;
 use crate::apply::{self, Rejected, to_i64};
+use crate::facts::Facts;
 use crate::rollups::Rollups;
 
 #[derive(Clone)]
@@ -139,6 +140,7 @@ impl Runner {
             });
         }
         let mut rollups = Rollups::default();
+        let mut facts = Facts::default();
         for event in &fresh {
             let applied = match self.stream {
                 SURVEYS_STREAM => {
@@ -153,6 +155,7 @@ impl Runner {
                 _ => {
                     apply::response_event(
                         &mut tx,
+                        &mut facts,
                         &mut rollups,
                         &self.dictionary,
                         &event.payload,
@@ -165,6 +168,7 @@ impl Runner {
                 dead_letter(&mut tx, self.stream, event, &rejected).await?;
             }
         }
+        facts.flush(&mut tx, &mut rollups).await?;
         rollups.flush(&mut tx).await?;
         sqlx::query(
             "insert into projection_checkpoint (stream, last_sequence, updated_at) values ($1, $2, now())
