@@ -213,8 +213,8 @@ mod evaluation {
         text: String,
     }
 
-    fn labelled() -> Vec<Labelled> {
-        include_str!("../testdata/feedback_labelled.tsv")
+    fn labelled(source: &str) -> Vec<Labelled> {
+        source
             .lines()
             .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
             .map(|line| {
@@ -240,17 +240,22 @@ mod evaluation {
             .collect()
     }
 
-    #[test]
-    fn tagging_precision_on_the_labelled_set() {
+    struct Scores {
+        report: String,
+        positive: f64,
+        negative: f64,
+        themes: f64,
+    }
+
+    fn evaluate(name: &str, set: &[Labelled]) -> Scores {
         let dictionary = FeedbackDictionary::builtin();
-        let set = labelled();
-        assert!(set.len() >= 100);
+        assert!(set.len() >= 100, "{name}");
         // predicted sentiment -> (predictions, correct)
         let mut sentiment: BTreeMap<Sentiment, (u32, u32)> = BTreeMap::new();
         let (mut theme_predictions, mut theme_correct, mut theme_labels, mut theme_found) =
             (0u32, 0u32, 0u32, 0u32);
         let mut accurate = 0u32;
-        for item in &set {
+        for item in set {
             let (predicted, themes) = dictionary.tag(&item.text, &item.language);
             let entry = sentiment.entry(predicted).or_default();
             entry.0 += 1;
@@ -275,7 +280,7 @@ mod evaluation {
             ratio(correct, predicted)
         };
         let report = format!(
-            "sentences {}, sentiment accuracy {:.2}, precision positive {:.2} negative {:.2} neutral {:.2}; themes precision {:.2} recall {:.2}",
+            "{name}: sentences {}, sentiment accuracy {:.2}, precision positive {:.2} negative {:.2} neutral {:.2}; themes precision {:.2} recall {:.2}",
             set.len(),
             ratio(accurate, set.len() as u32),
             precision(Sentiment::Positive),
@@ -285,17 +290,57 @@ mod evaluation {
             ratio(theme_found, theme_labels),
         );
         println!("{report}");
-        assert!(precision(Sentiment::Positive) >= FLOOR_POSITIVE, "{report}");
-        assert!(precision(Sentiment::Negative) >= FLOOR_NEGATIVE, "{report}");
+        Scores {
+            report,
+            positive: precision(Sentiment::Positive),
+            negative: precision(Sentiment::Negative),
+            themes: ratio(theme_correct, theme_predictions),
+        }
+    }
+
+    #[test]
+    fn tagging_precision_on_the_labelled_set() {
+        let tuned = evaluate(
+            "tuning set",
+            &labelled(include_str!("../testdata/feedback_labelled.tsv")),
+        );
+        assert!(tuned.positive >= FLOOR_POSITIVE, "{}", tuned.report);
+        assert!(tuned.negative >= FLOOR_NEGATIVE, "{}", tuned.report);
+        assert!(tuned.themes >= FLOOR_THEMES, "{}", tuned.report);
+    }
+
+    /// Sentences written without sight of the dictionary and never used to tune it: the
+    /// honest figure.
+    #[test]
+    fn tagging_precision_on_the_held_out_set() {
+        let held_out = evaluate(
+            "held-out set",
+            &labelled(include_str!("../testdata/feedback_heldout.tsv")),
+        );
         assert!(
-            ratio(theme_correct, theme_predictions) >= FLOOR_THEMES,
-            "{report}"
+            held_out.positive >= HELD_OUT_FLOOR_POSITIVE,
+            "{}",
+            held_out.report
+        );
+        assert!(
+            held_out.negative >= HELD_OUT_FLOOR_NEGATIVE,
+            "{}",
+            held_out.report
+        );
+        assert!(
+            held_out.themes >= HELD_OUT_FLOOR_THEMES,
+            "{}",
+            held_out.report
         );
     }
 
-    // Measured 2026-11-25: positive 0.96, negative 0.90, themes 0.75 (accuracy 0.76; neutral is
-    // the weak class: sentences with no stem fall there). The dictionary was extended after
-    // reading this set, so these are in-sample figures; expect less on new text.
+    // Measured 2026-11-25 on 100 held-out sentences: precision positive 0.66, negative 0.73,
+    // neutral 0.20 (accuracy 0.39); themes precision 0.64, recall 0.43. Far below the tuning
+    // set: the stem lists do not generalise well yet. Never tune the dictionary on this file,
+    // or these numbers stop meaning anything.
+    const HELD_OUT_FLOOR_POSITIVE: f64 = 0.6;
+    const HELD_OUT_FLOOR_NEGATIVE: f64 = 0.65;
+    const HELD_OUT_FLOOR_THEMES: f64 = 0.55;
     const FLOOR_POSITIVE: f64 = 0.9;
     const FLOOR_NEGATIVE: f64 = 0.85;
     const FLOOR_THEMES: f64 = 0.7;
