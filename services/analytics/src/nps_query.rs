@@ -28,19 +28,10 @@ pub async fn resolve_question(
     .await?;
     let keys: Vec<&str> = keys.iter().map(|(key,)| key.as_str()).collect();
     if keys.is_empty() {
-        let known: Option<(Uuid,)> =
-            sqlx::query_as("select survey_id from survey where survey_id = $1")
-                .bind(survey_id)
-                .fetch_optional(pool)
-                .await?;
-        return match known {
-            None => Err(AnalyticsError::UnknownSurvey(survey_id.to_string())),
-            Some(_) => Err(Violations::single(
-                "question_key",
-                "the survey has no published NPS question",
-            )
-            .into()),
-        };
+        ensure_survey(pool, survey_id).await?;
+        return Err(
+            Violations::single("question_key", "the survey has no published NPS question").into(),
+        );
     }
     if !question_key.is_empty() {
         return if keys.contains(&question_key) {
@@ -99,14 +90,7 @@ pub async fn resolve_statements(
     .await?;
     let known: Vec<String> = rows.into_iter().map(|(key,)| key).collect();
     if known.is_empty() {
-        let survey: Option<(Uuid,)> =
-            sqlx::query_as("select survey_id from survey where survey_id = $1")
-                .bind(survey_id)
-                .fetch_optional(pool)
-                .await?;
-        if survey.is_none() {
-            return Err(AnalyticsError::UnknownSurvey(survey_id.to_string()));
-        }
+        ensure_survey(pool, survey_id).await?;
     }
     if named.is_empty() {
         return Ok(known);

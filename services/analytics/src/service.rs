@@ -186,17 +186,7 @@ impl AnalyticsService {
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
-        let total: u64 = cells::volume_cells(
-            &self.pool,
-            survey_id.as_uuid(),
-            &filter,
-            &GroupSpec::default(),
-        )
-        .await?
-        .iter()
-        .map(|cell| cell.responses)
-        .sum();
+        let total = self.responses_matching(survey_id, &filter).await?;
         let total_suppressed = is_suppressed(total, self.min_group_size);
         let mut rows = Vec::new();
         if !spec.is_total_only() {
@@ -316,18 +306,8 @@ impl AnalyticsService {
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
         // A text from a group this small could identify its writer: no texts at all.
-        let responses: u64 = cells::volume_cells(
-            &self.pool,
-            survey_id.as_uuid(),
-            &filter,
-            &GroupSpec::default(),
-        )
-        .await?
-        .iter()
-        .map(|cell| cell.responses)
-        .sum();
+        let responses = self.responses_matching(survey_id, &filter).await?;
         if is_suppressed(responses, self.min_group_size) {
             return Ok(ListFeedbackTextsResponse {
                 texts: vec![],
@@ -371,17 +351,7 @@ impl AnalyticsService {
         self.consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
-        let responses: u64 = cells::volume_cells(
-            &self.pool,
-            survey_id.as_uuid(),
-            &filter,
-            &GroupSpec::default(),
-        )
-        .await?
-        .iter()
-        .map(|cell| cell.responses)
-        .sum();
+        let responses = self.responses_matching(survey_id, &filter).await?;
         if is_suppressed(responses, self.min_group_size) {
             return Err(AnalyticsError::TooFewToExport {
                 responses,
@@ -398,6 +368,26 @@ impl AnalyticsService {
             sender,
         ));
         Ok(receiver)
+    }
+
+    /// How many responses of the survey match the filter (NOT_FOUND for an unknown survey):
+    /// the group size that decides whether texts, exports and totals may be shown.
+    async fn responses_matching(
+        &self,
+        survey_id: SurveyId,
+        filter: &Filter,
+    ) -> Result<u64, AnalyticsError> {
+        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
+        Ok(cells::volume_cells(
+            &self.pool,
+            survey_id.as_uuid(),
+            filter,
+            &GroupSpec::default(),
+        )
+        .await?
+        .iter()
+        .map(|cell| cell.responses)
+        .sum())
     }
 
     /// Which rows to hide: small ones and their complements; all of them when the total itself
