@@ -3,7 +3,7 @@
 
 .DEFAULT_GOAL := help
 
-.PHONY: help up down purge test lint build logs
+.PHONY: help up down purge test lint build logs bench
 
 help: ## list the targets
 	@printf 'Kaiku make targets:\n'
@@ -20,6 +20,9 @@ purge: ## stop the local stack and delete .kaiku/ (streams, read models, logs)
 
 test: ## from zero: install deps, fmt, clippy, build, every test (what .ci/run runs)
 	./deploy/local/test.sh
+
+bench: ## release builds, 10 million responses in .kaiku-bench/, catch-up and query latency into BENCHMARKS.md
+	./deploy/local/bench.sh
 
 lint: ## cargo fmt --check, clippy -D warnings, shellcheck
 	./deploy/local/lint.sh

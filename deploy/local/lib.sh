@@ -9,7 +9,8 @@ KAIKU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly KAIKU_ROOT
 
 # Everything the local stack writes lives here (gitignored); `make purge` deletes it.
-readonly STATE_DIR="${KAIKU_ROOT}/.kaiku"
+# KAIKU_STATE_DIR moves it (`make bench` keeps its large data set in .kaiku-bench).
+readonly STATE_DIR="${KAIKU_STATE_DIR:-${KAIKU_ROOT}/.kaiku}"
 readonly NATS_STORE_DIR="${STATE_DIR}/nats"
 readonly PG_DATA_DIR="${STATE_DIR}/pg"
 readonly LOG_DIR="${STATE_DIR}/logs"
@@ -42,7 +43,16 @@ declare -A SERVICE_ADDR=(
 )
 readonly SERVICE_ADDR
 
-readonly BIN_DIR="${KAIKU_ROOT}/target/debug"
+# debug for `make up`; `make bench` runs release builds.
+readonly BUILD_PROFILE="${KAIKU_PROFILE:-debug}"
+case "${BUILD_PROFILE}" in
+    debug | release) ;;
+    *)
+        printf 'error: KAIKU_PROFILE must be debug or release, not %s\n' "${BUILD_PROFILE}" >&2
+        exit 1
+        ;;
+esac
+readonly BIN_DIR="${KAIKU_ROOT}/target/${BUILD_PROFILE}"
 readonly KAIKUCTL="${BIN_DIR}/kaikuctl"
 
 # --- output -------------------------------------------------------------------------------

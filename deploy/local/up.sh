@@ -25,10 +25,12 @@ prepare_state_dirs() {
 }
 
 build_binaries() {
-    log_step "building the binaries (cargo build --bins)"
+    log_step "building the binaries (cargo build --bins, ${BUILD_PROFILE})"
     CURRENT_LOG=""
+    local -a profile_flag=()
+    if [[ "${BUILD_PROFILE}" == release ]]; then profile_flag=(--release); fi
     # Build before stopping anything: a failed build leaves the running stack untouched.
-    cargo build --workspace --bins
+    cargo build --workspace --bins "${profile_flag[@]}"
     local bin
     for bin in "${SERVICES[@]}" kaikuctl; do
         [[ -x "${BIN_DIR}/${bin}" ]] || die "cargo built no ${BIN_DIR}/${bin}"
@@ -323,7 +325,7 @@ Demo surveys (units: kaikuctl unit list):
 Try it from a second shell:
 
   cd "${KAIKU_ROOT}"
-  export PATH="\$PWD/target/debug:\$PATH"
+  export PATH="${BIN_DIR}:\$PATH"
   kaikuctl submit --survey ${survey_id} --version ${version} --unit demo-school-1 --nps 9 \\
       --channel qr --role client --text "Kuraattori kuunteli ja auttoi."
   kaikuctl submit --survey ${survey_id} --version ${version} --unit demo-school-1 --nps 4 --channel kiosk
@@ -337,7 +339,9 @@ Try it from a second shell:
 EOF
 }
 
-main() {
+# Everything up to four services reporting SERVING. POSTGRES_STARTED_HOOK names a function run
+# right after PostgreSQL is up (bench.sh tunes it there).
+start_stack() {
     cd "${KAIKU_ROOT}"
     "${KAIKU_ROOT}/deploy/local/install-deps.sh"
     ensure_cargo_on_path
@@ -346,12 +350,20 @@ main() {
     stop_services
     start_nats
     start_postgres
+    "${POSTGRES_STARTED_HOOK:-true}"
     create_database_once
     migrate_read_models
     start_services
     wait_until_ready
+}
+
+main() {
+    start_stack
     load_demo_data_once
     print_summary
 }
 
-main "$@"
+# Run when executed; bench.sh sources this file for its steps.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    main "$@"
+fi

@@ -10,6 +10,7 @@ pub mod form;
 pub mod ids;
 pub mod nps;
 pub mod redaction;
+pub mod rollup;
 pub mod submission;
 pub mod suppression;
 pub mod survey;

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use kaiku_domain::Violations;
+use kaiku_domain::rollup::{
+    Cuboid, Dimension as RollupDimension, Grain, SCORE_COLUMNS, column_score, plan_range,
+};
 use kaiku_proto::analytics::v1::{Dimension, Grouping, TimeBucket};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
@@ -64,9 +67,6 @@ pub fn parse_grouping(grouping: Option<&Grouping>, field: &str) -> Result<GroupS
     v.into_result(GroupSpec { columns, bucket })
 }
 
-/// (question key, group values, bucket start)
-type CellKey = (String, Vec<String>, Option<NaiveDate>);
-
 /// One group and bucket's counts by score (-1 = "don't know") for one question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScoreCell {
@@ -76,7 +76,7 @@ pub struct ScoreCell {
     pub counts: BTreeMap<i16, u64>,
 }
 
-/// Counts by score from `answer_daily` for the given questions, grouped as asked.
+/// Counts by score from `answer_rollup` for the given questions, grouped as asked.
 pub async fn score_cells(
     pool: &PgPool,
     survey_id: Uuid,
@@ -86,38 +86,47 @@ pub async fn score_cells(
 ) -> Result<Vec<ScoreCell>, AnalyticsError> {
     let mut q = QueryBuilder::<Postgres>::new("select question_key, ");
     push_group_select(&mut q, spec);
-    q.push(" score, sum(answers)::bigint as answers from answer_daily where survey_id = ");
+    let sums: Vec<String> = SCORE_COLUMNS
+        .iter()
+        .map(|c| format!("sum({c})::bigint as {c}"))
+        .collect();
+    q.push(sums.join(", "));
+    q.push(" from answer_rollup where survey_id = ");
     q.push_bind(survey_id);
     q.push(" and question_key = any(");
     q.push_bind(question_keys.to_vec());
     q.push(")");
-    push_filter(&mut q, filter);
+    push_rollup_filter(&mut q, filter, spec);
     let mut group_by = vec!["question_key".to_owned()];
     group_by.extend(group_expressions(spec));
-    group_by.push("score".to_owned());
     q.push(format!(" group by {}", group_by.join(", ")));
     let rows = q.build().fetch_all(pool).await?;
-    let mut cells: BTreeMap<CellKey, BTreeMap<i16, u64>> = BTreeMap::new();
+    let mut cells = Vec::with_capacity(rows.len());
     for row in rows {
-        let key: String = row.try_get("question_key")?;
+        let question_key: String = row.try_get("question_key")?;
         let (group, bucket_start) = read_group(&row, spec)?;
-        let score: i16 = row.try_get("score")?;
-        let answers: i64 = row.try_get("answers")?;
-        *cells
-            .entry((key, group, bucket_start))
-            .or_default()
-            .entry(score)
-            .or_default() += u64::try_from(answers).unwrap_or(0);
-    }
-    Ok(cells
-        .into_iter()
-        .map(|((question_key, group, bucket_start), counts)| ScoreCell {
+        let mut counts = BTreeMap::new();
+        for (index, column) in SCORE_COLUMNS.iter().enumerate() {
+            let n: i64 = row.try_get(*column)?;
+            if n > 0 {
+                counts.insert(column_score(index), u64::try_from(n).unwrap_or(0));
+            }
+        }
+        cells.push(ScoreCell {
             question_key,
             group,
             bucket_start,
             counts,
-        })
-        .collect())
+        });
+    }
+    cells.sort_by(|a, b| {
+        (&a.question_key, &a.group, a.bucket_start).cmp(&(
+            &b.question_key,
+            &b.group,
+            b.bucket_start,
+        ))
+    });
+    Ok(cells)
 }
 
 /// One group and bucket's response count.
@@ -136,9 +145,9 @@ pub async fn volume_cells(
 ) -> Result<Vec<VolumeCell>, AnalyticsError> {
     let mut q = QueryBuilder::<Postgres>::new("select ");
     push_group_select(&mut q, spec);
-    q.push(" sum(responses)::bigint as responses from response_daily where survey_id = ");
+    q.push(" sum(responses)::bigint as responses from response_rollup where survey_id = ");
     q.push_bind(survey_id);
-    push_filter(&mut q, filter);
+    push_rollup_filter(&mut q, filter, spec);
     let group_by = group_expressions(spec);
     if !group_by.is_empty() {
         q.push(format!(" group by {}", group_by.join(", ")));
@@ -161,9 +170,9 @@ pub async fn volume_cells(
 fn bucket_expression(bucket: TimeBucket) -> Option<&'static str> {
     match bucket {
         TimeBucket::None => None,
-        TimeBucket::Day => Some("day"),
-        TimeBucket::Week => Some("date_trunc('week', day)::date"),
-        TimeBucket::Month => Some("date_trunc('month', day)::date"),
+        TimeBucket::Day => Some("bucket"),
+        TimeBucket::Week => Some("date_trunc('week', bucket)::date"),
+        TimeBucket::Month => Some("date_trunc('month', bucket)::date"),
     }
 }
 
@@ -208,18 +217,14 @@ fn push_any(q: &mut QueryBuilder<Postgres>, column: &str, values: &[String]) {
     }
 }
 
-/// Where the filter's columns are: the rollups name the day `day`, the response facts
-/// `answered_on`, and a join may need a table alias.
+/// Where the filter's columns are: the response facts name the day `answered_on`, and a join
+/// may need a table alias. Without a day column the caller restricts the dates itself (the
+/// rollups do it per grain, see push_rollup_filter).
 #[derive(Debug, Clone, Copy)]
 pub struct FilterColumns {
     pub prefix: &'static str,
-    pub day: &'static str,
+    pub day: Option<&'static str>,
 }
-
-pub const ROLLUP_COLUMNS: FilterColumns = FilterColumns {
-    prefix: "",
-    day: "day",
-};
 
 /// The filter as AND-ed conditions; an empty list restricts nothing (roles are never empty).
 pub fn push_filter_on(q: &mut QueryBuilder<Postgres>, filter: &Filter, at: FilterColumns) {
@@ -233,13 +238,15 @@ pub fn push_filter_on(q: &mut QueryBuilder<Postgres>, filter: &Filter, at: Filte
         q.push_bind(filter.unit_subtrees.clone());
         q.push("::text[])");
     }
-    if let Some(from) = filter.from {
-        q.push(format!(" and {} >= ", column(at.day)));
-        q.push_bind(from);
-    }
-    if let Some(to) = filter.to {
-        q.push(format!(" and {} <= ", column(at.day)));
-        q.push_bind(to);
+    if let Some(day) = at.day {
+        if let Some(from) = filter.from {
+            q.push(format!(" and {} >= ", column(day)));
+            q.push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            q.push(format!(" and {} <= ", column(day)));
+            q.push_bind(to);
+        }
     }
     push_any(q, &column("channel"), &filter.channels);
     push_any(q, &column("respondent_role"), &filter.respondent_roles);
@@ -253,8 +260,93 @@ pub fn push_filter_on(q: &mut QueryBuilder<Postgres>, filter: &Filter, at: Filte
     push_any(q, &column("period_id"), &filter.period_ids);
 }
 
-fn push_filter(q: &mut QueryBuilder<Postgres>, filter: &Filter) {
-    push_filter_on(q, filter, ROLLUP_COLUMNS);
+/// The grain a grouping reads: the coarsest whose buckets its time buckets are made of.
+pub fn grain_for(bucket: TimeBucket) -> Grain {
+    match bucket {
+        TimeBucket::Day => Grain::Day,
+        TimeBucket::Week => Grain::Week,
+        TimeBucket::None | TimeBucket::Month => Grain::Month,
+    }
+}
+
+/// The smallest cuboid keeping every dimension the query filters or groups by.
+pub fn cuboid_for(filter: &Filter, spec: &GroupSpec) -> Cuboid {
+    let mut needed = Vec::new();
+    let mut need = |used: bool, dimension: RollupDimension| {
+        if used {
+            needed.push(dimension);
+        }
+    };
+    need(
+        !filter.unit_ids.is_empty() || !filter.unit_subtrees.is_empty(),
+        RollupDimension::Unit,
+    );
+    need(!filter.channels.is_empty(), RollupDimension::Channel);
+    need(
+        !filter.professional_groups.is_empty(),
+        RollupDimension::ProfessionalGroup,
+    );
+    need(!filter.age_bands.is_empty(), RollupDimension::AgeBand);
+    need(!filter.languages.is_empty(), RollupDimension::Language);
+    for column in &spec.columns {
+        match *column {
+            "unit_id" => needed.push(RollupDimension::Unit),
+            "channel" => needed.push(RollupDimension::Channel),
+            "professional_group" => needed.push(RollupDimension::ProfessionalGroup),
+            "age_band" => needed.push(RollupDimension::AgeBand),
+            "language" => needed.push(RollupDimension::Language),
+            // Role and period are kept by every cuboid.
+            _ => {}
+        }
+    }
+    Cuboid::smallest_covering(&needed)
+}
+
+/// The filter on a rollup table: the smallest cuboid that answers the query, the whole buckets
+/// of the grouping's grain inside the date range, plus day rows for the ragged ends of the
+/// range (kaiku_domain::rollup::plan_range).
+fn push_rollup_filter(q: &mut QueryBuilder<Postgres>, filter: &Filter, spec: &GroupSpec) {
+    q.push(format!(
+        " and cuboid = '{}'",
+        cuboid_for(filter, spec).code()
+    ));
+    push_filter_on(
+        q,
+        filter,
+        FilterColumns {
+            prefix: "",
+            day: None,
+        },
+    );
+    let plan = plan_range(grain_for(spec.bucket), filter.from, filter.to);
+    let mut alternatives: Vec<(Grain, Option<NaiveDate>, Option<NaiveDate>)> = Vec::new();
+    if let Some((start, end)) = plan.coarse {
+        alternatives.push((plan.grain, start, end));
+    }
+    for (first, last) in plan.days {
+        alternatives.push((Grain::Day, Some(first), Some(last + Days::new(1))));
+    }
+    if alternatives.is_empty() {
+        q.push(" and false");
+        return;
+    }
+    q.push(" and (");
+    for (i, (grain, start, end)) in alternatives.into_iter().enumerate() {
+        if i > 0 {
+            q.push(" or ");
+        }
+        q.push(format!("(grain = '{}'", grain.code()));
+        if let Some(start) = start {
+            q.push(" and bucket >= ");
+            q.push_bind(start);
+        }
+        if let Some(end) = end {
+            q.push(" and bucket < ");
+            q.push_bind(end);
+        }
+        q.push(")");
+    }
+    q.push(")");
 }
 
 #[cfg(test)]
@@ -284,6 +376,39 @@ mod tests {
             parse_grouping(None, "grouping")
                 .expect("none")
                 .is_total_only()
+        );
+    }
+
+    #[test]
+    fn the_cuboid_keeps_what_the_query_filters_and_groups_by() {
+        let none = crate::filter::parse_filter(None).expect("empty filter");
+        let by = |columns: Vec<&'static str>| GroupSpec {
+            columns,
+            bucket: TimeBucket::Week,
+        };
+        assert_eq!(cuboid_for(&none, &by(vec![])), Cuboid::Survey);
+        assert_eq!(
+            cuboid_for(&none, &by(vec!["respondent_role", "period_id"])),
+            Cuboid::Survey
+        );
+        assert_eq!(cuboid_for(&none, &by(vec!["channel"])), Cuboid::Channel);
+        let subtree = Filter {
+            unit_subtrees: vec!["area".into()],
+            ..none.clone()
+        };
+        assert_eq!(cuboid_for(&subtree, &by(vec![])), Cuboid::Unit);
+        assert_eq!(
+            cuboid_for(&subtree, &by(vec!["channel"])),
+            Cuboid::UnitChannel
+        );
+        assert_eq!(cuboid_for(&subtree, &by(vec!["language"])), Cuboid::All);
+        let swedish = Filter {
+            languages: vec!["sv".into()],
+            ..none
+        };
+        assert_eq!(
+            cuboid_for(&swedish, &by(vec!["age_band"])),
+            Cuboid::Respondent
         );
     }
 

@@ -72,13 +72,7 @@ async fn write_rows(
     let mut q = QueryBuilder::<Postgres>::new(
         "select r.answered_on::text as answered_on, r.unit_id, r.channel, r.respondent_role,
                 r.professional_group, r.age_band, r.language, r.period_id,
-                (select coalesce(jsonb_object_agg(question_key,
-                        case when dont_know then 'dont_know' else score::text end), '{}')::text
-                 from answer_score s where s.submission_id = r.submission_id) as scores,
-                (select coalesce(jsonb_object_agg(question_key, options), '{}')::text
-                 from (select question_key, string_agg(option_key, ';' order by option_key) as options
-                       from answer_choice c where c.submission_id = r.submission_id
-                       group by question_key) chosen) as choices,
+                r.answers::text as answers,
                 (select coalesce(jsonb_object_agg(question_key, body), '{}')::text
                  from feedback_text f where f.submission_id = r.submission_id) as texts
          from response r where r.survey_id = ",
@@ -89,7 +83,7 @@ async fn write_rows(
         filter,
         FilterColumns {
             prefix: "r.",
-            day: "answered_on",
+            day: Some("answered_on"),
         },
     );
     q.push(" order by r.stream_sequence");
@@ -101,7 +95,7 @@ async fn write_rows(
             values.push(row.try_get(column)?);
         }
         let mut answers: BTreeMap<String, String> = BTreeMap::new();
-        for column in ["scores", "choices", "texts"] {
+        for column in ["answers", "texts"] {
             let json: String = row.try_get(column)?;
             let map: BTreeMap<String, String> = serde_json::from_str(&json)
                 .map_err(|e| AnalyticsError::Export(format!("{column}: {e}")))?;

@@ -117,7 +117,7 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
         query.filter,
         FilterColumns {
             prefix: "r.",
-            day: "answered_on",
+            day: Some("answered_on"),
         },
     );
     if let Some(search) = &query.search {

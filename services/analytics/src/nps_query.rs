@@ -18,15 +18,36 @@ pub async fn resolve_question(
     survey_id: Uuid,
     question_key: &str,
 ) -> Result<String, AnalyticsError> {
-    let keys: Vec<(String,)> = sqlx::query_as(
-        "select question_key from survey_question where survey_id = $1 and kind = 'nps'
-         union select distinct question_key from answer_daily where survey_id = $1 and kind = 'nps'
+    let mut keys: Vec<String> = sqlx::query_scalar(
+        "select distinct question_key from survey_question where survey_id = $1 and kind = 'nps'
          order by 1",
     )
     .bind(survey_id)
     .fetch_all(pool)
     .await?;
-    let keys: Vec<&str> = keys.iter().map(|(key,)| key.as_str()).collect();
+    if keys.is_empty() {
+        // The survey's events not projected yet (rare): the keys answers were counted under.
+        // Month rows are the fewest; every answer is counted at every grain.
+        keys = sqlx::query_scalar(
+            "select distinct question_key from answer_rollup
+             where survey_id = $1 and kind = 'nps' and cuboid = 'survey' and grain = 'month'
+             order by 1",
+        )
+        .bind(survey_id)
+        .fetch_all(pool)
+        .await?;
+    } else if !question_key.is_empty() && !keys.iter().any(|k| k == question_key) {
+        let answered: Option<String> = sqlx::query_scalar(
+            "select question_key from answer_rollup
+             where survey_id = $1 and question_key = $2 and kind = 'nps' limit 1",
+        )
+        .bind(survey_id)
+        .bind(question_key)
+        .fetch_optional(pool)
+        .await?;
+        keys.extend(answered);
+    }
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     if keys.is_empty() {
         ensure_survey(pool, survey_id).await?;
         return Err(

@@ -91,6 +91,21 @@ enum Command {
         units_per_area: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Concurrent submit streams.
+        #[arg(long, default_value_t = 4)]
+        streams: usize,
+    },
+    /// Time the analytics queries the system tests use against a loaded data set and print the
+    /// percentiles as a Markdown table (for BENCHMARKS.md).
+    BenchQueries {
+        /// Survey to query; repeat for several.
+        #[arg(long = "survey", required = true)]
+        surveys: Vec<String>,
+        /// The unit subtree the subtree filters name.
+        #[arg(long, default_value = "ds-area-3")]
+        subtree: String,
+        #[arg(long, default_value_t = 100)]
+        iterations: usize,
     },
     /// Submit `count` demo answers with a fixed score mix (for trying things out).
     Seed {
@@ -258,6 +273,7 @@ pub(crate) async fn connect(addr: &str) -> Result<Channel, CliError> {
     Endpoint::from_shared(addr.to_owned())
         .map_err(|e| error(&e))?
         .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
         .timeout(Duration::from_secs(30))
         .connect()
         .await
@@ -368,6 +384,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             responses,
             units_per_area,
             seed,
+            streams,
         } => {
             crate::dataset::load(
                 &cli.survey_addr,
@@ -376,6 +393,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     responses,
                     units_per_area: units_per_area.max(1),
                     seed,
+                    streams,
+                },
+            )
+            .await
+        }
+        Command::BenchQueries {
+            surveys,
+            subtree,
+            iterations,
+        } => {
+            crate::bench::run(
+                &cli.analytics_addr,
+                crate::bench::BenchArgs {
+                    survey_ids: surveys,
+                    subtree,
+                    iterations,
                 },
             )
             .await

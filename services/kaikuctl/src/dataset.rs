@@ -1,7 +1,8 @@
 //! A realistic data set for development and benchmarks, loaded through the real services: a
 //! county with service areas and units, the THL national form (continuous) and the
 //! student-welfare survey (two three-week periods a year for the last two years), and any
-//! number of responses with plausible distributions and Finnish and Swedish open feedback.
+//! number of responses in time order with plausible distributions and Finnish and Swedish open
+//! feedback.
 //! Everything goes through survey-definition and intake, so every answer is validated, redacted
 //! and tagged exactly as a real one. Deterministic for a given --seed.
 
@@ -37,6 +38,8 @@ pub struct DatasetArgs {
     pub responses: u64,
     pub units_per_area: usize,
     pub seed: u64,
+    /// Concurrent submit streams.
+    pub streams: usize,
 }
 
 /// SplitMix64: small, fast and deterministic; statistical quality is plenty for test data.
@@ -79,7 +82,7 @@ struct Survey {
 
 pub async fn load(survey_addr: &str, intake_addr: &str, args: DatasetArgs) -> Result<(), CliError> {
     let mut surveys = SurveyDefinitionClient::new(connect(survey_addr).await?);
-    let mut intake = ResponseIntakeClient::new(connect(intake_addr).await?);
+    let intake = ResponseIntakeClient::new(connect(intake_addr).await?);
     let started = Instant::now();
 
     // Units: ds-county > ds-area-1..4 > ds-unit-<area>-<n>
@@ -168,13 +171,29 @@ pub async fn load(survey_addr: &str, intake_addr: &str, args: DatasetArgs) -> Re
         .collect();
     let mut rng = Rng(args.seed);
     let mut forms: HashMap<String, GetFormResponse> = HashMap::new();
+    // Submitters: one stream each, fed batches round-robin.
+    let streams = args.streams.max(1);
+    let mut senders = Vec::with_capacity(streams);
+    let mut workers = Vec::with_capacity(streams);
+    for _ in 0..streams {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Vec<SubmitResponseRequest>>(2);
+        senders.push(sender);
+        workers.push(tokio::spawn(submit_batches(intake.clone(), receiver)));
+    }
+    // Responses arrive in time order, as they do in a real stream: response i of n is given
+    // on day i/n of the two years. A day inside a student-welfare period brings mostly its
+    // answers; the THL form takes answers every day.
+    let first_day = today - Days::days(730);
     let mut sent = 0u64;
-    let mut last = 0u64;
+    let mut next_worker = 0usize;
     while sent < args.responses {
         let mut batch = Vec::with_capacity(BATCH);
         while batch.len() < BATCH && sent < args.responses {
-            // 60 % THL, 40 % student welfare.
-            let survey = &all[usize::from(rng.chance(40))];
+            let offset =
+                i64::try_from(sent.saturating_mul(730) / args.responses.max(1)).unwrap_or(0);
+            let day = first_day + Days::days(offset);
+            let in_period = all[1].periods.iter().any(|(s, e)| *s <= day && day <= *e);
+            let survey = &all[usize::from(in_period && rng.chance(70))];
             let context = context(&mut rng, survey);
             // The questions depend on role, group, age band and language only.
             let key = format!(
@@ -199,9 +218,6 @@ pub async fn load(survey_addr: &str, intake_addr: &str, args: DatasetArgs) -> Re
             let Some(form) = forms.get(&key) else {
                 continue;
             };
-            let (starts, ends) = survey.periods[rng.below(survey.periods.len())];
-            let span = (ends - starts).num_days().max(0) as usize + 1;
-            let day = starts + Days::days(rng.below(span) as i64);
             let at = Utc.from_utc_datetime(
                 &day.and_hms_opt(6 + rng.below(10) as u32, rng.below(60) as u32, 0)
                     .unwrap_or_default(),
@@ -216,6 +232,37 @@ pub async fn load(survey_addr: &str, intake_addr: &str, args: DatasetArgs) -> Re
             });
             sent += 1;
         }
+        if senders[next_worker].send(batch).await.is_err() {
+            break; // that submitter failed: its error is reported below
+        }
+        next_worker = (next_worker + 1) % streams;
+        if sent % 100_000 < BATCH as u64 {
+            eprintln!("{sent} responses generated");
+        }
+    }
+    drop(senders);
+    let mut last = 0u64;
+    for worker in workers {
+        let sequence = worker
+            .await
+            .map_err(|e| CliError::Usage(format!("a submitter panicked: {e}")))??;
+        last = last.max(sequence);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("responses={sent}");
+    println!("sequence={last}");
+    println!("seconds={seconds:.1}");
+    Ok(())
+}
+
+/// Submits each batch as one stream and checks that every response was accepted; returns the
+/// highest sequence acknowledged.
+async fn submit_batches(
+    mut intake: ResponseIntakeClient<GrpcChannel>,
+    mut batches: tokio::sync::mpsc::Receiver<Vec<SubmitResponseRequest>>,
+) -> Result<u64, CliError> {
+    let mut last = 0u64;
+    while let Some(batch) = batches.recv().await {
         let mut replies = intake
             .submit_responses(tokio_stream::iter(batch))
             .await?
@@ -231,15 +278,8 @@ pub async fn load(survey_addr: &str, intake_addr: &str, args: DatasetArgs) -> Re
                 }
             }
         }
-        if sent % 10_000 < BATCH as u64 {
-            eprintln!("{sent} responses");
-        }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    println!("responses={sent}");
-    println!("sequence={last}");
-    println!("seconds={seconds:.1}");
-    Ok(())
+    Ok(last)
 }
 
 /// Two three-week periods a year (March and November), the last four that have ended.

@@ -1,5 +1,6 @@
 //! kaikuctl: a small command-line client for Kaiku's gRPC APIs.
 
+mod bench;
 mod commands;
 mod dataset;
 

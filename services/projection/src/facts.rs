@@ -3,14 +3,16 @@
 //! in the read model (the same submission id after JetStream's duplicate window) is skipped
 //! with everything it carries, so it is counted once.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ProjectionError;
-use crate::rollups::{DONT_KNOW, Dimensions, Rollups};
+use kaiku_domain::rollup::DONT_KNOW;
+
+use crate::rollups::{Dimensions, Rollups};
 
 pub struct Score {
     pub question_key: String,
@@ -64,13 +66,18 @@ impl Facts {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
+        let answers: Vec<String> = pending.iter().map(export_values).collect();
         let inserted: HashSet<Uuid> = sqlx::query_scalar(
             "insert into response (submission_id, stream_sequence, survey_id, survey_version, unit_id,
                                    channel, respondent_role, professional_group, age_band, language,
-                                   period_id, answered_at, answered_on, received_at)
-             select * from unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::int[], $5::text[],
-                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                                  $11::text[], $12::timestamptz[], $13::date[], $14::timestamptz[])
+                                   period_id, answered_at, answered_on, received_at, answers)
+             select id, seq, survey, version, unit, channel, role, grp, age, language, period,
+                    at, day, received, answers::jsonb
+             from unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::int[], $5::text[],
+                         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                         $11::text[], $12::timestamptz[], $13::date[], $14::timestamptz[], $15::text[])
+                  as r(id, seq, survey, version, unit, channel, role, grp, age, language, period,
+                       at, day, received, answers)
              on conflict (submission_id) do nothing
              returning submission_id",
         )
@@ -88,13 +95,12 @@ impl Facts {
         .bind(pending.iter().map(|r| r.answered_at).collect::<Vec<_>>())
         .bind(pending.iter().map(|r| r.dimensions.day).collect::<Vec<_>>())
         .bind(pending.iter().map(|r| r.received_at).collect::<Vec<_>>())
+        .bind(answers)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .collect();
 
-        let mut scores = ScoreRows::default();
-        let (mut choice_ids, mut choice_keys, mut choice_options) = (vec![], vec![], vec![]);
         let mut texts = TextRows::default();
         for response in pending {
             if !inserted.contains(&response.submission_id) {
@@ -102,23 +108,13 @@ impl Facts {
                 continue;
             }
             rollups.count_response(&response.dimensions);
-            for score in response.scores {
+            for score in &response.scores {
                 rollups.count_answer(
                     &response.dimensions,
                     &score.question_key,
                     score.kind,
                     score.score.unwrap_or(DONT_KNOW),
                 );
-                scores.ids.push(response.submission_id);
-                scores.keys.push(score.question_key);
-                scores.kinds.push(score.kind);
-                scores.scores.push(score.score);
-                scores.dont_know.push(score.score.is_none());
-            }
-            for (key, option) in response.choices {
-                choice_ids.push(response.submission_id);
-                choice_keys.push(key);
-                choice_options.push(option);
             }
             for text in response.texts {
                 texts.ids.push(response.submission_id);
@@ -129,32 +125,6 @@ impl Facts {
                 // Theme keys are [a-z_] dictionary keys: a comma cannot occur in one.
                 texts.themes.push(text.themes.join(","));
             }
-        }
-        if !scores.ids.is_empty() {
-            sqlx::query(
-                "insert into answer_score (submission_id, question_key, kind, score, dont_know)
-                 select * from unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::boolean[])
-                 on conflict do nothing",
-            )
-            .bind(scores.ids)
-            .bind(scores.keys)
-            .bind(scores.kinds)
-            .bind(scores.scores)
-            .bind(scores.dont_know)
-            .execute(&mut *conn)
-            .await?;
-        }
-        if !choice_ids.is_empty() {
-            sqlx::query(
-                "insert into answer_choice (submission_id, question_key, option_key)
-                 select * from unnest($1::uuid[], $2::text[], $3::text[])
-                 on conflict do nothing",
-            )
-            .bind(choice_ids)
-            .bind(choice_keys)
-            .bind(choice_options)
-            .execute(&mut *conn)
-            .await?;
         }
         if !texts.ids.is_empty() {
             sqlx::query(
@@ -178,15 +148,6 @@ impl Facts {
 }
 
 #[derive(Default)]
-struct ScoreRows {
-    ids: Vec<Uuid>,
-    keys: Vec<String>,
-    kinds: Vec<&'static str>,
-    scores: Vec<Option<i16>>,
-    dont_know: Vec<bool>,
-}
-
-#[derive(Default)]
 struct TextRows {
     ids: Vec<Uuid>,
     keys: Vec<String>,
@@ -194,4 +155,29 @@ struct TextRows {
     bodies: Vec<String>,
     sentiments: Vec<&'static str>,
     themes: Vec<String>,
+}
+
+/// The response's scored and chosen answers as the JSON object stored in `response.answers`,
+/// keyed by question key, with each value as the export shows it: the score, "dont_know", or
+/// the chosen option keys joined with ';' in key order.
+fn export_values(response: &PendingResponse) -> String {
+    let mut values: BTreeMap<&str, String> = BTreeMap::new();
+    for score in &response.scores {
+        values.insert(
+            &score.question_key,
+            score
+                .score
+                .map_or_else(|| "dont_know".to_owned(), |s| s.to_string()),
+        );
+    }
+    let mut chosen: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (key, option) in &response.choices {
+        chosen.entry(key).or_default().push(option);
+    }
+    for (key, mut options) in chosen {
+        options.sort_unstable();
+        values.insert(key, options.join(";"));
+    }
+    // A map of strings always serialises; the fallback keeps this infallible.
+    serde_json::to_string(&values).unwrap_or_else(|_| "{}".to_owned())
 }

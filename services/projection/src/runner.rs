@@ -21,12 +21,21 @@ use crate::apply::{self, Rejected, to_i64};
 use crate::facts::Facts;
 use crate::rollups::Rollups;
 
+/// How events are grouped into transactions.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// Most events in one transaction.
+    pub size: usize,
+    /// How long to wait for more events once none are ready.
+    pub linger: Duration,
+}
+
 #[derive(Clone)]
 pub struct Runner {
     pub stream: &'static str,
     pub store: EventStore,
     pub pool: PgPool,
-    pub batch_size: usize,
+    pub batching: Batching,
     pub dictionary: Arc<FeedbackDictionary>,
     pub health: HealthReporter,
 }
@@ -35,7 +44,7 @@ impl Runner {
     pub fn for_streams(
         store: EventStore,
         pool: PgPool,
-        batch_size: usize,
+        batching: Batching,
         dictionary: Arc<FeedbackDictionary>,
         health: HealthReporter,
     ) -> Vec<Runner> {
@@ -45,7 +54,7 @@ impl Runner {
                 stream,
                 store: store.clone(),
                 pool: pool.clone(),
-                batch_size,
+                batching,
                 dictionary: dictionary.clone(),
                 health: health.clone(),
             })
@@ -86,17 +95,25 @@ impl Runner {
             .await;
         tracing::info!(stream = self.stream, checkpoint, "following stream");
         loop {
-            // Wait for the first event of a batch, then take whatever else is already delivered.
+            // Wait for the first event of a batch, then take what else arrives while events keep
+            // coming: during catch-up that fills the batch, when live it closes after the linger.
             let first = tokio::select! {
                 next = events.next() => next.ok_or(ProjectionError::StreamEnded(self.stream))??,
                 () = shutdown.wait() => return Ok(()),
             };
             let mut batch = vec![first];
-            while batch.len() < self.batch_size {
-                match events.next().now_or_never() {
-                    Some(Some(event)) => batch.push(event?),
-                    Some(None) => return Err(ProjectionError::StreamEnded(self.stream)),
-                    None => break,
+            let closes = tokio::time::Instant::now() + self.batching.linger;
+            while batch.len() < self.batching.size {
+                let next = match events.next().now_or_never() {
+                    Some(next) => next,
+                    None => match tokio::time::timeout_at(closes, events.next()).await {
+                        Ok(next) => next,
+                        Err(_) => break,
+                    },
+                };
+                match next {
+                    Some(event) => batch.push(event?),
+                    None => return Err(ProjectionError::StreamEnded(self.stream)),
                 }
             }
             if let Some(last) = self.apply_batch(checkpoint, &batch).await? {

@@ -9,6 +9,9 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::intake::Intake;
 
+/// How many submissions of one stream are in flight at once.
+const STREAM_IN_FLIGHT: usize = 32;
+
 pub struct ResponseIntakeService {
     intake: Intake,
 }
@@ -34,13 +37,16 @@ impl ResponseIntake for ResponseIntakeService {
 
     type SubmitResponsesStream = ItemStream;
 
-    /// One reply per submission, in order; a rejected submission does not end the stream.
+    /// One reply per submission, in the order sent; a rejected submission does not end the
+    /// stream. Up to STREAM_IN_FLIGHT submissions of one stream are appended concurrently, so a
+    /// batch is not paced by one JetStream acknowledgement round trip per response (the order
+    /// of their sequences may then differ from the order sent).
     async fn submit_responses(
         &self,
         request: Request<Streaming<SubmitResponseRequest>>,
     ) -> Result<Response<Self::SubmitResponsesStream>, Status> {
         let intake = self.intake.clone();
-        let replies = request.into_inner().then(move |item| {
+        let replies = request.into_inner().map(move |item| {
             let intake = intake.clone();
             async move {
                 let request = item?;
@@ -64,6 +70,7 @@ impl ResponseIntake for ResponseIntakeService {
                 })
             }
         });
+        let replies = replies.buffered(STREAM_IN_FLIGHT);
         Ok(Response::new(Box::pin(replies)))
     }
 }

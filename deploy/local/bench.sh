@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# `make bench`: the analytics targets of issue 4 measured on this machine, with release builds
+# and a large data set in ./.kaiku-bench/ (kept between runs: loading it is the slow part).
+#
+#   1. loads BENCH_RESPONSES responses (default 10 million) through response-intake with
+#      `kaikuctl dataset`, once, while the projection is stopped;
+#   2. drops the read models and times the projection replaying the whole stream (catch-up);
+#   3. times every analytics query shape the system tests use (`kaikuctl bench-queries`);
+#   4. records each service's memory and the read models' size;
+# and writes the figures into BENCHMARKS.md between the bench markers.
+#
+# Settings: BENCH_RESPONSES, BENCH_STREAMS (concurrent submit streams, 8), BENCH_ITERATIONS
+# (runs per query shape, 100), BENCH_CATCHUP=0 to skip the replay. Needs the ports of `make up`:
+# stop the development stack first (make down).
+set -Eeuo pipefail
+
+BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export KAIKU_STATE_DIR="${KAIKU_BENCH_STATE_DIR:-${BENCH_ROOT}/.kaiku-bench}"
+export KAIKU_PROFILE=release
+# A log line per batch would cost more than the batch at these rates.
+export RUST_LOG="${RUST_LOG:-warn}"
+BENCH_RESPONSES="${BENCH_RESPONSES:-10000000}"
+BENCH_STREAMS="${BENCH_STREAMS:-8}"
+BENCH_ITERATIONS="${BENCH_ITERATIONS:-100}"
+BENCH_CATCHUP="${BENCH_CATCHUP:-1}"
+
+# The steps of `make up` (up.sh only runs its main when executed).
+# shellcheck source-path=SCRIPTDIR source=up.sh
+source "$(dirname "${BASH_SOURCE[0]}")/up.sh"
+
+readonly DATASET_OUT="${STATE_DIR}/bench-dataset.out"
+readonly REPORT="${STATE_DIR}/bench-report.md"
+
+# Settings for a 24 GiB machine holding tens of millions of rows; `make up` keeps the defaults.
+tune_postgres() {
+    local current
+    current="$(psql_local -d postgres -tA -c 'show shared_buffers')"
+    if [[ "${current}" != "2GB" ]]; then
+        log_step "tuning PostgreSQL for the bench (shared_buffers 2GB, max_wal_size 8GB)"
+        psql_local -d postgres -c "alter system set shared_buffers = '2GB'" \
+            -c "alter system set max_wal_size = '8GB'" \
+            -c "alter system set checkpoint_timeout = '15min'" \
+            -c "alter system set effective_cache_size = '12GB'" \
+            -c "alter system set work_mem = '32MB'"
+        local pg_bin
+        pg_bin="$(pg_bin_dir)"
+        as_pg_user "${pg_bin}/pg_ctl" -D "${PG_DATA_DIR}" -l "$(log_file_for postgres)" -w -t 120 restart >/dev/null
+        wait_for_port "${PG_PORT}" PostgreSQL 30
+    fi
+}
+
+start_service() {
+    local name="$1"
+    local -a env_vars
+    mapfile -t env_vars < <(service_env "${name}")
+    start_detached "${name}" "$(log_file_for "${name}")" env "${env_vars[@]}" "${BIN_DIR}/${name}"
+}
+
+load_dataset_once() {
+    if [[ -s "${DATASET_OUT}" ]]; then
+        if grep -qx "responses=${BENCH_RESPONSES}" "${DATASET_OUT}"; then
+            log_step "data set already loaded: $(grep -c '^survey_id=' "${DATASET_OUT}") surveys, ${BENCH_RESPONSES} responses"
+            return 0
+        fi
+        die "${STATE_DIR} holds a data set of another size; delete it (rm -rf ${STATE_DIR}) or set BENCH_RESPONSES=$(sed -n 's/^responses=//p' "${DATASET_OUT}")"
+    fi
+    log_step "loading ${BENCH_RESPONSES} responses through response-intake (${BENCH_STREAMS} streams; projection stopped)"
+    stop_processes 10 projection
+    kaikuctl_local dataset --responses "${BENCH_RESPONSES}" --streams "${BENCH_STREAMS}" --seed 1 \
+        >"${DATASET_OUT}.partial" 2>"$(log_file_for kaikuctl-dataset)"
+    mv -f -- "${DATASET_OUT}.partial" "${DATASET_OUT}"
+    cat -- "${DATASET_OUT}"
+}
+
+responses_checkpoint() {
+    psql_local -d "${PG_DATABASE}" -tA -c \
+        "select coalesce(max(last_sequence), 0) from projection_checkpoint where stream = 'KAIKU_RESPONSES'"
+}
+
+# Replays the whole response stream into empty read models and samples the checkpoint every
+# 10 s: the overall rate and the slowest 10-s window.
+measure_catch_up() {
+    local target
+    target="$(sed -n 's/^sequence=//p' "${DATASET_OUT}")"
+    [[ "${target}" =~ ^[0-9]+$ ]] || die "no sequence= line in ${DATASET_OUT}"
+    log_step "replaying ${target} events into empty read models (projection catch-up)"
+    stop_processes 10 analytics projection
+    psql_local -d "${PG_DATABASE}" -c "drop schema public cascade" -c "create schema public"
+    migrate_read_models
+    local samples="${STATE_DIR}/catch-up-samples.tsv"
+    : >"${samples}"
+    local started now checkpoint
+    started="$(date +%s.%N)"
+    start_service projection
+    while :; do
+        sleep 10
+        is_running projection || die "the projection exited during catch-up; see $(log_file_for projection)"
+        now="$(date +%s.%N)"
+        checkpoint="$(responses_checkpoint)"
+        printf '%s\t%s\n' "$(awk -v a="${now}" -v b="${started}" 'BEGIN { printf "%.1f", a - b }')" "${checkpoint}" | tee -a "${samples}"
+        ((checkpoint >= target)) && break
+    done
+    start_service analytics
+    wait_until_ready
+}
+
+catch_up_figures() {
+    local samples="${STATE_DIR}/catch-up-samples.tsv"
+    [[ -s "${samples}" ]] || return 0
+    awk -F'\t' '
+        { t[NR] = $1; c[NR] = $2 }
+        END {
+            # The last sample includes idle time after the checkpoint reached the end.
+            printf "- events replayed: %d in about %.0f s (sampled every 10 s)\n", c[NR], t[NR]
+            printf "- overall rate: %.0f responses/s (to the first sample at the end of the stream)\n", c[NR] / t[NR]
+            slowest = -1; fastest = 0
+            for (i = 2; i < NR; i++) {
+                r = (c[i] - c[i-1]) / (t[i] - t[i-1])
+                if (slowest < 0 || r < slowest) slowest = r
+                if (r > fastest) fastest = r
+            }
+            if (slowest >= 0) printf "- 10-s windows (excluding the last): slowest %.0f/s, fastest %.0f/s\n", slowest, fastest
+        }' "${samples}"
+}
+
+service_memory() {
+    local name pid
+    for name in "${SERVICES[@]}"; do
+        pid="$(running_pid "${name}")" || continue
+        awk -v name="${name}" '/^VmHWM/ { peak = $2 } /^VmRSS/ { rss = $2 }
+            END { printf "| %s | %.0f | %.0f |\n", name, rss / 1024, peak / 1024 }' "/proc/${pid}/status"
+    done
+}
+
+read_model_sizes() {
+    psql_local -d "${PG_DATABASE}" -tA -F ' | ' -c "
+        select '| ' || relname, pg_size_pretty(pg_total_relation_size(c.oid)),
+               to_char(c.reltuples::bigint, 'FM999,999,999,999') || ' |'
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind = 'r' and c.reltuples > 0
+        order by pg_total_relation_size(c.oid) desc"
+}
+
+write_report() {
+    local surveys=("$@")
+    {
+        printf '### Run of %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        printf 'Machine: %s cores (%s), %s GiB memory, %s; nats-server %s, PostgreSQL %s, %s.\n\n' \
+            "$(nproc)" "$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)" \
+            "$(free -g | awk '/^Mem:/ { print $2 }')" "$(uname -sr)" \
+            "$("$(nats_server_bin)" --version | sed 's/^nats-server: //')" \
+            "$(psql_local -d postgres -tA -c 'show server_version' | cut -d' ' -f1)" \
+            "$(rustc --version | cut -d' ' -f1-2)"
+        # shellcheck disable=SC2016 # backticks are Markdown here
+        printf 'Data set: `kaikuctl dataset --responses %s --streams %s --seed 1` (surveys %s).\n\n' \
+            "${BENCH_RESPONSES}" "${BENCH_STREAMS}" "${surveys[*]}"
+        printf '#### Loading through response-intake (streaming submit, projection stopped)\n\n'
+        awk -F= '/^responses=/ { n = $2 } /^seconds=/ { s = $2 }
+            END { printf "- %d responses in %.0f s: %.0f responses/s\n\n", n, s, n / s }' "${DATASET_OUT}"
+        printf '#### Projection catch-up (replay of the whole stream into empty read models)\n\n'
+        catch_up_figures
+        printf '\n#### Analytics query latency (sequential calls over gRPC, after VACUUM ANALYZE)\n\n'
+        cat -- "${STATE_DIR}/bench-queries.md"
+        printf '\n#### Memory after the run (MiB)\n\n| service | resident | peak resident |\n|---|---:|---:|\n'
+        service_memory
+        printf '\n#### Read model size\n\n| table | size | rows |\n|---|---:|---:|\n'
+        read_model_sizes
+    } >"${REPORT}"
+    # Replace what is between the markers in BENCHMARKS.md with this run.
+    local benchmarks="${KAIKU_ROOT}/BENCHMARKS.md"
+    awk -v report="${REPORT}" '
+        /<!-- bench:begin -->/ { print; while ((getline line < report) > 0) print line; skip = 1; next }
+        /<!-- bench:end -->/ { skip = 0 }
+        !skip { print }' "${benchmarks}" >"${benchmarks}.new"
+    mv -f -- "${benchmarks}.new" "${benchmarks}"
+    log_step "figures written to BENCHMARKS.md (and ${REPORT})"
+}
+
+bench_main() {
+    POSTGRES_STARTED_HOOK=tune_postgres start_stack
+    load_dataset_once
+    if [[ "${BENCH_CATCHUP}" == 1 ]]; then
+        measure_catch_up
+    else
+        is_running projection || start_service projection
+        wait_until_ready
+    fi
+    log_step "VACUUM ANALYZE of the read models"
+    psql_local -d "${PG_DATABASE}" -c "vacuum analyze"
+    local -a surveys
+    mapfile -t surveys < <(sed -n 's/^survey_id=//p' "${DATASET_OUT}")
+    local -a survey_args=()
+    local survey
+    for survey in "${surveys[@]}"; do survey_args+=(--survey "${survey}"); done
+    log_step "timing the analytics queries (${BENCH_ITERATIONS} runs per shape)"
+    kaikuctl_local bench-queries "${survey_args[@]}" --iterations "${BENCH_ITERATIONS}" \
+        | tee "${STATE_DIR}/bench-queries.md"
+    write_report "${surveys[@]}"
+    log_step "the bench stack keeps running; stop it with: KAIKU_STATE_DIR=${STATE_DIR} ./deploy/local/down.sh"
+}
+
+bench_main "$@"
