@@ -334,7 +334,7 @@ async fn statement_summaries_and_volumes_match_the_answers() -> TestResult {
 
 #[tokio::test]
 async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> TestResult {
-    use kaiku_domain::fixtures::{fixture_units, nps_survey};
+    use kaiku_domain::fixtures::{all_kinds_survey, fixture_units};
     use kaiku_proto::analytics::v1::ComparePeriodsRequest;
     use kaiku_proto::survey::v1::{
         CollectionPeriod, ScheduledCollection, survey_content::Collection,
@@ -352,7 +352,7 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
             day,
         })
     };
-    let mut content = nps_survey(&["school-1"]);
+    let mut content = all_kinds_survey(&["school-1"]);
     content.collection = Some(Collection::Scheduled(ScheduledCollection {
         periods: vec![
             CollectionPeriod {
@@ -368,34 +368,46 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
         ],
     }));
     let survey_id = stack.publish(content).await?;
-    // Spring: 20 promoters, 10 passives, 30 detractors; autumn: 45, 10, 5.
-    let answer = |day: NaiveDate, score: u32| {
-        let mut request =
-            kaiku_system_tests::nps_answer(&survey_id, "school-1", RespondentRole::Client, score);
-        let noon = Utc.from_utc_datetime(&day.and_hms_opt(10, 0, 0).unwrap_or_default());
-        request.answered_at = Some(kaiku_domain::time::to_timestamp(noon));
-        request
-    };
     let spring = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap_or_default();
     let autumn = NaiveDate::from_ymd_opt(2026, 9, 10).unwrap_or_default();
+    // (day, NPS, statement, how many): spring 20 promoters, 10 passives, 30 detractors and
+    // autumn 45, 10, 5; the statement "kohtaaminen" rises from mostly 2s and 3s to 4s and 5s,
+    // with four "don't know" answers that count in no mean.
+    let plan: Vec<(NaiveDate, u32, Option<u32>, usize)> = vec![
+        (spring, 10, Some(4), 20),
+        (spring, 8, Some(3), 10),
+        (spring, 3, Some(2), 28),
+        (spring, 3, None, 2),
+        (autumn, 10, Some(5), 45),
+        (autumn, 8, Some(4), 8),
+        (autumn, 8, None, 2),
+        (autumn, 3, Some(3), 5),
+    ];
     let mut requests = Vec::new();
-    for (day, (p, pa, d)) in [(spring, (20, 10, 30)), (autumn, (45, 10, 5))] {
-        requests.extend((0..p).map(|_| answer(day, 10)));
-        requests.extend((0..pa).map(|_| answer(day, 8)));
-        requests.extend((0..d).map(|_| answer(day, 3)));
+    for (day, nps, statement, count) in &plan {
+        let given = Given {
+            unit: "school-1",
+            channel: "qr",
+            day: *day,
+            nps: *nps,
+            statement: *statement,
+        };
+        requests.extend((0..*count).map(|_| request(&survey_id, &given)));
     }
     let last = stack.submit_batch(requests).await?;
+    let compare = |earlier: &str, later: &str, statement_keys: Vec<String>| ComparePeriodsRequest {
+        survey_id: survey_id.clone(),
+        question_key: String::new(),
+        filter: None,
+        min_sequence: last,
+        earlier_period_id: earlier.into(),
+        later_period_id: later.into(),
+        statement_keys,
+    };
     let reply = stack
         .analytics()
         .await?
-        .compare_periods(ComparePeriodsRequest {
-            survey_id: survey_id.clone(),
-            question_key: String::new(),
-            filter: None,
-            min_sequence: last,
-            earlier_period_id: "spring".into(),
-            later_period_id: "autumn".into(),
-        })
+        .compare_periods(compare("spring", "autumn", vec![]))
         .await?
         .into_inner();
     let (earlier, e_low, _) = expected_nps((20, 10, 30));
@@ -410,24 +422,84 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
     assert_eq!(reply.earlier.and_then(|f| f.ci_low), Some(e_low));
     assert_eq!(reply.later.and_then(|f| f.ci_high), Some(l_high));
 
-    let refused = stack
-        .analytics()
-        .await?
-        .compare_periods(ComparePeriodsRequest {
-            survey_id,
-            question_key: String::new(),
-            filter: None,
-            min_sequence: last,
-            earlier_period_id: "spring".into(),
-            later_period_id: "spring".into(),
-        })
-        .await
-        .expect_err("same period twice");
-    let fields: Vec<String> = kaiku_grpc::bad_request_fields(&refused)
-        .into_iter()
-        .map(|(f, _)| f)
+    // Statements: every statement of the survey, in survey order; only kohtaaminen was answered.
+    let keys: Vec<&str> = reply
+        .statements
+        .iter()
+        .map(|s| s.question_key.as_str())
         .collect();
-    assert_eq!(fields, vec!["later_period_id"]);
+    assert_eq!(
+        keys,
+        ["kohtaaminen", "strict", "kuraattori_help", "guardian_info"]
+    );
+    let scores = |day: NaiveDate| -> Vec<f64> {
+        plan.iter()
+            .filter(|(d, _, statement, _)| *d == day && statement.is_some())
+            .flat_map(|(_, _, statement, count)| {
+                std::iter::repeat_n(f64::from(statement.unwrap_or(0)), *count)
+            })
+            .collect()
+    };
+    // Welch's interval, computed here from the answers themselves.
+    let mean_and_variance_of_mean = |xs: &[f64]| {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let variance = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, variance / n)
+    };
+    let (spring_mean, spring_v) = mean_and_variance_of_mean(&scores(spring));
+    let (autumn_mean, autumn_v) = mean_and_variance_of_mean(&scores(autumn));
+    let kohtaaminen = &reply.statements[0];
+    let figure = |f: &Option<kaiku_proto::analytics::v1::StatementFigure>| {
+        f.as_ref()
+            .map(|f| (f.n, f.dont_know, f.distribution.clone()))
+    };
+    assert_eq!(
+        figure(&kohtaaminen.earlier),
+        Some((58, 2, vec![0, 28, 10, 20, 0]))
+    );
+    assert_eq!(
+        figure(&kohtaaminen.later),
+        Some((58, 2, vec![0, 0, 5, 8, 45]))
+    );
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    assert_eq!(kohtaaminen.change, Some(round2(autumn_mean - spring_mean)));
+    assert_eq!(
+        kohtaaminen.margin,
+        Some(round2(1.96 * (spring_v + autumn_v).sqrt()))
+    );
+    assert!(kohtaaminen.significant);
+    let unanswered = &reply.statements[1];
+    assert_eq!(
+        (
+            unanswered.change,
+            unanswered.significant,
+            unanswered.earlier_suppressed
+        ),
+        (None, false, false)
+    );
+
+    // Refused: the same period twice; a statement the survey does not have.
+    for (request, field) in [
+        (compare("spring", "spring", vec![]), "later_period_id"),
+        (
+            compare("spring", "autumn", vec!["kohtaaminen".into(), "nps".into()]),
+            "statement_keys[1]",
+        ),
+    ] {
+        let refused = stack
+            .analytics()
+            .await?
+            .compare_periods(request)
+            .await
+            .expect_err("refused");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        let fields: Vec<String> = kaiku_grpc::bad_request_fields(&refused)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(fields, vec![field]);
+    }
     Ok(())
 }
 

@@ -81,6 +81,30 @@ impl Stack {
         self.wait_serving(name, Duration::from_secs(30)).await
     }
 
+    /// Runs a service binary as a one-shot command (e.g. `projection --rebuild`) against this
+    /// stack and returns whether it succeeded with its standard output and error.
+    pub async fn run_command(
+        &self,
+        name: &str,
+        args: &[&str],
+        timeout: Duration,
+    ) -> TestResult<(bool, String, String)> {
+        let output = tokio::process::Command::new(ServiceProcess::binary_path(name)?)
+            .args(args)
+            .env("NATS_URL", self.nats.url())
+            .env("DATABASE_URL", &self.database_url)
+            .env("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{}", free_port()?))
+            .env("RUST_LOG", "info")
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(timeout, output).await??;
+        Ok((
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    }
+
     /// SIGKILL: a crash with no chance to finish anything.
     pub async fn kill(&mut self, name: &'static str) -> TestResult {
         if let Some(process) = self.processes.get_mut(name) {

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod nps;
 pub mod redaction;
 pub mod rollup;
+pub mod statement;
 pub mod submission;
 pub mod suppression;
 pub mod survey;

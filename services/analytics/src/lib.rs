@@ -16,7 +16,7 @@ use kaiku_eventstore::EventStore;
 use kaiku_grpc::{CommonSettings, GrpcServer, Shutdown, parse_duration, standard_routes};
 use kaiku_proto::analytics::v1::analytics_server::AnalyticsServer;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use consistency::Consistency;
 pub use error::AnalyticsError;
@@ -55,10 +55,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, AnalyticsError> {
+        // No statement cache: PostgreSQL binds a prepared statement to the tables its names
+        // meant when it was prepared, and a projection rebuild swaps the schema under them.
+        // Parsing each query costs well under a millisecond (BENCHMARKS.md).
+        let options: PgConnectOptions = config.database_url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(&config.database_url)
+            .connect_with(options.statement_cache_capacity(0))
             .await?;
         let store = EventStore::connect(&config.common.nats_url, "analytics").await?;
         let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;

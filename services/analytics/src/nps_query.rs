@@ -95,12 +95,13 @@ pub fn nps_counts(counts: &BTreeMap<i16, u64>) -> NpsCounts {
     nps
 }
 
-/// The survey's statements, by key: those named (each must be a statement of the survey), or
-/// all of them in survey order.
+/// The survey's statements, by key: those named in the request's `field` (each must be a
+/// statement of the survey), or all of them in survey order.
 pub async fn resolve_statements(
     pool: &PgPool,
     survey_id: Uuid,
     named: &[String],
+    field: &str,
 ) -> Result<Vec<String>, AnalyticsError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "select question_key from survey_question where survey_id = $1 and kind = 'statement'
@@ -120,7 +121,7 @@ pub async fn resolve_statements(
     for (i, key) in named.iter().enumerate() {
         if !known.contains(key) {
             v.add(
-                format!("question_keys[{i}]"),
+                format!("{field}[{i}]"),
                 format!("{key:?} is not a statement of this survey"),
             );
         }

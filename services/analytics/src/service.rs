@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 
 use kaiku_domain::SurveyId;
 use kaiku_domain::nps::{NpsCounts, is_suppressed};
+use kaiku_domain::statement::StatementCounts;
 use kaiku_domain::suppression::suppressed_cells;
 use kaiku_domain::time::local_date;
 use kaiku_proto::analytics::v1::{
     ComparePeriodsRequest, ComparePeriodsResponse, ExportChunk, ExportResponsesRequest,
     GetNpsRequest, GetNpsResponse, GetResponseVolumeRequest, GetResponseVolumeResponse,
     GetStatementSummaryRequest, GetStatementSummaryResponse, Grouping, ListFeedbackTextsRequest,
-    ListFeedbackTextsResponse, NpsFigure, NpsRow, ResponseFilter, StatementFigure, StatementRow,
-    VolumeRow, analytics_server::Analytics,
+    ListFeedbackTextsResponse, NpsFigure, NpsRow, ResponseFilter, StatementChange, StatementFigure,
+    StatementRow, VolumeRow, analytics_server::Analytics,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
@@ -114,9 +115,13 @@ impl AnalyticsService {
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        let keys =
-            nps_query::resolve_statements(&self.pool, survey_id.as_uuid(), &request.question_keys)
-                .await?;
+        let keys = nps_query::resolve_statements(
+            &self.pool,
+            survey_id.as_uuid(),
+            &request.question_keys,
+            "question_keys",
+        )
+        .await?;
         let totals = cells::score_cells(
             &self.pool,
             survey_id.as_uuid(),
@@ -237,7 +242,15 @@ impl AnalyticsService {
         let question_key =
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
                 .await?;
-        let keys = [question_key];
+        let statements = nps_query::resolve_statements(
+            &self.pool,
+            survey_id.as_uuid(),
+            &request.statement_keys,
+            "statement_keys",
+        )
+        .await?;
+        let mut keys = vec![question_key.clone()];
+        keys.extend(statements.iter().cloned());
         let mut by_period = filter.clone();
         by_period.period_ids = vec![
             request.earlier_period_id.clone(),
@@ -249,22 +262,35 @@ impl AnalyticsService {
         };
         let cells =
             cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &by_period, &spec).await?;
-        let counts_of = |period: &str| {
+        let counts_of = |key: &str, period: &str| {
             cells
                 .iter()
-                .find(|cell| cell.group.first().map(String::as_str) == Some(period))
-                .map(|cell| nps_query::nps_counts(&cell.counts))
+                .find(|cell| {
+                    cell.question_key == key
+                        && cell.group.first().map(String::as_str) == Some(period)
+                })
+                .map(|cell| cell.counts.clone())
                 .unwrap_or_default()
         };
         let (earlier, later) = (
-            counts_of(&request.earlier_period_id),
-            counts_of(&request.later_period_id),
+            nps_query::nps_counts(&counts_of(&question_key, &request.earlier_period_id)),
+            nps_query::nps_counts(&counts_of(&question_key, &request.later_period_id)),
         );
         let earlier_suppressed = is_suppressed(earlier.n(), self.min_group_size);
         let later_suppressed = is_suppressed(later.n(), self.min_group_size);
         let change = (!earlier_suppressed && !later_suppressed)
             .then(|| kaiku_domain::nps::compare(&earlier, &later))
             .flatten();
+        let statements = statements
+            .iter()
+            .map(|key| {
+                self.statement_change(
+                    key,
+                    &counts_of(key, &request.earlier_period_id),
+                    &counts_of(key, &request.later_period_id),
+                )
+            })
+            .collect();
         Ok(ComparePeriodsResponse {
             earlier: (!earlier_suppressed).then(|| nps_figure(&earlier)),
             later: (!later_suppressed).then(|| nps_figure(&later)),
@@ -275,7 +301,36 @@ impl AnalyticsService {
             significant: change.is_some_and(|c| c.significant),
             min_group_size: self.min_group_size,
             as_of_sequence,
+            statements,
         })
+    }
+
+    /// One statement in two periods, each hidden like a GetStatementSummary total.
+    fn statement_change(
+        &self,
+        key: &str,
+        earlier: &BTreeMap<i16, u64>,
+        later: &BTreeMap<i16, u64>,
+    ) -> StatementChange {
+        let (earlier, later) = (statement_figure(earlier), statement_figure(later));
+        let hidden = |f: &StatementFigure| is_suppressed(f.n + f.dont_know, self.min_group_size);
+        let (earlier_suppressed, later_suppressed) = (hidden(&earlier), hidden(&later));
+        let counts = |f: &StatementFigure| StatementCounts {
+            by_score: std::array::from_fn(|i| f.distribution.get(i).copied().unwrap_or(0)),
+        };
+        let change = (!earlier_suppressed && !later_suppressed)
+            .then(|| kaiku_domain::statement::compare(&counts(&earlier), &counts(&later)))
+            .flatten();
+        StatementChange {
+            question_key: key.to_owned(),
+            earlier: (!earlier_suppressed).then_some(earlier),
+            later: (!later_suppressed).then_some(later),
+            earlier_suppressed,
+            later_suppressed,
+            change: change.map(|c| c.change),
+            margin: change.map(|c| c.margin),
+            significant: change.is_some_and(|c| c.significant),
+        }
     }
 
     async fn list_feedback_texts(

@@ -1,4 +1,4 @@
-//! Applies one decoded event to the read models inside the batch's transaction.
+//! Decodes events and applies them to the read models inside the batch's transaction.
 
 use chrono::{DateTime, Utc};
 use kaiku_domain::codes::{channel_code_of, language_code_of, role_code_of};
@@ -128,6 +128,42 @@ pub async fn survey_event(
     Ok(Ok(()))
 }
 
+/// A response-stream event decoded outside the batch's transaction (while the previous batch is
+/// being written), or marked to be applied inside it.
+// Nearly every event is a submission: boxing it would only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
+pub enum Prepared {
+    /// A submitted response ready for the batch's facts, or why it cannot be applied.
+    Submitted(Result<PendingResponse, Rejected>),
+    /// Applied in order inside the transaction (a redaction must see earlier rows).
+    InTransaction,
+}
+
+/// Decodes a response-stream event and, for a submission, tags and shapes it; touches nothing.
+pub fn prepare_response_event(
+    dictionary: &FeedbackDictionary,
+    payload: &[u8],
+    sequence: u64,
+) -> Prepared {
+    let event = match ResponseEvent::decode(payload) {
+        Ok(event) => event,
+        Err(e) => return Prepared::Submitted(Err(Rejected::Undecodable(e.to_string()))),
+    };
+    let Ok(survey_id) = Uuid::parse_str(&event.survey_id) else {
+        return Prepared::Submitted(Err(Rejected::Inconsistent(format!(
+            "survey_id {:?} is not a UUID",
+            event.survey_id
+        ))));
+    };
+    let received_at = event.occurred_at.as_ref().and_then(from_timestamp);
+    match event.kind {
+        Some(response_event::Kind::Submitted(submitted)) => Prepared::Submitted(
+            submitted_response(dictionary, survey_id, submitted, received_at, sequence),
+        ),
+        _ => Prepared::InTransaction,
+    }
+}
+
 pub async fn response_event(
     tx: &mut Transaction<'_, Postgres>,
     facts: &mut Facts,
@@ -149,14 +185,16 @@ pub async fn response_event(
     let received_at = event.occurred_at.as_ref().and_then(from_timestamp);
     match event.kind {
         None => Ok(Err(Rejected::Undecodable("event has no kind".into()))),
-        Some(response_event::Kind::Submitted(submitted)) => Ok(submitted_response(
-            facts,
-            dictionary,
-            survey_id,
-            submitted,
-            received_at,
-            sequence,
-        )),
+        Some(response_event::Kind::Submitted(submitted)) => {
+            Ok(
+                submitted_response(dictionary, survey_id, submitted, received_at, sequence).map(
+                    |response| {
+                        crate::facts::count(rollups, &response, 1);
+                        facts.add(response, rollups);
+                    },
+                ),
+            )
+        }
         Some(response_event::Kind::Redacted(redacted)) => {
             // The redaction must see the texts of this batch's earlier submissions.
             facts.flush(tx, rollups).await?;
@@ -167,13 +205,12 @@ pub async fn response_event(
 
 /// Turns a submitted response into facts for the batch; nothing is written yet.
 fn submitted_response(
-    facts: &mut Facts,
     dictionary: &FeedbackDictionary,
     survey_id: Uuid,
     submitted: ResponseSubmitted,
     received_at: Option<DateTime<Utc>>,
     sequence: u64,
-) -> Result<(), Rejected> {
+) -> Result<PendingResponse, Rejected> {
     let Ok(submission_id) = Uuid::parse_str(&submitted.submission_id) else {
         return Err(Rejected::Inconsistent(format!(
             "submission_id {:?} is not a UUID",
@@ -249,8 +286,7 @@ fn submitted_response(
             }
         }
     }
-    facts.add(response);
-    Ok(())
+    Ok(response)
 }
 
 async fn redacted_response(

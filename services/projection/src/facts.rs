@@ -47,16 +47,20 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn add(&mut self, response: PendingResponse) {
-        // A retry beyond the duplicate window inside one batch: the first one counts.
+    /// Adds a response already counted into `rollups` (see count); a second one with the same
+    /// submission id in this batch (a retry beyond the duplicate window) is uncounted and
+    /// dropped: the first one counts.
+    pub fn add(&mut self, response: PendingResponse, rollups: &mut Rollups) {
         if self.in_batch.insert(response.submission_id) {
             self.pending.push(response);
         } else {
             tracing::info!(submission_id = %response.submission_id, "duplicate submission skipped by the read model");
+            count(rollups, &response, -1);
         }
     }
 
-    /// Writes the pending responses and counts what was new into `rollups`.
+    /// Writes the pending responses; one the read model already has is uncounted from
+    /// `rollups` and skipped with everything it carries.
     pub async fn flush(
         &mut self,
         conn: &mut PgConnection,
@@ -105,16 +109,8 @@ impl Facts {
         for response in pending {
             if !inserted.contains(&response.submission_id) {
                 tracing::info!(submission_id = %response.submission_id, sequence = response.sequence, "duplicate submission skipped by the read model");
+                count(rollups, &response, -1);
                 continue;
-            }
-            rollups.count_response(&response.dimensions);
-            for score in &response.scores {
-                rollups.count_answer(
-                    &response.dimensions,
-                    &score.question_key,
-                    score.kind,
-                    score.score.unwrap_or(DONT_KNOW),
-                );
             }
             for text in response.texts {
                 texts.ids.push(response.submission_id);
@@ -155,6 +151,22 @@ struct TextRows {
     bodies: Vec<String>,
     sentiments: Vec<&'static str>,
     themes: Vec<String>,
+}
+
+/// Counts a response and its scores into the rollups (`delta` -1 takes a count back). The
+/// projection counts a batch's responses while the previous batch is still being written, and
+/// takes back the few the read model turns out to have already.
+pub fn count(rollups: &mut Rollups, response: &PendingResponse, delta: i64) {
+    let rows = rollups.count_response(&response.dimensions, delta);
+    for score in &response.scores {
+        rollups.count_answer(
+            rows,
+            &score.question_key,
+            score.kind,
+            score.score.unwrap_or(DONT_KNOW),
+            delta,
+        );
+    }
 }
 
 /// The response's scored and chosen answers as the JSON object stored in `response.answers`,

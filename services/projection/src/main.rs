@@ -7,6 +7,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let telemetry = kaiku_telemetry::init(&config.common.telemetry("projection"))?;
     let result = if config.migrate_only {
         migrate(&config).await
+    } else if config.rebuild {
+        rebuild(&config).await
     } else {
         let shutdown = kaiku_grpc::Shutdown::on_signals()?;
         match Application::build(&config).await {
@@ -19,6 +21,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     telemetry.shutdown();
     Ok(result?)
+}
+
+async fn rebuild(config: &Config) -> Result<(), projection::ProjectionError> {
+    let report = projection::rebuild(config).await?;
+    println!("built_as={}", report.built_as);
+    println!("retired_as={}", report.retired_as);
+    for (stream, sequence) in &report.checkpoints {
+        println!("checkpoint.{stream}={sequence}");
+    }
+    println!("seconds={:.1}", report.elapsed.as_secs_f64());
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> Result<(), projection::ProjectionError> {

@@ -32,13 +32,27 @@ pub struct Dimensions {
 /// replaced by the bucket's first day.
 type BucketKey = (Dimensions, Grain, Cuboid);
 
+/// Every rollup row a response with given dimensions counts in: one per cuboid and grain.
+const ROWS_PER_RESPONSE: usize = Cuboid::ALL.len() * Grain::ALL.len();
+
+/// Counts for one batch. Responses in a batch share few distinct dimension sets (a day's
+/// answers from a handful of units and channels), so rows and question keys are interned: a
+/// response looks up its 18 row numbers once, and each answer adds to (row, question) pairs
+/// of integers. Measured: 470 ms of hashing and string copies per 5000 responses before this,
+/// a few ms after.
 #[derive(Debug, Default)]
 pub struct Rollups {
-    answers: HashMap<(BucketKey, String, &'static str), [i64; SCORE_COLUMNS.len()]>,
-    responses: HashMap<BucketKey, i64>,
+    /// Row numbers of a response's dimensions (unbucketed), memoised.
+    rows_of: HashMap<Dimensions, [u32; ROWS_PER_RESPONSE]>,
+    row_keys: Vec<BucketKey>,
+    row_numbers: HashMap<BucketKey, u32>,
+    questions: Vec<(String, &'static str)>,
+    question_numbers: HashMap<String, u32>,
+    answers: HashMap<(u32, u32), [i64; SCORE_COLUMNS.len()]>,
+    responses: HashMap<u32, i64>,
 }
 
-/// Every rollup row a response or answer with these dimensions counts in.
+/// The rollup keys a response with these dimensions counts in.
 fn row_keys(dimensions: &Dimensions) -> impl Iterator<Item = BucketKey> + '_ {
     Cuboid::ALL.into_iter().flat_map(move |cuboid| {
         let keep = |d: Dimension| cuboid.keeps(d);
@@ -81,30 +95,70 @@ fn row_keys(dimensions: &Dimensions) -> impl Iterator<Item = BucketKey> + '_ {
     })
 }
 
+/// The rows one response counts in; pass them to count_answer for each of its answers.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseRows([u32; ROWS_PER_RESPONSE]);
+
 impl Rollups {
-    pub fn count_response(&mut self, dimensions: &Dimensions) {
-        for key in row_keys(dimensions) {
-            *self.responses.entry(key).or_default() += 1;
+    /// Counts one response (`delta` -1 takes it back) and returns its rows.
+    pub fn count_response(&mut self, dimensions: &Dimensions, delta: i64) -> ResponseRows {
+        let rows = match self.rows_of.get(dimensions) {
+            Some(rows) => *rows,
+            None => {
+                let mut rows = [0u32; ROWS_PER_RESPONSE];
+                for (slot, key) in rows.iter_mut().zip(row_keys(dimensions)) {
+                    *slot = match self.row_numbers.get(&key) {
+                        Some(number) => *number,
+                        None => {
+                            let number = u32::try_from(self.row_keys.len()).unwrap_or(u32::MAX);
+                            self.row_numbers.insert(key.clone(), number);
+                            self.row_keys.push(key);
+                            number
+                        }
+                    };
+                }
+                self.rows_of.insert(dimensions.clone(), rows);
+                rows
+            }
+        };
+        for row in rows {
+            *self.responses.entry(row).or_default() += delta;
         }
+        ResponseRows(rows)
     }
 
-    /// Counts one answer; `score` is 0-10, 1-5 or kaiku_domain::rollup::DONT_KNOW. The caller
-    /// has validated it (apply.rs), so anything else is ignored rather than miscounted.
+    /// Counts one answer of a response counted with count_response; `score` is 0-10, 1-5 or
+    /// kaiku_domain::rollup::DONT_KNOW. The caller has validated it (apply.rs), so anything
+    /// else is ignored rather than miscounted.
     pub fn count_answer(
         &mut self,
-        dimensions: &Dimensions,
+        rows: ResponseRows,
         question_key: &str,
         kind: &'static str,
         score: i16,
+        delta: i64,
     ) {
         let Some(column) = score_column(score) else {
             return;
         };
-        for key in row_keys(dimensions) {
-            self.answers
-                .entry((key, question_key.to_owned(), kind))
-                .or_default()[column] += 1;
+        let question = match self.question_numbers.get(question_key) {
+            Some(number) => *number,
+            None => {
+                let number = u32::try_from(self.questions.len()).unwrap_or(u32::MAX);
+                self.question_numbers
+                    .insert(question_key.to_owned(), number);
+                self.questions.push((question_key.to_owned(), kind));
+                number
+            }
+        };
+        for row in rows.0 {
+            self.answers.entry((row, question)).or_default()[column] += delta;
         }
+    }
+
+    /// Distinct rollup rows this batch will upsert.
+    pub fn rows(&self) -> usize {
+        self.answers.len() + self.responses.len()
     }
 
     pub async fn flush(self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
@@ -112,10 +166,20 @@ impl Rollups {
             let mut c = Columns::default();
             let (mut keys, mut kinds) = (vec![], vec![]);
             let mut counts: Vec<Vec<i64>> = vec![Vec::new(); SCORE_COLUMNS.len()];
-            for ((key, question_key, kind), by_score) in self.answers {
-                c.push(key);
-                keys.push(question_key);
-                kinds.push(kind);
+            for ((row, question), by_score) in self.answers {
+                // All taken back (duplicates): nothing to add, and no empty row to create.
+                if by_score.iter().all(|n| *n == 0) {
+                    continue;
+                }
+                let (Some(key), Some((question_key, kind))) = (
+                    self.row_keys.get(row as usize),
+                    self.questions.get(question as usize),
+                ) else {
+                    continue; // numbers are only ever handed out with their entries
+                };
+                c.push(key.clone());
+                keys.push(question_key.clone());
+                kinds.push(*kind);
                 for (column, n) in counts.iter_mut().zip(by_score) {
                     column.push(n);
                 }
@@ -130,8 +194,14 @@ impl Rollups {
         if !self.responses.is_empty() {
             let mut c = Columns::default();
             let mut counts = vec![];
-            for (key, count) in self.responses {
-                c.push(key);
+            for (row, count) in self.responses {
+                if count == 0 {
+                    continue;
+                }
+                let Some(key) = self.row_keys.get(row as usize) else {
+                    continue;
+                };
+                c.push(key.clone());
                 counts.push(count);
             }
             let query = sqlx::query(

@@ -17,7 +17,7 @@ use prost::Message;
 use sqlx::PgPool;
 
 use crate::ProjectionError;
-use crate::apply::{self, Rejected, to_i64};
+use crate::apply::{self, Prepared, Rejected, to_i64};
 use crate::facts::Facts;
 use crate::rollups::Rollups;
 
@@ -30,6 +30,13 @@ pub struct Batching {
     pub linger: Duration,
 }
 
+/// A batch decoded and counted outside the transaction.
+pub struct PreparedBatch {
+    events: Vec<(StoredEvent, Prepared)>,
+    /// Every submission of the batch, counted optimistically.
+    rollups: Rollups,
+}
+
 #[derive(Clone)]
 pub struct Runner {
     pub stream: &'static str,
@@ -38,6 +45,8 @@ pub struct Runner {
     pub batching: Batching,
     pub dictionary: Arc<FeedbackDictionary>,
     pub health: HealthReporter,
+    /// Publish each new checkpoint on kaiku.projection.progress (not while rebuilding).
+    pub announce: bool,
 }
 
 impl Runner {
@@ -57,6 +66,7 @@ impl Runner {
                 batching,
                 dictionary: dictionary.clone(),
                 health: health.clone(),
+                announce: true,
             })
             .collect()
     }
@@ -94,12 +104,21 @@ impl Runner {
             .set_service_status("", ServingStatus::Serving)
             .await;
         tracing::info!(stream = self.stream, checkpoint, "following stream");
+        // At most one batch is being written while the next one is collected and decoded: the
+        // database and this process's CPU work side by side (ADR 0006).
+        let mut writing: Option<tokio::task::JoinHandle<Result<Option<u64>, ProjectionError>>> =
+            None;
         loop {
             // Wait for the first event of a batch, then take what else arrives while events keep
             // coming: during catch-up that fills the batch, when live it closes after the linger.
             let first = tokio::select! {
                 next = events.next() => next.ok_or(ProjectionError::StreamEnded(self.stream))??,
-                () = shutdown.wait() => return Ok(()),
+                () = shutdown.wait() => {
+                    if let Some(write) = writing.take() {
+                        Self::finished(write).await?;
+                    }
+                    return Ok(());
+                }
             };
             let mut batch = vec![first];
             let closes = tokio::time::Instant::now() + self.batching.linger;
@@ -116,11 +135,52 @@ impl Runner {
                     None => return Err(ProjectionError::StreamEnded(self.stream)),
                 }
             }
-            if let Some(last) = self.apply_batch(checkpoint, &batch).await? {
+            let prepared = self.prepare(batch);
+            if let Some(write) = writing.take()
+                && let Some(last) = Self::finished(write).await?
+            {
                 checkpoint = last;
-                self.announce(checkpoint).await;
+                if self.announce {
+                    self.announce(checkpoint).await;
+                }
             }
+            let runner = self.clone();
+            writing = Some(tokio::spawn(async move {
+                runner.apply_batch(checkpoint, prepared).await
+            }));
         }
+    }
+
+    async fn finished(
+        write: tokio::task::JoinHandle<Result<Option<u64>, ProjectionError>>,
+    ) -> Result<Option<u64>, ProjectionError> {
+        write
+            .await
+            .map_err(|e| ProjectionError::Startup(format!("a batch write panicked: {e}")))?
+    }
+
+    /// Decodes a batch's submissions and counts them, outside any transaction.
+    fn prepare(&self, batch: Vec<StoredEvent>) -> PreparedBatch {
+        let mut rollups = Rollups::default();
+        let events = batch
+            .into_iter()
+            .map(|event| {
+                let prepared = if self.stream == RESPONSES_STREAM {
+                    apply::prepare_response_event(
+                        &self.dictionary,
+                        &event.payload,
+                        event.stream_sequence,
+                    )
+                } else {
+                    Prepared::InTransaction
+                };
+                if let Prepared::Submitted(Ok(response)) = &prepared {
+                    crate::facts::count(&mut rollups, response, 1);
+                }
+                (event, prepared)
+            })
+            .collect();
+        PreparedBatch { events, rollups }
     }
 
     /// Applies the events after `checkpoint` and commits them with the new checkpoint. Returns
@@ -128,14 +188,32 @@ impl Runner {
     async fn apply_batch(
         &self,
         checkpoint: u64,
-        batch: &[StoredEvent],
+        batch: PreparedBatch,
     ) -> Result<Option<u64>, ProjectionError> {
+        let PreparedBatch {
+            events: fresh,
+            mut rollups,
+        } = batch;
         // Sequences can have gaps (deleted events), so only "greater than" is meaningful.
-        let fresh: Vec<&StoredEvent> = batch
-            .iter()
-            .filter(|e| e.stream_sequence > checkpoint)
+        let mut stale = Vec::new();
+        let fresh: Vec<(StoredEvent, Prepared)> = fresh
+            .into_iter()
+            .filter_map(|(e, prepared)| {
+                if e.stream_sequence > checkpoint {
+                    Some((e, prepared))
+                } else {
+                    stale.push(prepared);
+                    None
+                }
+            })
             .collect();
-        let Some(last) = fresh.last().map(|e| e.stream_sequence) else {
+        // Counted in prepare, but already applied: take them back.
+        for prepared in stale {
+            if let Prepared::Submitted(Ok(response)) = prepared {
+                crate::facts::count(&mut rollups, &response, -1);
+            }
+        }
+        let Some(last) = fresh.last().map(|(e, _)| e.stream_sequence) else {
             return Ok(None);
         };
         let mut tx = self.pool.begin().await?;
@@ -156,11 +234,17 @@ impl Runner {
                 committed,
             });
         }
-        let mut rollups = Rollups::default();
+        let started = std::time::Instant::now();
         let mut facts = Facts::default();
-        for event in &fresh {
-            let applied = match self.stream {
-                SURVEYS_STREAM => {
+        let events = fresh.len();
+        for (event, prepared) in fresh {
+            let applied = match (self.stream, prepared) {
+                (_, Prepared::Submitted(Ok(response))) => {
+                    facts.add(response, &mut rollups);
+                    Ok(())
+                }
+                (_, Prepared::Submitted(Err(rejected))) => Err(rejected),
+                (SURVEYS_STREAM, Prepared::InTransaction) => {
                     apply::survey_event(
                         &mut tx,
                         &event.subject,
@@ -169,7 +253,7 @@ impl Runner {
                     )
                     .await?
                 }
-                _ => {
+                (_, Prepared::InTransaction) => {
                     apply::response_event(
                         &mut tx,
                         &mut facts,
@@ -182,11 +266,15 @@ impl Runner {
                 }
             };
             if let Err(rejected) = applied {
-                dead_letter(&mut tx, self.stream, event, &rejected).await?;
+                dead_letter(&mut tx, self.stream, &event, &rejected).await?;
             }
         }
+        let decoded = started.elapsed();
         facts.flush(&mut tx, &mut rollups).await?;
+        let facts_written = started.elapsed();
+        let rollup_rows = rollups.rows();
         rollups.flush(&mut tx).await?;
+        let rollups_written = started.elapsed();
         sqlx::query(
             "insert into projection_checkpoint (stream, last_sequence, updated_at) values ($1, $2, now())
              on conflict (stream) do update set last_sequence = excluded.last_sequence, updated_at = now()",
@@ -198,8 +286,13 @@ impl Runner {
         tx.commit().await?;
         tracing::debug!(
             stream = self.stream,
-            events = fresh.len(),
+            events,
             checkpoint = last,
+            rollup_rows,
+            decode_ms = decoded.as_millis(),
+            facts_ms = (facts_written - decoded).as_millis(),
+            rollups_ms = (rollups_written - facts_written).as_millis(),
+            commit_ms = (started.elapsed() - rollups_written).as_millis(),
             "batch committed"
         );
         Ok(Some(last))
