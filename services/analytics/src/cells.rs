@@ -76,16 +76,31 @@ pub struct ScoreCell {
     pub counts: BTreeMap<i16, u64>,
 }
 
-/// Counts by score from `answer_rollup` for the given questions, grouped as asked.
+/// Counts by score for the given questions: each question's total and, when the grouping asks
+/// for any, its groups and buckets.
+#[derive(Debug, Default)]
+pub struct ScoreCells {
+    pub totals: Vec<ScoreCell>,
+    pub groups: Vec<ScoreCell>,
+}
+
+/// Counts by score from `answer_rollup` for the given questions, in total and grouped as asked,
+/// in one query (GROUPING SETS): a grouped figure reads the rollup rows once.
 pub async fn score_cells(
     pool: &PgPool,
     survey_id: Uuid,
     question_keys: &[String],
     filter: &Filter,
     spec: &GroupSpec,
-) -> Result<Vec<ScoreCell>, AnalyticsError> {
+) -> Result<ScoreCells, AnalyticsError> {
+    let grouped = !spec.is_total_only();
     let mut q = QueryBuilder::<Postgres>::new("select question_key, ");
     push_group_select(&mut q, spec);
+    let expressions = group_expressions(spec);
+    if let Some(first) = expressions.first() {
+        // 1 on the total rows of the grouping sets below, 0 on the groups.
+        q.push(format!("grouping({first}) as is_total, "));
+    }
     let sums: Vec<String> = SCORE_COLUMNS
         .iter()
         .map(|c| format!("sum({c})::bigint as {c}"))
@@ -97,14 +112,24 @@ pub async fn score_cells(
     q.push_bind(question_keys.to_vec());
     q.push(")");
     push_rollup_filter(&mut q, filter, spec);
-    let mut group_by = vec!["question_key".to_owned()];
-    group_by.extend(group_expressions(spec));
-    q.push(format!(" group by {}", group_by.join(", ")));
+    if grouped {
+        q.push(format!(
+            " group by grouping sets ((question_key), (question_key, {}))",
+            expressions.join(", ")
+        ));
+    } else {
+        q.push(" group by question_key");
+    }
     let rows = q.build().fetch_all(pool).await?;
-    let mut cells = Vec::with_capacity(rows.len());
+    let mut cells = ScoreCells::default();
     for row in rows {
         let question_key: String = row.try_get("question_key")?;
-        let (group, bucket_start) = read_group(&row, spec)?;
+        let is_total = !grouped || row.try_get::<i32, _>("is_total")? == 1;
+        let (group, bucket_start) = if is_total {
+            (Vec::new(), None)
+        } else {
+            read_group(&row, spec)?
+        };
         let mut counts = BTreeMap::new();
         for (index, column) in SCORE_COLUMNS.iter().enumerate() {
             let n: i64 = row.try_get(*column)?;
@@ -112,20 +137,27 @@ pub async fn score_cells(
                 counts.insert(column_score(index), u64::try_from(n).unwrap_or(0));
             }
         }
-        cells.push(ScoreCell {
+        let cell = ScoreCell {
             question_key,
             group,
             bucket_start,
             counts,
+        };
+        if is_total {
+            cells.totals.push(cell);
+        } else {
+            cells.groups.push(cell);
+        }
+    }
+    for list in [&mut cells.totals, &mut cells.groups] {
+        list.sort_by(|a, b| {
+            (&a.question_key, &a.group, a.bucket_start).cmp(&(
+                &b.question_key,
+                &b.group,
+                b.bucket_start,
+            ))
         });
     }
-    cells.sort_by(|a, b| {
-        (&a.question_key, &a.group, a.bucket_start).cmp(&(
-            &b.question_key,
-            &b.group,
-            b.bucket_start,
-        ))
-    });
     Ok(cells)
 }
 

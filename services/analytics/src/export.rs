@@ -72,7 +72,7 @@ async fn write_rows(
     let mut q = QueryBuilder::<Postgres>::new(
         "select r.answered_on::text as answered_on, r.unit_id, r.channel, r.respondent_role,
                 r.professional_group, r.age_band, r.language, r.period_id,
-                r.answers::text as answers,
+                r.answers,
                 (select coalesce(jsonb_object_agg(question_key, body), '{}')::text
                  from feedback_text f where f.submission_id = r.submission_id) as texts
          from response r where r.survey_id = ",

@@ -60,23 +60,17 @@ impl AnalyticsService {
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
                 .await?;
         let keys = [question_key];
-        let total = cells::score_cells(
-            &self.pool,
-            survey_id.as_uuid(),
-            &keys,
-            &filter,
-            &GroupSpec::default(),
-        )
-        .await?;
-        let counts = total
+        let cells =
+            cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?;
+        let counts = cells
+            .totals
             .first()
             .map(|cell| nps_query::nps_counts(&cell.counts))
             .unwrap_or_default();
         let suppressed = is_suppressed(counts.n(), self.min_group_size);
         let mut rows = Vec::new();
         if !spec.is_total_only() {
-            let grouped =
-                cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?;
+            let grouped = cells.groups;
             let counts: Vec<NpsCounts> = grouped
                 .iter()
                 .map(|cell| nps_query::nps_counts(&cell.counts))
@@ -122,19 +116,10 @@ impl AnalyticsService {
             "question_keys",
         )
         .await?;
-        let totals = cells::score_cells(
-            &self.pool,
-            survey_id.as_uuid(),
-            &keys,
-            &filter,
-            &GroupSpec::default(),
-        )
-        .await?;
-        let grouped = if spec.is_total_only() {
-            Vec::new()
-        } else {
-            cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?
-        };
+        let cells::ScoreCells {
+            totals,
+            groups: grouped,
+        } = cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?;
         let mut rows = Vec::new();
         for key in &keys {
             let total = totals
@@ -260,8 +245,9 @@ impl AnalyticsService {
             columns: vec!["period_id"],
             bucket: kaiku_proto::analytics::v1::TimeBucket::None,
         };
-        let cells =
-            cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &by_period, &spec).await?;
+        let cells = cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &by_period, &spec)
+            .await?
+            .groups;
         let counts_of = |key: &str, period: &str| {
             cells
                 .iter()

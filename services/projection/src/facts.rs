@@ -76,7 +76,7 @@ impl Facts {
                                    channel, respondent_role, professional_group, age_band, language,
                                    period_id, answered_at, answered_on, received_at, answers)
              select id, seq, survey, version, unit, channel, role, grp, age, language, period,
-                    at, day, received, answers::jsonb
+                    at, day, received, answers
              from unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::int[], $5::text[],
                          $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                          $11::text[], $12::timestamptz[], $13::date[], $14::timestamptz[], $15::text[])
