@@ -276,8 +276,10 @@ impl Runner {
         rollups.flush(&mut tx).await?;
         let rollups_written = started.elapsed();
         sqlx::query(
-            "insert into projection_checkpoint (stream, last_sequence, updated_at) values ($1, $2, now())
-             on conflict (stream) do update set last_sequence = excluded.last_sequence, updated_at = now()",
+            "insert into projection_checkpoint (stream, last_sequence, updated_at)
+             values ($1, $2, clock_timestamp())
+             on conflict (stream) do update
+             set last_sequence = excluded.last_sequence, updated_at = excluded.updated_at",
         )
         .bind(self.stream)
         .bind(to_i64(last))
