@@ -78,18 +78,20 @@ impl FeedbackDictionary {
     /// The text's sentiment and themes (theme keys in dictionary order). Stems of the text's
     /// language are used, and for Finnish and Swedish texts also English ones (mixed writing
     /// is common).
-    pub fn tag(&self, text: &str, language: &str) -> (Sentiment, Vec<String>) {
+    pub fn tag<'a>(&'a self, text: &str, language: &str) -> (Sentiment, Vec<String>) {
         let lowered = text.to_lowercase();
         let words = words(&lowered);
         let languages = [language, "en"];
-        let stems = |by: &'_ ByLanguage| -> Vec<String> {
+        // Borrowed, not cloned: the projection tags every open text it replays.
+        fn stems<'a>(by: &'a ByLanguage, languages: &[&str]) -> Vec<&'a str> {
             languages
                 .iter()
                 .filter_map(|l| by.get(*l))
                 .flatten()
-                .cloned()
+                .map(String::as_str)
                 .collect()
-        };
+        }
+        let stems = |by: &'a ByLanguage| stems(by, &languages);
         let negators = stems(&self.negators);
         let mut score = 0i32;
         for (sign, list) in [(1, stems(&self.positive)), (-1, stems(&self.negative))] {
@@ -98,7 +100,7 @@ impl FeedbackDictionary {
                     let negated = position.saturating_sub(NEGATION_WINDOW);
                     let flipped = words[negated..position]
                         .iter()
-                        .any(|w| negators.iter().any(|n| n == w));
+                        .any(|w| negators.contains(w));
                     score += if flipped { -sign } else { sign };
                 }
             }
@@ -130,6 +132,12 @@ fn words(text: &str) -> Vec<&str> {
 
 /// Word positions where `stem` (one or more words, the last a prefix) starts.
 fn matches(words: &[&str], stem: &str) -> Vec<usize> {
+    // Most stems are one word: no splitting, and no allocation unless it is found.
+    if !stem.contains(char::is_whitespace) {
+        return (0..words.len())
+            .filter(|&i| words[i].starts_with(stem))
+            .collect();
+    }
     let parts: Vec<&str> = stem.split_whitespace().collect();
     let Some((last, whole)) = parts.split_last() else {
         return vec![];
