@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use kaiku_domain::SurveyId;
 use kaiku_domain::nps::{NpsCounts, is_suppressed};
+use kaiku_domain::rollup::DONT_KNOW;
 use kaiku_domain::statement::StatementCounts;
 use kaiku_domain::suppression::suppressed_cells;
 use kaiku_domain::time::local_date;
@@ -494,8 +495,6 @@ fn statement_figure(counts: &BTreeMap<i16, u64>) -> StatementFigure {
         dont_know: counts.get(&DONT_KNOW).copied().unwrap_or(0),
     }
 }
-
-const DONT_KNOW: i16 = -1;
 
 /// The caller's gRPC deadline, so a consistency wait never outlives the call.
 fn deadline_of<T>(request: &Request<T>) -> Option<Duration> {

@@ -128,14 +128,18 @@ pub async fn survey_event(
     Ok(Ok(()))
 }
 
-/// A response-stream event decoded outside the batch's transaction (while the previous batch is
-/// being written), or marked to be applied inside it.
+/// An event decoded outside the batch's transaction (while the previous batch is being
+/// written). Survey-stream events are few and decoded inside it.
 // Nearly every event is a submission: boxing it would only add an allocation per event.
 #[allow(clippy::large_enum_variant)]
 pub enum Prepared {
-    /// A submitted response ready for the batch's facts, or why it cannot be applied.
-    Submitted(Result<PendingResponse, Rejected>),
-    /// Applied in order inside the transaction (a redaction must see earlier rows).
+    /// A submitted response, ready for the batch's facts.
+    Submitted(PendingResponse),
+    /// Applied in order inside the transaction: it must see the batch's earlier rows.
+    Redacted(ResponseRedacted),
+    /// Goes to the dead-letter table.
+    Rejected(Rejected),
+    /// A survey-stream event, decoded and applied inside the transaction.
     InTransaction,
 }
 
@@ -147,60 +151,36 @@ pub fn prepare_response_event(
 ) -> Prepared {
     let event = match ResponseEvent::decode(payload) {
         Ok(event) => event,
-        Err(e) => return Prepared::Submitted(Err(Rejected::Undecodable(e.to_string()))),
+        Err(e) => return Prepared::Rejected(Rejected::Undecodable(e.to_string())),
     };
     let Ok(survey_id) = Uuid::parse_str(&event.survey_id) else {
-        return Prepared::Submitted(Err(Rejected::Inconsistent(format!(
+        return Prepared::Rejected(Rejected::Inconsistent(format!(
             "survey_id {:?} is not a UUID",
             event.survey_id
-        ))));
+        )));
     };
     let received_at = event.occurred_at.as_ref().and_then(from_timestamp);
     match event.kind {
-        Some(response_event::Kind::Submitted(submitted)) => Prepared::Submitted(
-            submitted_response(dictionary, survey_id, submitted, received_at, sequence),
-        ),
-        _ => Prepared::InTransaction,
+        None => Prepared::Rejected(Rejected::Undecodable("event has no kind".into())),
+        Some(response_event::Kind::Submitted(submitted)) => {
+            match submitted_response(dictionary, survey_id, submitted, received_at, sequence) {
+                Ok(response) => Prepared::Submitted(response),
+                Err(rejected) => Prepared::Rejected(rejected),
+            }
+        }
+        Some(response_event::Kind::Redacted(redacted)) => Prepared::Redacted(redacted),
     }
 }
 
-pub async fn response_event(
+/// Applies a redaction after writing the batch's earlier submissions, whose texts it may touch.
+pub async fn redaction(
     tx: &mut Transaction<'_, Postgres>,
     facts: &mut Facts,
     rollups: &mut Rollups,
-    dictionary: &FeedbackDictionary,
-    payload: &[u8],
-    sequence: u64,
+    redacted: ResponseRedacted,
 ) -> Applied {
-    let event = match ResponseEvent::decode(payload) {
-        Ok(event) => event,
-        Err(e) => return Ok(Err(Rejected::Undecodable(e.to_string()))),
-    };
-    let Ok(survey_id) = Uuid::parse_str(&event.survey_id) else {
-        return Ok(Err(Rejected::Inconsistent(format!(
-            "survey_id {:?} is not a UUID",
-            event.survey_id
-        ))));
-    };
-    let received_at = event.occurred_at.as_ref().and_then(from_timestamp);
-    match event.kind {
-        None => Ok(Err(Rejected::Undecodable("event has no kind".into()))),
-        Some(response_event::Kind::Submitted(submitted)) => {
-            Ok(
-                submitted_response(dictionary, survey_id, submitted, received_at, sequence).map(
-                    |response| {
-                        crate::facts::count(rollups, &response, 1);
-                        facts.add(response, rollups);
-                    },
-                ),
-            )
-        }
-        Some(response_event::Kind::Redacted(redacted)) => {
-            // The redaction must see the texts of this batch's earlier submissions.
-            facts.flush(tx, rollups).await?;
-            redacted_response(tx, redacted).await
-        }
-    }
+    facts.flush(tx, rollups).await?;
+    redacted_response(tx, redacted).await
 }
 
 /// Turns a submitted response into facts for the batch; nothing is written yet.

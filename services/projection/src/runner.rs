@@ -174,7 +174,7 @@ impl Runner {
                 } else {
                     Prepared::InTransaction
                 };
-                if let Prepared::Submitted(Ok(response)) = &prepared {
+                if let Prepared::Submitted(response) = &prepared {
                     crate::facts::count(&mut rollups, response, 1);
                 }
                 (event, prepared)
@@ -209,7 +209,7 @@ impl Runner {
             .collect();
         // Counted in prepare, but already applied: take them back.
         for prepared in stale {
-            if let Prepared::Submitted(Ok(response)) = prepared {
+            if let Prepared::Submitted(response) = prepared {
                 crate::facts::count(&mut rollups, &response, -1);
             }
         }
@@ -238,27 +238,19 @@ impl Runner {
         let mut facts = Facts::default();
         let events = fresh.len();
         for (event, prepared) in fresh {
-            let applied = match (self.stream, prepared) {
-                (_, Prepared::Submitted(Ok(response))) => {
+            let applied = match prepared {
+                Prepared::Submitted(response) => {
                     facts.add(response, &mut rollups);
                     Ok(())
                 }
-                (_, Prepared::Submitted(Err(rejected))) => Err(rejected),
-                (SURVEYS_STREAM, Prepared::InTransaction) => {
+                Prepared::Rejected(rejected) => Err(rejected),
+                Prepared::Redacted(redacted) => {
+                    apply::redaction(&mut tx, &mut facts, &mut rollups, redacted).await?
+                }
+                Prepared::InTransaction => {
                     apply::survey_event(
                         &mut tx,
                         &event.subject,
-                        &event.payload,
-                        event.stream_sequence,
-                    )
-                    .await?
-                }
-                (_, Prepared::InTransaction) => {
-                    apply::response_event(
-                        &mut tx,
-                        &mut facts,
-                        &mut rollups,
-                        &self.dictionary,
                         &event.payload,
                         event.stream_sequence,
                     )
@@ -269,7 +261,7 @@ impl Runner {
                 dead_letter(&mut tx, self.stream, &event, &rejected).await?;
             }
         }
-        let decoded = started.elapsed();
+        let applied = started.elapsed();
         facts.flush(&mut tx, &mut rollups).await?;
         let facts_written = started.elapsed();
         let rollup_rows = rollups.rows();
@@ -291,8 +283,8 @@ impl Runner {
             events,
             checkpoint = last,
             rollup_rows,
-            decode_ms = decoded.as_millis(),
-            facts_ms = (facts_written - decoded).as_millis(),
+            apply_ms = applied.as_millis(),
+            facts_ms = (facts_written - applied).as_millis(),
             rollups_ms = (rollups_written - facts_written).as_millis(),
             commit_ms = (started.elapsed() - rollups_written).as_millis(),
             "batch committed"
