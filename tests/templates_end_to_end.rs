@@ -10,32 +10,28 @@ use kaiku_proto::intake::v1::{
     StatementAnswer, SubmitResponseRequest, answer::Value,
 };
 use kaiku_proto::survey::v1::{
-    Channel, CollectionPeriod, CreateUnitRequest, GetFormRequest, GetFormResponse, Language,
-    ListTemplatesRequest, RespondentRole, ScheduledCollection, SurveyContent, UnitLevel,
-    question::Kind, survey_content::Collection,
+    Channel, CollectionPeriod, GetFormRequest, GetFormResponse, Language, ListTemplatesRequest,
+    RespondentRole, ScheduledCollection, SurveyContent, UnitLevel, question::Kind,
+    survey_content::Collection,
 };
-use kaiku_system_tests::{Stack, TestResult};
+use kaiku_system_tests::{Stack, TestResult, unit};
 use tonic::Code;
 
 const LANGUAGES: [Language; 3] = [Language::Fi, Language::Sv, Language::En];
-
-fn unit(unit_id: &str, parent: &str, level: UnitLevel) -> CreateUnitRequest {
-    CreateUnitRequest {
-        unit_id: unit_id.into(),
-        parent_unit_id: parent.into(),
-        level: level as i32,
-        names: kaiku_domain::fixtures::texts(unit_id, unit_id, unit_id),
-    }
-}
 
 /// county > student-welfare > school-1, school-2
 async fn create_units(stack: &Stack) -> TestResult {
     let mut surveys = stack.surveys().await?;
     for request in [
-        unit("county", "", UnitLevel::County),
-        unit("student-welfare", "county", UnitLevel::ServiceArea),
-        unit("school-1", "student-welfare", UnitLevel::Unit),
-        unit("school-2", "student-welfare", UnitLevel::Unit),
+        unit("county", "", UnitLevel::County, "county"),
+        unit(
+            "student-welfare",
+            "county",
+            UnitLevel::ServiceArea,
+            "student-welfare",
+        ),
+        unit("school-1", "student-welfare", UnitLevel::Unit, "school-1"),
+        unit("school-2", "student-welfare", UnitLevel::Unit, "school-2"),
     ] {
         surveys.create_unit(request).await?;
     }

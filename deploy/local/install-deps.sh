@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make up` and `make test` need on Debian/Ubuntu, and only what is missing:
 # nats-server, PostgreSQL (server and client), a C compiler for the few crates that build C
-# (ring), make and shellcheck. Rust itself comes from rustup and is only checked here.
+# (ring), make and shellcheck; for the web form's tests Chromium, Node.js with npm (the browser
+# scenarios), poppler-utils (pdftotext, pdftoppm) and zbar-tools (zbarimg reads QR codes). Rust itself comes from rustup and is only checked here.
 # Idempotent: on a machine that has everything it touches nothing and needs no network.
 set -euo pipefail
 
@@ -40,6 +41,25 @@ missing_packages() {
     # make lint checks the shell scripts as well as the Rust.
     if ! command -v shellcheck >/dev/null 2>&1; then
         echo shellcheck
+    fi
+    # Browser tests: Debian's Chromium, driven by playwright-core from tests/browser (npm). A
+    # test tool's own browser download cannot work here (no access beyond the registries).
+    if ! command -v chromium >/dev/null 2>&1; then
+        echo chromium
+    fi
+    if ! command -v node >/dev/null 2>&1; then
+        echo nodejs
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo npm
+    fi
+    # Printed material is checked with the same tools a person would use: pdftotext reads the
+    # text, pdftoppm renders the page, zbarimg decodes the QR code from the picture.
+    if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+        echo poppler-utils
+    fi
+    if ! command -v zbarimg >/dev/null 2>&1; then
+        echo zbar-tools
     fi
 }
 

@@ -19,6 +19,8 @@ readonly DEMO_SURVEY_ID_FILE="${STATE_DIR}/demo-survey-id"
 readonly DEMO_SURVEY_VERSION_FILE="${STATE_DIR}/demo-survey-version"
 readonly DEMO_THL_SURVEY_ID_FILE="${STATE_DIR}/demo-thl-survey-id"
 readonly DEMO_WELFARE_SURVEY_ID_FILE="${STATE_DIR}/demo-student-welfare-survey-id"
+# The web form's link signing key, made once: printed posters stay valid across restarts.
+readonly LINK_KEYS_FILE="${STATE_DIR}/link-keys"
 
 # Ports for `make up`, off the defaults so a system nats-server (4222) or the cluster Debian's
 # postgresql package starts (5432) never collides with ours.
@@ -30,16 +32,18 @@ readonly PG_DATABASE=kaiku
 readonly NATS_URL_LOCAL="nats://127.0.0.1:${NATS_PORT}"
 readonly DATABASE_URL_LOCAL="postgres://postgres@127.0.0.1:${PG_PORT}/${PG_DATABASE}"
 
-# The four services in start order: the stream owners first, so the projection finds its
-# streams; analytics last, it only reads. Stopping goes the other way round.
-readonly SERVICES=(survey-definition response-intake projection analytics)
+# The services in start order: the stream owners first, so the projection finds its streams;
+# analytics after it, it only reads; the channel adapters last, they call the others. Stopping
+# goes the other way round.
+readonly SERVICES=(survey-definition response-intake projection analytics web-form)
 
-# gRPC listen addresses, also the defaults kaikuctl uses.
+# Listen addresses (gRPC, also the defaults kaikuctl uses; web-form is HTTP).
 declare -A SERVICE_ADDR=(
     [survey-definition]="127.0.0.1:50051"
     [response-intake]="127.0.0.1:50052"
     [analytics]="127.0.0.1:50053"
     [projection]="127.0.0.1:50054"
+    [web-form]="127.0.0.1:18080"
 )
 readonly SERVICE_ADDR
 

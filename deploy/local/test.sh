@@ -30,6 +30,10 @@ main() {
     ensure_cargo_on_path
     "${KAIKU_ROOT}/deploy/local/lint.sh"
     cd "${KAIKU_ROOT}"
+    # The browser scenarios' packages, exactly as locked (playwright-core drives Debian's
+    # Chromium; it downloads no browser of its own).
+    log_step "npm ci in tests/browser"
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
     # The system tests run the real service binaries from target/debug, so build them first.
     log_step "cargo build --workspace --bins"
     cargo build --workspace --bins

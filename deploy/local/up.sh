@@ -162,8 +162,24 @@ service_env() {
         analytics)
             printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}" "KAIKU_MIN_GROUP_SIZE=${KAIKU_MIN_GROUP_SIZE:-5}"
             ;;
+        web-form)
+            printf '%s\n' \
+                "KAIKU_WEB_LISTEN_ADDR=${SERVICE_ADDR[web-form]}" \
+                "KAIKU_PUBLIC_URL=http://${SERVICE_ADDR[web-form]}" \
+                "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
+                "KAIKU_INTAKE_URL=http://${SERVICE_ADDR[response-intake]}" \
+                "KAIKU_LINK_KEYS=$(<"${LINK_KEYS_FILE}")"
+            ;;
         *) die "unknown service ${name}" ;;
     esac
+}
+
+# One signing key for the local web form, made on the first `make up` and kept with the data.
+ensure_link_keys() {
+    if [[ ! -s "${LINK_KEYS_FILE}" ]]; then
+        log_step "making the web form's link signing key (${LINK_KEYS_FILE})"
+        (umask 077 && printf 'local1:%s\n' "$(head -c 32 /dev/urandom | base64 -w 0)" >"${LINK_KEYS_FILE}")
+    fi
 }
 
 # The projection also migrates at start-up; doing it first as its own step makes a broken
@@ -229,7 +245,7 @@ kaikuctl_local() {
 # kaikuctl wait-ready polls gRPC health; meanwhile watch our own processes, so a service that
 # dies at start-up fails `make up` at once with its log instead of after the whole timeout.
 wait_until_ready() {
-    log_step "waiting until all four services report SERVING (kaikuctl wait-ready)"
+    log_step "waiting until the gRPC services report SERVING (kaikuctl wait-ready) and the web form listens"
     CURRENT_LOG=""
     kaikuctl_local wait-ready --timeout 60s &
     local waiter=$! name
@@ -248,6 +264,7 @@ wait_until_ready() {
         report_service_failures
         die "the services did not all report SERVING within 60s"
     fi
+    wait_for_port "${SERVICE_ADDR[web-form]##*:}" "web-form" 30 web-form
 }
 
 create_demo_units() {
@@ -309,6 +326,7 @@ print_summary() {
 Kaiku is up.
 
   what                address
+  web form            http://${SERVICE_ADDR[web-form]}   (HTTP; links below)
   survey-definition   ${SERVICE_ADDR[survey-definition]}   (gRPC)
   response-intake     ${SERVICE_ADDR[response-intake]}   (gRPC)
   analytics           ${SERVICE_ADDR[analytics]}   (gRPC)
@@ -336,7 +354,19 @@ Try it from a second shell:
   kaikuctl form --survey $(<"${DEMO_WELFARE_SURVEY_ID_FILE}") --version 1 --unit demo-school-2 \\
       --channel qr --group kuraattori --age-band age_13_17 --language sv
   make down      # stop everything, keep the data (make purge also deletes it)
+
+Respondent links for the student-welfare survey at demo-school-1 (open them in a browser):
 EOF
+    local welfare
+    welfare="$(<"${DEMO_WELFARE_SURVEY_ID_FILE}")"
+    local -a common=(link --survey "${welfare}" --unit demo-school-1 --group kuraattori
+        --keys "$(<"${LINK_KEYS_FILE}")" --public-url "http://${SERVICE_ADDR[web-form]}")
+    printf '\n  QR poster, a 15-year-old client:\n'
+    kaikuctl_local "${common[@]}" --channel qr --age-band age_13_17 | sed 's/^/    /'
+    printf '\n  Kiosk, a 9-year-old client (faces):\n'
+    kaikuctl_local "${common[@]}" --channel kiosk --age-band age_7_12 | head -n 1 | sed 's/^/    /'
+    printf '\n  Paper entry for unit staff, guardian forms:\n'
+    kaikuctl_local "${common[@]}" --channel paper --role guardian --age-band adult | sed 's/^/    /'
 }
 
 # Everything up to four services reporting SERVING. POSTGRES_STARTED_HOOK names a function run
@@ -353,6 +383,7 @@ start_stack() {
     "${POSTGRES_STARTED_HOOK:-true}"
     create_database_once
     migrate_read_models
+    ensure_link_keys
     start_services
     wait_until_ready
 }

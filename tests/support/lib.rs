@@ -35,11 +35,18 @@ pub struct Stack {
     pub database_url: String,
     ports: HashMap<&'static str, u16>,
     processes: HashMap<&'static str, ServiceProcess>,
+    /// Settings every service gets on top of the defaults (e.g. KAIKU_MIN_GROUP_SIZE).
+    extra_env: Vec<(&'static str, String)>,
 }
 
 impl Stack {
     /// Starts NATS, PostgreSQL and all four services, and waits until each reports SERVING.
     pub async fn start() -> TestResult<Stack> {
+        Stack::start_with_env(&[]).await
+    }
+
+    /// As `start`, with `extra_env` given to every service.
+    pub async fn start_with_env(extra_env: &[(&'static str, String)]) -> TestResult<Stack> {
         let nats = NatsServer::start().await?;
         let postgres = PostgresServer::start().await?;
         let database_url = postgres.create_database().await?;
@@ -49,6 +56,7 @@ impl Stack {
             database_url,
             ports: HashMap::new(),
             processes: HashMap::new(),
+            extra_env: extra_env.to_vec(),
         };
         for name in SERVICES {
             stack.ports.insert(name, free_port()?);
@@ -68,13 +76,14 @@ impl Stack {
 
     pub async fn start_service(&mut self, name: &'static str) -> TestResult {
         let port = self.ports.get(name).copied().ok_or("unknown service")?;
-        let env = vec![
+        let mut env = vec![
             ("NATS_URL", self.nats.url()),
             ("DATABASE_URL", self.database_url.clone()),
             ("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{port}")),
             ("KAIKU_SHUTDOWN_GRACE", "5s".to_owned()),
             ("RUST_LOG", "info".to_owned()),
         ];
+        env.extend(self.extra_env.iter().cloned());
         let process = ServiceProcess::start(name, &[], &env).await?;
         process.wait_for_port(port, Duration::from_secs(30)).await?;
         self.processes.insert(name, process);
@@ -277,5 +286,71 @@ pub fn nps_answer(
             value: Some(Value::Nps(NpsAnswer { score })),
         }],
         answered_at: None,
+    }
+}
+
+/// A unit named `name` in Finnish, "`name` (sv)" in Swedish and "`name` (en)" in English.
+pub fn unit(
+    unit_id: &str,
+    parent: &str,
+    level: kaiku_proto::survey::v1::UnitLevel,
+    name: &str,
+) -> kaiku_proto::survey::v1::CreateUnitRequest {
+    kaiku_proto::survey::v1::CreateUnitRequest {
+        unit_id: unit_id.into(),
+        parent_unit_id: parent.into(),
+        level: level as i32,
+        names: kaiku_domain::fixtures::texts(
+            name,
+            &format!("{name} (sv)"),
+            &format!("{name} (en)"),
+        ),
+    }
+}
+
+/// Link signing keys the web form is started with in tests (a fixed, test-only secret).
+pub const TEST_LINK_KEYS: &str = "test:a2Fpa3UtdGVzdC1saW5rLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
+
+/// A running web-form process; dropping it stops it.
+pub struct WebForm {
+    pub url: String,
+    process: ServiceProcess,
+}
+
+impl WebForm {
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+
+    /// Signs `context` with the test keys; the token goes after /f/ or /paper/.
+    pub fn sign(&self, context: &kaiku_links::LinkContext) -> TestResult<String> {
+        Ok(kaiku_links::LinkKeys::parse(TEST_LINK_KEYS)?.sign(context)?)
+    }
+}
+
+impl Stack {
+    /// Starts the web form against this stack's survey-definition and intake, with `extra_env`
+    /// (e.g. KAIKU_KIOSK_IDLE_SECONDS) on top of the test link keys.
+    pub async fn start_web_form(
+        &self,
+        extra_env: &[(&'static str, String)],
+    ) -> TestResult<WebForm> {
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut env = vec![
+            ("KAIKU_WEB_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+            ("KAIKU_PUBLIC_URL", url.clone()),
+            (
+                "KAIKU_SURVEY_DEFINITION_URL",
+                self.address("survey-definition"),
+            ),
+            ("KAIKU_INTAKE_URL", self.address("response-intake")),
+            ("KAIKU_LINK_KEYS", TEST_LINK_KEYS.to_owned()),
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        env.extend(extra_env.iter().cloned());
+        let process = ServiceProcess::start("web-form", &[], &env).await?;
+        process.wait_for_port(port, Duration::from_secs(30)).await?;
+        Ok(WebForm { url, process })
     }
 }

@@ -61,11 +61,20 @@ pub fn respondent_form(
         accepting,
         closed_reason,
         period_id,
+        languages: form.content.languages.clone(),
+        unit_name: String::new(),
+        professional_group_name: form
+            .content
+            .professional_groups
+            .iter()
+            .find(|g| g.key == context.professional_group)
+            .map(|g| text_in(&g.names, language))
+            .unwrap_or_default(),
     })
 }
 
 /// The text in `language`; publishing guarantees every offered language has one.
-fn text_in(texts: &[LocalizedText], language: i32) -> String {
+pub fn text_in(texts: &[LocalizedText], language: i32) -> String {
     texts
         .iter()
         .find(|t| t.language == language)

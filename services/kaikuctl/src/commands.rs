@@ -77,6 +77,9 @@ enum Command {
     Unit(UnitCommand),
     /// Submit one response: --nps and --text for the usual two questions, --answer for any.
     Submit(SubmitArgs),
+    /// Make a signed respondent link (for a QR poster, a kiosk, a web page or paper entry) and
+    /// print it with its QR code, poster and paper form addresses.
+    Link(LinkArgs),
     /// Show the form a respondent in this context sees: which questions, in which language.
     Form {
         #[command(flatten)]
@@ -218,6 +221,37 @@ struct Target {
 }
 
 #[derive(Debug, clap::Args)]
+struct LinkArgs {
+    #[arg(long)]
+    survey: String,
+    #[arg(long)]
+    unit: String,
+    /// qr, kiosk, web_link or paper (paper links open the paper entry screen).
+    #[arg(long, default_value = "qr")]
+    channel: String,
+    /// client, guardian or relative.
+    #[arg(long, default_value = "client")]
+    role: String,
+    /// The language the form opens in: fi, sv or en.
+    #[arg(long, default_value = "fi")]
+    language: String,
+    #[arg(long, default_value = "")]
+    group: String,
+    #[arg(long, default_value = "")]
+    age_band: String,
+    /// The web form's signing keys, as web-form takes them.
+    #[arg(long, env = "KAIKU_LINK_KEYS", hide_env_values = true)]
+    keys: String,
+    /// Where respondents reach the web form.
+    #[arg(
+        long,
+        env = "KAIKU_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
+}
+
+#[derive(Debug, clap::Args)]
 struct SubmitArgs {
     #[command(flatten)]
     target: Target,
@@ -249,6 +283,8 @@ pub enum CliError {
     File(#[from] survey_file::SurveyFileError),
     #[error("reading {path}: {reason}")]
     Read { path: String, reason: String },
+    #[error("{0}")]
+    Link(#[from] kaiku_links::LinkError),
 }
 
 /// The status code, then one line per invalid field when the server named them (its message
@@ -338,6 +374,29 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             for flag in reply.attention_flags() {
                 println!("attention={}", flag.as_str_name());
+            }
+            Ok(())
+        }
+        Command::Link(args) => {
+            let keys = kaiku_links::LinkKeys::parse(&args.keys)?;
+            let token = keys.sign(&kaiku_links::LinkContext {
+                survey_id: args.survey,
+                unit_id: args.unit,
+                channel: args.channel.clone(),
+                respondent_role: args.role,
+                professional_group: args.group,
+                age_band: args.age_band,
+                language: args.language,
+            })?;
+            let base = args.public_url.trim_end_matches('/');
+            if args.channel == "paper" {
+                println!("paper entry: {base}/paper/{token}");
+                println!("paper form:  {base}/f/{token}/paper.pdf?lang=fi");
+            } else {
+                println!("form:        {base}/f/{token}");
+                println!("QR code:     {base}/f/{token}/qr.svg  {base}/f/{token}/qr.png");
+                println!("poster:      {base}/f/{token}/poster.pdf");
+                println!("paper form:  {base}/f/{token}/paper.pdf?lang=fi");
             }
             Ok(())
         }

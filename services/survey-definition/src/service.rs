@@ -1,7 +1,7 @@
 use chrono::Utc;
 use kaiku_domain::SurveyId;
 use kaiku_domain::catalogue::Lookup;
-use kaiku_domain::form::respondent_form;
+use kaiku_domain::form::{respondent_form, text_in};
 use kaiku_domain::submission::resolve_form;
 use kaiku_domain::survey::{SurveyCommand, SurveyError, SurveyState, decide, envelope};
 use kaiku_domain::unit::{UnitCommand, UnitState, check_targets};
@@ -164,10 +164,14 @@ impl SurveyDefinition for SurveyDefinitionService {
             None => Lookup::UnknownSurvey,
         };
         let form = resolve_form(id, request.survey_version, lookup).map_err(ServiceError::from)?;
-        let form = form.with_covered_units(&self.units.load_tree().await?);
+        let tree = self.units.load_tree().await?;
+        let form = form.with_covered_units(&tree);
         let context = request.context.unwrap_or_default();
-        let resolved =
+        let mut resolved =
             respondent_form(&form, &context, Utc::now()).map_err(ServiceError::InvalidRequest)?;
+        if let Some(unit) = tree.get(&context.unit_id) {
+            resolved.unit_name = text_in(&unit.names, context.language);
+        }
         Ok(Response::new(resolved))
     }
 

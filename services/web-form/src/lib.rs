@@ -1,0 +1,146 @@
+#![doc = include_str!("../README.md")]
+
+pub mod answers;
+pub mod backend;
+pub mod error;
+pub mod limits;
+pub mod pages;
+pub mod paper_entry;
+pub mod print;
+pub mod routes;
+pub mod texts;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kaiku_grpc::Shutdown;
+use kaiku_links::LinkKeys;
+
+use crate::backend::Backend;
+use crate::error::WebError;
+use crate::limits::LinkLimiter;
+use crate::routes::AppState;
+
+/// Settings from the environment; `web-form --help` lists them.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "web-form",
+    about = "Kaiku's public respondent web form, kiosk, posters, paper forms and paper entry"
+)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "KAIKU_WEB_LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen_addr: SocketAddr,
+
+    /// Where respondents reach this service; links and QR codes point here.
+    #[arg(
+        long,
+        env = "KAIKU_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+
+    /// survey-definition's gRPC address.
+    #[arg(
+        long,
+        env = "KAIKU_SURVEY_DEFINITION_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub survey_definition_url: String,
+
+    /// response-intake's gRPC address.
+    #[arg(
+        long,
+        env = "KAIKU_INTAKE_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub intake_url: String,
+
+    /// Link signing keys, "id:base64secret,..." (>= 32-byte secrets): the first signs, all
+    /// verify, so printed posters outlive a key rotation.
+    #[arg(long, env = "KAIKU_LINK_KEYS", hide_env_values = true)]
+    pub link_keys: String,
+
+    /// Submissions one link or kiosk may make per minute, after its burst.
+    #[arg(long, env = "KAIKU_LINK_SUBMISSIONS_PER_MINUTE", default_value_t = 60)]
+    pub link_submissions_per_minute: u32,
+
+    /// Submissions one link or kiosk may make at once (a class answering together).
+    #[arg(long, env = "KAIKU_LINK_SUBMISSION_BURST", default_value_t = 200)]
+    pub link_submission_burst: u32,
+
+    /// A kiosk empties its form after this many seconds without a touch.
+    #[arg(long, env = "KAIKU_KIOSK_IDLE_SECONDS", default_value_t = 90)]
+    pub kiosk_idle_seconds: u32,
+
+    /// Without JavaScript, a kiosk's thank-you page returns to a fresh form after this long.
+    #[arg(long, env = "KAIKU_KIOSK_RETURN_SECONDS", default_value_t = 8)]
+    pub kiosk_return_seconds: u32,
+
+    /// Log format on stdout: text or json.
+    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
+    pub log_format: kaiku_telemetry::LogFormat,
+
+    /// Log filter (tracing EnvFilter directives).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+
+    /// OTLP/gRPC collector for traces; unset = no export.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+}
+
+impl Config {
+    pub fn telemetry(&self) -> kaiku_telemetry::TelemetryConfig {
+        kaiku_telemetry::TelemetryConfig {
+            service_name: "web-form".to_owned(),
+            log_format: self.log_format,
+            log_filter: self.log_filter.clone(),
+            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
+        }
+    }
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Application, WebError> {
+        let keys =
+            LinkKeys::parse(&config.link_keys).map_err(|e| WebError::Config(e.to_string()))?;
+        let backend = Backend::connect_lazy(&config.survey_definition_url, &config.intake_url)?;
+        let state = Arc::new(AppState {
+            keys,
+            public_url: config.public_url.clone(),
+            backend,
+            limiter: LinkLimiter::new(
+                config.link_submissions_per_minute,
+                config.link_submission_burst,
+            ),
+            kiosk_idle_seconds: config.kiosk_idle_seconds,
+            kiosk_return_seconds: config.kiosk_return_seconds,
+        });
+        let listener = tokio::net::TcpListener::bind(config.listen_addr)
+            .await
+            .map_err(|e| {
+                WebError::Config(format!("cannot listen on {}: {e}", config.listen_addr))
+            })?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown`, then lets requests in flight finish.
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), WebError> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "web-form listening");
+        let app = routes::router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move { shutdown.wait().await })
+            .await
+            .map_err(|e| WebError::Unavailable(format!("HTTP server failed: {e}")))
+    }
+}
