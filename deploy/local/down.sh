@@ -14,7 +14,7 @@ usage() {
 # Services first and together (each drains in-flight requests on SIGTERM), so they can still
 # reach NATS and PostgreSQL while they finish.
 stop_services() {
-    local -a reversed=()
+    local -a reversed=("${SMS_GATEWAY}")
     local idx
     for ((idx = ${#SERVICES[@]} - 1; idx >= 0; idx--)); do
         reversed+=("${SERVICES[idx]}")

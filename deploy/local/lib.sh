@@ -21,6 +21,9 @@ readonly DEMO_THL_SURVEY_ID_FILE="${STATE_DIR}/demo-thl-survey-id"
 readonly DEMO_WELFARE_SURVEY_ID_FILE="${STATE_DIR}/demo-student-welfare-survey-id"
 # The web form's link signing key, made once: printed posters stay valid across restarts.
 readonly LINK_KEYS_FILE="${STATE_DIR}/link-keys"
+# The SMS gateway's secret (phone hashes and encryption) and its two API tokens, made once.
+readonly SMS_SECRETS_FILE="${STATE_DIR}/sms-secrets"
+readonly SMS_DATABASE=kaiku_sms
 
 # Ports for `make up`, off the defaults so a system nats-server (4222) or the cluster Debian's
 # postgresql package starts (5432) never collides with ours.
@@ -36,6 +39,9 @@ readonly DATABASE_URL_LOCAL="postgres://postgres@127.0.0.1:${PG_PORT}/${PG_DATAB
 # analytics after it, it only reads; the channel adapters last, they call the others. Stopping
 # goes the other way round.
 readonly SERVICES=(survey-definition response-intake projection analytics web-form)
+# sms-gateway sends through an SMS operator's API, so it starts only when
+# KAIKU_SMS_PROVIDER_URL names one (and after the demo survey it asks exists).
+readonly SMS_GATEWAY=sms-gateway
 
 # Listen addresses (gRPC, also the defaults kaikuctl uses; web-form is HTTP).
 declare -A SERVICE_ADDR=(
@@ -44,6 +50,7 @@ declare -A SERVICE_ADDR=(
     [analytics]="127.0.0.1:50053"
     [projection]="127.0.0.1:50054"
     [web-form]="127.0.0.1:18080"
+    [sms-gateway]="127.0.0.1:18090"
 )
 readonly SERVICE_ADDR
 

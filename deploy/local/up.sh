@@ -133,6 +133,12 @@ create_database_once() {
         log_step "creating database ${PG_DATABASE}"
         psql_local -d postgres -c "CREATE DATABASE ${PG_DATABASE}"
     fi
+    # The SMS gateway's own database: phone-number state never shares one with the read models.
+    exists="$(psql_local -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '${SMS_DATABASE}'")"
+    if [[ "${exists}" != "1" ]]; then
+        log_step "creating database ${SMS_DATABASE}"
+        psql_local -d postgres -c "CREATE DATABASE ${SMS_DATABASE}"
+    fi
 }
 
 # Settings every service gets; the per-service ones are added in service_env.
@@ -162,6 +168,21 @@ service_env() {
         analytics)
             printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}" "KAIKU_MIN_GROUP_SIZE=${KAIKU_MIN_GROUP_SIZE:-5}"
             ;;
+        sms-gateway)
+            local -a secrets
+            mapfile -t secrets <"${SMS_SECRETS_FILE}"
+            printf '%s\n' \
+                "KAIKU_SMS_LISTEN_ADDR=${SERVICE_ADDR[sms-gateway]}" \
+                "DATABASE_URL=postgres://postgres@127.0.0.1:${PG_PORT}/${SMS_DATABASE}" \
+                "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
+                "KAIKU_INTAKE_URL=http://${SERVICE_ADDR[response-intake]}" \
+                "KAIKU_SMS_SURVEY_ID=$(<"${DEMO_THL_SURVEY_ID_FILE}")" \
+                "KAIKU_SMS_PROVIDER_URL=${KAIKU_SMS_PROVIDER_URL}" \
+                "KAIKU_SMS_PROVIDER_TOKEN=${KAIKU_SMS_PROVIDER_TOKEN:-}" \
+                "KAIKU_SMS_SECRET=${secrets[0]}" \
+                "KAIKU_SMS_VISITS_TOKEN=${secrets[1]}" \
+                "KAIKU_SMS_WEBHOOK_TOKEN=${secrets[2]}"
+            ;;
         web-form)
             printf '%s\n' \
                 "KAIKU_WEB_LISTEN_ADDR=${SERVICE_ADDR[web-form]}" \
@@ -174,12 +195,34 @@ service_env() {
     esac
 }
 
-# One signing key for the local web form, made on the first `make up` and kept with the data.
-ensure_link_keys() {
+random_base64() { head -c "$1" /dev/urandom | base64 -w 0; }
+
+# Secrets for the local web form and SMS gateway, made on the first `make up` and kept with the
+# data (printed posters and queued invitations stay valid across restarts).
+ensure_local_secrets() {
     if [[ ! -s "${LINK_KEYS_FILE}" ]]; then
         log_step "making the web form's link signing key (${LINK_KEYS_FILE})"
-        (umask 077 && printf 'local1:%s\n' "$(head -c 32 /dev/urandom | base64 -w 0)" >"${LINK_KEYS_FILE}")
+        (umask 077 && printf 'local1:%s\n' "$(random_base64 32)" >"${LINK_KEYS_FILE}")
     fi
+    if [[ ! -s "${SMS_SECRETS_FILE}" ]]; then
+        log_step "making the SMS gateway's secret and tokens (${SMS_SECRETS_FILE})"
+        (umask 077 && printf '%s\n' "$(random_base64 32)" "$(random_base64 24)" "$(random_base64 24)" >"${SMS_SECRETS_FILE}")
+    fi
+}
+
+# The SMS gateway, when an SMS operator's API is configured; it asks the demo THL survey.
+start_sms_gateway_if_configured() {
+    if [[ -z "${KAIKU_SMS_PROVIDER_URL:-}" ]]; then
+        log_step "sms-gateway not started: set KAIKU_SMS_PROVIDER_URL (and KAIKU_SMS_PROVIDER_TOKEN) to your SMS operator's API"
+        return 0
+    fi
+    local -a env_vars
+    stop_processes 10 "${SMS_GATEWAY}"
+    log_step "starting ${SMS_GATEWAY} on ${SERVICE_ADDR[sms-gateway]}"
+    ensure_port_free "${SERVICE_ADDR[sms-gateway]##*:}" "${SMS_GATEWAY}"
+    mapfile -t env_vars < <(service_env "${SMS_GATEWAY}")
+    start_detached "${SMS_GATEWAY}" "$(log_file_for "${SMS_GATEWAY}")" env "${env_vars[@]}" "${BIN_DIR}/${SMS_GATEWAY}"
+    wait_for_port "${SERVICE_ADDR[sms-gateway]##*:}" "${SMS_GATEWAY}" 30 "${SMS_GATEWAY}"
 }
 
 # The projection also migrates at start-up; doing it first as its own step makes a broken
@@ -327,6 +370,7 @@ Kaiku is up.
 
   what                address
   web form            http://${SERVICE_ADDR[web-form]}   (HTTP; links below)
+  sms-gateway         $(if [[ -n "${KAIKU_SMS_PROVIDER_URL:-}" ]]; then printf 'http://%s   (HTTP; tokens in %s)' "${SERVICE_ADDR[sms-gateway]}" "${SMS_SECRETS_FILE}"; else printf 'not started (set KAIKU_SMS_PROVIDER_URL)'; fi)
   survey-definition   ${SERVICE_ADDR[survey-definition]}   (gRPC)
   response-intake     ${SERVICE_ADDR[response-intake]}   (gRPC)
   analytics           ${SERVICE_ADDR[analytics]}   (gRPC)
@@ -383,7 +427,7 @@ start_stack() {
     "${POSTGRES_STARTED_HOOK:-true}"
     create_database_once
     migrate_read_models
-    ensure_link_keys
+    ensure_local_secrets
     start_services
     wait_until_ready
 }
@@ -391,6 +435,7 @@ start_stack() {
 main() {
     start_stack
     load_demo_data_once
+    start_sms_gateway_if_configured
     print_summary
 }
 

@@ -65,6 +65,11 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The JetStream store on disk, for tests that search what was actually written.
+    pub fn store_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -177,7 +177,10 @@ pub async fn volume_cells(
 ) -> Result<Vec<VolumeCell>, AnalyticsError> {
     let mut q = QueryBuilder::<Postgres>::new("select ");
     push_group_select(&mut q, spec);
-    q.push(" sum(responses)::bigint as responses from response_rollup where survey_id = ");
+    // coalesce: with no group by, a filter that matches nothing still yields one row, of NULL.
+    q.push(
+        " coalesce(sum(responses), 0)::bigint as responses from response_rollup where survey_id = ",
+    );
     q.push_bind(survey_id);
     push_rollup_filter(&mut q, filter, spec);
     let group_by = group_expressions(spec);

@@ -1,0 +1,21 @@
+use clap::Parser;
+use sms_gateway::{Application, Config};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::parse();
+    let telemetry = kaiku_telemetry::init(&config.telemetry())?;
+    let shutdown = kaiku_grpc::Shutdown::on_signals()?;
+    let result = match Application::build(&config).await {
+        Ok(app) => match &config.import_csv {
+            Some(path) => app.import_csv(path).await,
+            None => app.run(shutdown).await,
+        },
+        Err(e) => Err(e),
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "sms-gateway stopped with an error");
+    }
+    telemetry.shutdown();
+    Ok(result?)
+}
