@@ -459,6 +459,20 @@ async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_w
         )
         .await?;
     assert_eq!(status, 401);
+    for bad in [
+        "not json".to_owned(),
+        json!({ "from": "operator", "text": "9" }).to_string(),
+    ] {
+        let (status, body) = gateway
+            .post(
+                "/webhook",
+                ("x-kaiku-webhook-token", WEBHOOK_TOKEN),
+                "application/json",
+                bad,
+            )
+            .await?;
+        assert_eq!(status, 400, "{body}");
+    }
     let replies_to_b: Vec<String> = sent(&outbox)
         .into_iter()
         .filter(|m| m.to == to(b))

@@ -283,8 +283,12 @@ async fn respondents_answer_in_finnish_and_swedish_as_clients_and_guardians() ->
         "pages": [
             { "name": "closed-period", "url": f.form_url(&closed), "status": 200, "expect_text": "Enkäten är inte öppen just nu" },
             { "name": "invalid-link", "url": f.form_url(&tampered), "status": 404, "expect_text": "Linkki ei kelpaa" },
-            { "name": "paper-entry", "url": format!("{}/paper/{paper_token}", f.web.url), "status": 200 },
+            { "name": "paper-entry-1-empty", "url": format!("{}/paper/{paper_token}", f.web.url), "status": 200 },
         ],
+        // A kuraattori's 13-17-year-old client has six fields per row: NPS, three statements,
+        // the kuraattori's own statement, the open text.
+        "paper_entry": { "url": format!("{}/paper/{paper_token}", f.web.url), "fields_per_row": 6,
+                         "expect_status": "Tallennettu 1 lomaketta. 1 lomaketta odottaa korjausta." },
     });
     let result = browser("form.mjs", "form", input).await?;
     let answered = result["answered"].as_array().map(Vec::len).unwrap_or(0);
@@ -344,8 +348,17 @@ async fn respondents_answer_in_finnish_and_swedish_as_clients_and_guardians() ->
         )
         .await?;
     assert_eq!(children, 1);
-    // Nothing else: 5 browser answers and the marker; the empty sends stored nothing.
-    assert_eq!(f.responses_in_database(marker).await?, 6, "{}", f.web.log());
+    // The paper form typed in with the keyboard, as paper.
+    let paper = f
+        .volume(
+            filter("school-1", Channel::Paper, RespondentRole::Client, None),
+            marker,
+        )
+        .await?;
+    assert_eq!(paper, 1);
+    // Nothing else: 5 web answers, 1 paper form and the marker; the empty sends and the
+    // wrong paper row stored nothing.
+    assert_eq!(f.responses_in_database(marker).await?, 7, "{}", f.web.log());
     Ok(())
 }
 
@@ -552,6 +565,90 @@ async fn tampered_links_closed_periods_bad_answers_and_repeated_sends_store_noth
         f.responses_in_database(marker).await?,
         2,
         "one answer and the marker"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn while_intake_is_down_the_form_keeps_the_answers_and_the_kiosk_retries() -> TestResult {
+    let mut f = fixture(&[]).await?;
+    let client = no_redirects()?;
+    let url = f.form_url(&f.link("school-1", "qr", "client", "age_13_17", "fi")?);
+    let kiosk = f.form_url(&f.link("school-1", "kiosk", "client", "age_13_17", "fi")?);
+    let id = uuid::Uuid::new_v4().to_string();
+    let kiosk_id = uuid::Uuid::new_v4().to_string();
+    let kiosk_send = |id: String| {
+        let client = client.clone();
+        let kiosk = kiosk.clone();
+        async move {
+            let body = format!("submission_id={id}&a.nps=8");
+            let response = client
+                .post(&kiosk)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-kaiku-kiosk", "1")
+                .body(body)
+                .send()
+                .await?;
+            let status = response.status().as_u16();
+            TestResult::Ok((status, response.text().await?))
+        }
+    };
+    // The kiosk script's answers: invalid ones leave its queue (422), nothing stored.
+    let (status, body) = kiosk_send("not-a-uuid".into()).await?;
+    assert_eq!(status, 422, "{body}");
+
+    f.stack.kill("response-intake").await?;
+    let (status, page) = post_form(
+        &client,
+        &url,
+        &[
+            ("submission_id", &id),
+            ("a.nps", "9"),
+            ("a.open_feedback", "Hyvä"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 503);
+    assert!(
+        page.contains("Palvelu ei ole juuri nyt käytettävissä"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"9\" checked") && page.contains(">Hyvä</textarea>"),
+        "answers kept: {page}"
+    );
+    assert!(
+        page.contains(&format!("value=\"{id}\"")),
+        "the same id, so a resend is stored once"
+    );
+    let (status, body) = kiosk_send(kiosk_id.clone()).await?;
+    assert_eq!((status, body.as_str()), (503, r#"{"outcome":"retry"}"#));
+
+    f.stack.start_service("response-intake").await?;
+    let (status, _) = post_form(
+        &client,
+        &url,
+        &[
+            ("submission_id", &id),
+            ("a.nps", "9"),
+            ("a.open_feedback", "Hyvä"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let (status, body) = kiosk_send(kiosk_id.clone()).await?;
+    assert_eq!((status, body.as_str()), (200, r#"{"outcome":"stored"}"#));
+    let (status, body) = kiosk_send(kiosk_id).await?;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"outcome":"duplicate"}"#),
+        "the kiosk's retry after a lost reply"
+    );
+    let marker = f.marker().await?;
+    assert_eq!(
+        f.responses_in_database(marker).await?,
+        3,
+        "one web answer, one kiosk answer, the marker"
     );
     Ok(())
 }
@@ -797,10 +894,7 @@ async fn paper_entry_saves_good_rows_in_one_batch_and_keeps_bad_ones_with_errors
         "the bad row keeps its id"
     );
     assert!(page.contains("value=\"12\""), "the bad row keeps its value");
-    assert!(
-        page.contains("Lomake 1: 1: Tätä vastausta ei voitu hyväksyä"),
-        "{page}"
-    );
+    assert!(page.contains("Lomake 1: 1. Tarkista arvo: 12"), "{page}");
 
     // Saving the same screen again (a double Enter) stores nothing new.
     let (_, page) = post_form(&client, &url, &pairs).await?;
@@ -825,6 +919,24 @@ async fn paper_entry_saves_good_rows_in_one_batch_and_keeps_bad_ones_with_errors
     );
     assert!(
         page.contains(&format!("Tarkista arvo: {tomorrow}")),
+        "{page}"
+    );
+
+    // Forms dated before the collection period: intake refuses them, the row says why.
+    let before = (helsinki_date(Utc::now()) - chrono::Duration::days(20))
+        .format("%Y-%m-%d")
+        .to_string();
+    let row_id = uuid::Uuid::new_v4().to_string();
+    let early = [
+        ("lang", "fi"),
+        ("answered_on", before.as_str()),
+        ("r0.id", row_id.as_str()),
+        ("r0.nps", "5"),
+    ];
+    let (status, page) = post_form(&client, &url, &early).await?;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("Lomake 1: Kyselyssä ei ollut keräysjaksoa auki sinä päivänä."),
         "{page}"
     );
 

@@ -54,5 +54,27 @@ await run(async (browser) => {
     await inspect(page, p.name);
     await context.close();
   }
-  return { answered };
+  // Paper entry with the keyboard only: type a form per row, Tab between fields, Enter saves.
+  // One row is wrong (NPS 12): it stays with its error, the other is saved.
+  let paper = null;
+  if (input.paper_entry) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(input.paper_entry.url);
+    await page.locator('input[name="r0.nps"]').focus();
+    await page.keyboard.type("12");
+    for (let i = 0; i < input.paper_entry.fields_per_row; i++) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.type("9");
+    await page.keyboard.press("Enter");
+    await page.waitForLoadState();
+    const status = await page.locator("#entry-status").innerText();
+    check(status.includes(input.paper_entry.expect_status), `paper entry says "${status}"`);
+    check((await page.locator("tr.rejected .error").count()) === 1, "the wrong row is not shown with its error");
+    await inspect(page, "paper-entry-2-saved-and-rejected");
+    paper = { status };
+    await context.close();
+  }
+  return { answered, paper };
 });

@@ -194,7 +194,13 @@ pub async fn submit(
             (Err(errors), _) => {
                 row.errors = errors
                     .iter()
-                    .map(|(key, message)| format!("{}: {message}", question_label(&form, key)))
+                    .map(|(key, message)| {
+                        if message == t.error_invalid {
+                            value_error(t, &form, row, key)
+                        } else {
+                            format!("{}. {message}", question_label(&form, key))
+                        }
+                    })
                     .collect();
             }
             (Ok(_), None) => row.errors = date_error.iter().cloned().collect(),
@@ -216,18 +222,17 @@ pub async fn submit(
                             row.cells.clear();
                         }
                         Some(Outcome::Rejected(error)) => {
-                            row.errors = if error.field_errors.is_empty() {
+                            tracing::info!(code = error.code, message = %error.message, "intake refused a paper form");
+                            row.errors = if error.code == tonic::Code::FailedPrecondition as i32 {
+                                vec![t.entry_no_period.to_owned()]
+                            } else if error.field_errors.is_empty() {
                                 vec![error.message]
                             } else {
                                 error
                                     .field_errors
                                     .iter()
                                     .map(|f| match question_of_field(&f.field, answers) {
-                                        Some(key) => format!(
-                                            "{}: {}",
-                                            question_label(&form, key),
-                                            t.error_invalid
-                                        ),
+                                        Some(key) => value_error(t, &form, row, key),
                                         None => format!("{}: {}", f.field, f.description),
                                     })
                                     .collect()
@@ -274,6 +279,16 @@ pub async fn submit(
     page(
         http_status,
         entry_page(t, &form, &token, &shown, &answered_on, Some(&status)),
+    )
+}
+
+/// "3. Check the value: 7" for the row's cell of question `key`.
+fn value_error(t: &UiTexts, form: &GetFormResponse, row: &EntryRow, key: &str) -> String {
+    let value = row.cells.get(key).map(String::as_str).unwrap_or("");
+    format!(
+        "{}. {}",
+        question_label(form, key),
+        fill(t.entry_error_value, value)
     )
 }
 

@@ -388,9 +388,12 @@ async fn submit_form(
         answers: answers.clone(),
         answered_at: None,
     };
-    let thanks = |flags: &[i32]| {
+    let thanks = |flags: &[i32], duplicate: bool| {
         if from_kiosk_script {
-            return kiosk_json(StatusCode::OK, "stored");
+            return kiosk_json(
+                StatusCode::OK,
+                if duplicate { "duplicate" } else { "stored" },
+            );
         }
         let attention: Vec<&str> = flags
             .iter()
@@ -409,11 +412,11 @@ async fn submit_form(
     match app.backend.submit(request).await {
         Ok(stored) => {
             tracing::info!(submission_id = %reply.submission_id, sequence = stored.sequence, duplicate = stored.duplicate, "response stored");
-            thanks(&stored.attention_flags)
+            thanks(&stored.attention_flags, stored.duplicate)
         }
         // The same form load was stored before with other answers (the respondent went back
         // and changed them): the first answers stand, as intake promises.
-        Err(status) if status.code() == tonic::Code::AlreadyExists => thanks(&[]),
+        Err(status) if status.code() == tonic::Code::AlreadyExists => thanks(&[], true),
         // The period closed between loading and sending; a kiosk's queued answer can never be
         // stored now, so it is dropped from the queue (422).
         Err(status) if status.code() == tonic::Code::FailedPrecondition => {

@@ -57,6 +57,7 @@ pub struct UiTexts {
     pub entry_saved: &'static str,
     pub entry_rejected: &'static str,
     pub entry_error_value: &'static str,
+    pub entry_no_period: &'static str,
 }
 
 pub const FI: UiTexts = UiTexts {
@@ -120,6 +121,7 @@ pub const FI: UiTexts = UiTexts {
     entry_saved: "Tallennettu {n} lomaketta.",
     entry_rejected: "{n} lomaketta odottaa korjausta.",
     entry_error_value: "Tarkista arvo: {value}",
+    entry_no_period: "Kyselyssä ei ollut keräysjaksoa auki sinä päivänä.",
 };
 
 pub const SV: UiTexts = UiTexts {
@@ -183,6 +185,7 @@ pub const SV: UiTexts = UiTexts {
     entry_saved: "{n} blanketter sparade.",
     entry_rejected: "{n} blanketter väntar på rättelse.",
     entry_error_value: "Kontrollera värdet: {value}",
+    entry_no_period: "Enkäten hade ingen insamlingsperiod öppen den dagen.",
 };
 
 pub const EN: UiTexts = UiTexts {
@@ -246,6 +249,7 @@ pub const EN: UiTexts = UiTexts {
     entry_saved: "Saved {n} forms.",
     entry_rejected: "{n} forms wait for correction.",
     entry_error_value: "Check the value: {value}",
+    entry_no_period: "The survey had no collection period open on that date.",
 };
 
 pub fn texts(language: Language) -> &'static UiTexts {
