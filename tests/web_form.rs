@@ -900,40 +900,35 @@ async fn paper_entry_saves_good_rows_in_one_batch_and_keeps_bad_ones_with_errors
     let (_, page) = post_form(&client, &url, &pairs).await?;
     assert!(page.contains("Tallennettu 3 lomaketta."), "{page}");
 
-    // A date still ahead is refused for every row; nothing stored.
-    let tomorrow = (helsinki_date(Utc::now()) + chrono::Duration::days(2))
-        .format("%Y-%m-%d")
-        .to_string();
-    let row_id = uuid::Uuid::new_v4().to_string();
-    let future = [
-        ("lang", "fi"),
-        ("answered_on", tomorrow.as_str()),
-        ("r0.id", row_id.as_str()),
-        ("r0.nps", "5"),
-    ];
-    let (status, page) = post_form(&client, &url, &future).await?;
+    // One valid row dated `days` from today, sent alone.
+    let dated_row = |days: i64| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            let day = (helsinki_date(Utc::now()) + chrono::Duration::days(days))
+                .format("%Y-%m-%d")
+                .to_string();
+            let row_id = uuid::Uuid::new_v4().to_string();
+            let fields = [
+                ("lang", "fi"),
+                ("answered_on", day.as_str()),
+                ("r0.id", row_id.as_str()),
+                ("r0.nps", "5"),
+            ];
+            let (status, page) = post_form(&client, &url, &fields).await?;
+            TestResult::Ok((status, page, day))
+        }
+    };
+    // A date still ahead is refused before intake; nothing stored.
+    let (status, page, day) = dated_row(2).await?;
     assert_eq!(status, 422, "{page}");
     assert!(
         page.contains("Tallennettu 0 lomaketta. 1 lomaketta odottaa korjausta."),
         "{page}"
     );
-    assert!(
-        page.contains(&format!("Tarkista arvo: {tomorrow}")),
-        "{page}"
-    );
-
+    assert!(page.contains(&format!("Tarkista arvo: {day}")), "{page}");
     // Forms dated before the collection period: intake refuses them, the row says why.
-    let before = (helsinki_date(Utc::now()) - chrono::Duration::days(20))
-        .format("%Y-%m-%d")
-        .to_string();
-    let row_id = uuid::Uuid::new_v4().to_string();
-    let early = [
-        ("lang", "fi"),
-        ("answered_on", before.as_str()),
-        ("r0.id", row_id.as_str()),
-        ("r0.nps", "5"),
-    ];
-    let (status, page) = post_form(&client, &url, &early).await?;
+    let (status, page, _) = dated_row(-20).await?;
     assert_eq!(status, 422, "{page}");
     assert!(
         page.contains("Lomake 1: Kyselyssä ei ollut keräysjaksoa auki sinä päivänä."),
