@@ -259,6 +259,7 @@ async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_w
         ("KAIKU_SMS_SENDING_HOURS", "0-24".to_owned()),
         ("KAIKU_SMS_TEXT_WAIT", "2s".to_owned()),
         ("KAIKU_SMS_POLL_INTERVAL", "200ms".to_owned()),
+        ("KAIKU_SMS_NAME_UNIT", "true".to_owned()),
         ("RUST_LOG", "info".to_owned()),
     ];
     let process = ServiceProcess::start("sms-gateway", &[], &env).await?;
@@ -438,6 +439,11 @@ async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_w
     );
     assert_eq!(
         gateway.reply(b, "kanske").await?["outcome"],
+        "AskedForScore"
+    );
+    // Asked again only once: an auto-responder gets no endless exchange.
+    assert_eq!(
+        gateway.reply(b, "Jag är på semester").await?["outcome"],
         "AskedForScore"
     );
     assert_eq!(gateway.reply(b, "4").await?["outcome"], "ScoreRecorded");

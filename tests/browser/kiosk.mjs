@@ -49,12 +49,20 @@ await run(async (browser) => {
   check((await submissionId(page)) !== firstId, "the next respondent got the same submission id");
   await inspect(page, "kiosk-4-next");
 
-  // Idle: half-answered and left alone, the form empties itself.
-  await page.locator("form fieldset[data-question] input").first().check();
+  // Idle: half-answered and left alone, the kiosk warns 20 s ahead; "continue" keeps the
+  // answers; left alone again, the form empties itself.
+  const firstOption = page.locator("form fieldset[data-question] input").first();
+  await firstOption.check();
   check(!(await isEmpty(page)), "could not start answering");
-  await page.waitForTimeout((input.idle_seconds + 2) * 1000);
+  const warning = page.locator("#kiosk-idle-warning");
+  await warning.waitFor({ timeout: (input.idle_seconds - 20 + 5) * 1000 });
+  await inspect(page, "kiosk-5-idle-warning");
+  await page.locator("#kiosk-continue").click();
+  check((await warning.count()) === 0 && (await firstOption.isChecked()), "continue did not keep the answers");
+  await warning.waitFor({ timeout: (input.idle_seconds - 20 + 5) * 1000 });
+  await page.waitForFunction(() => !document.getElementById("kiosk-idle-warning"), null, { timeout: 25000 });
   check(await isEmpty(page), "the kiosk kept a half-answered form after the idle time");
-  await shot_ok(page);
+  await inspect(page, "kiosk-6-after-idle");
 
   // Wait until the online answer has left the queue.
   await waitForEmptyQueue(page);
@@ -66,7 +74,7 @@ await run(async (browser) => {
   await kiosk.goto(input.offline_kiosk_url);
   await offline.setOffline(true);
   for (const nps of [3, 7, 9]) {
-    await answerOne(kiosk, nps, nps === 3 ? "kiosk-6-offline-thanks" : null);
+    await answerOne(kiosk, nps, nps === 3 ? "kiosk-7-offline-thanks" : null);
   }
   const queued = await queueLength(kiosk);
   check(queued === 3, `${queued} answers queued while offline, expected 3`);
@@ -75,10 +83,6 @@ await run(async (browser) => {
   await offline.close();
   return { online: 1, offline: 3 };
 });
-
-async function shot_ok(page) {
-  await inspect(page, "kiosk-5-after-idle");
-}
 
 async function waitForEmptyQueue(page) {
   const deadline = Date.now() + 60000;

@@ -78,6 +78,20 @@ pub struct Gateway<P> {
     pub surveys: SurveyDefinitionClient<GrpcChannel>,
     pub intake: ResponseIntakeClient<GrpcChannel>,
     pub survey_id: String,
+    /// Whether invitations name the unit of the visit.
+    pub name_unit: bool,
+}
+
+/// A refusal no retry can change: the survey, unit or version is gone, the period is over, or
+/// the same submission id was stored with other content.
+fn is_permanent(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        tonic::Code::InvalidArgument
+            | tonic::Code::NotFound
+            | tonic::Code::FailedPrecondition
+            | tonic::Code::AlreadyExists
+    )
 }
 
 /// Invitations sent per round; the rest wait for the next round.
@@ -257,12 +271,13 @@ impl<P: SmsProvider> Gateway<P> {
     }
 
     fn context(&self, invitation: &Invitation) -> ResponseContext {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
         ResponseContext {
-            unit_id: invitation.unit_id.clone(),
+            unit_id: text(&invitation.unit_id),
             channel: Channel::Sms as i32,
             respondent_role: RespondentRole::Client as i32,
-            professional_group: invitation.professional_group.clone(),
-            age_band: invitation.age_band.clone(),
+            professional_group: text(&invitation.professional_group),
+            age_band: text(&invitation.age_band),
             language: language_from_code(&invitation.language).unwrap_or(Language::Fi) as i32,
         }
     }
@@ -271,7 +286,7 @@ impl<P: SmsProvider> Gateway<P> {
         self.surveys
             .clone()
             .get_form(GetFormRequest {
-                survey_id: invitation.survey_id.clone(),
+                survey_id: invitation.survey_id.clone().unwrap_or_default(),
                 survey_version: 0,
                 context: Some(self.context(invitation)),
             })
@@ -279,35 +294,44 @@ impl<P: SmsProvider> Gateway<P> {
             .map(tonic::Response::into_inner)
     }
 
-    /// Sends the invitations that are due; returns how many went out.
+    /// Sends the invitations that are due, one transaction each (so a sent invitation is
+    /// recorded as sent at once, and a failure never rolls back another's); returns how many
+    /// went out.
     pub async fn send_due(&self, now: DateTime<Utc>) -> Result<usize, GatewayError> {
-        let mut tx = self.pool.begin().await?;
-        let due = store::lock_due(&mut tx, now, SEND_BATCH).await?;
         let mut sent = 0;
-        for invitation in due {
+        for _ in 0..SEND_BATCH {
+            let mut tx = self.pool.begin().await?;
+            let Some(invitation) = store::lock_next_due(&mut tx, now).await? else {
+                break;
+            };
             if now - invitation.send_at > Duration::days(SEND_LATENESS) {
                 store::mark_send_failed(&mut tx, invitation.invitation_id, None, "expired").await?;
-                continue;
-            }
-            match self.send_invitation(&invitation).await {
-                Ok(()) => {
-                    store::mark_sent(&mut tx, invitation.invitation_id, now).await?;
-                    sent += 1;
-                }
-                Err(reason) => {
-                    tracing::warn!(invitation = %invitation.invitation_id, attempt = invitation.attempts + 1, reason = %reason, "invitation not sent");
-                    let retry_at = (invitation.attempts + 1 < MAX_SEND_ATTEMPTS).then(|| {
-                        within_sending_hours(
-                            &self.rules,
-                            now + Duration::minutes(5 * i64::from(invitation.attempts + 1)),
+            } else {
+                match self.send_invitation(&invitation).await {
+                    Ok(()) => {
+                        store::mark_sent(&mut tx, invitation.invitation_id, now).await?;
+                        sent += 1;
+                    }
+                    Err(reason) => {
+                        tracing::warn!(invitation = %invitation.invitation_id, attempt = invitation.attempts + 1, reason = %reason, "invitation not sent");
+                        let retry_at = (invitation.attempts + 1 < MAX_SEND_ATTEMPTS).then(|| {
+                            within_sending_hours(
+                                &self.rules,
+                                now + Duration::minutes(5 * i64::from(invitation.attempts + 1)),
+                            )
+                        });
+                        store::mark_send_failed(
+                            &mut tx,
+                            invitation.invitation_id,
+                            retry_at,
+                            "failed",
                         )
-                    });
-                    store::mark_send_failed(&mut tx, invitation.invitation_id, retry_at, "failed")
                         .await?;
+                    }
                 }
             }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(sent)
     }
 
@@ -341,11 +365,10 @@ impl<P: SmsProvider> Gateway<P> {
             })
             .ok_or("the survey has no NPS question")?;
         let language = language_from_code(&invitation.language).unwrap_or(Language::Fi);
-        let unit = if form.unit_name.is_empty() {
-            &invitation.unit_id
-        } else {
-            &form.unit_name
-        };
+        // A lock-screen preview must not tell others which service the recipient uses, so the
+        // unit is named only where the county chose so (KAIKU_SMS_NAME_UNIT).
+        let unit =
+            (self.name_unit && !form.unit_name.is_empty()).then_some(form.unit_name.as_str());
         let text = invitation_text(language, unit, &question.text);
         self.provider
             .send(&phone, &text)
@@ -376,14 +399,19 @@ impl<P: SmsProvider> Gateway<P> {
         let language = language_from_code(&invitation.language).unwrap_or(Language::Fi);
         let t = sms_texts(language);
         let (outcome, answer) = match on_reply(&state, text) {
-            Step::AskForScore => (ReplyOutcome::AskedForScore, t.ask_for_score),
+            // Asked again once per invitation: an auto-responder gets no endless exchange.
+            Step::AskForScore if invitation.reprompted => (ReplyOutcome::AskedForScore, None),
+            Step::AskForScore => {
+                store::mark_reprompted(&mut tx, invitation.invitation_id).await?;
+                (ReplyOutcome::AskedForScore, Some(t.ask_for_score))
+            }
             Step::ScoreGiven { score } => {
                 store::record_score(&mut tx, invitation.invitation_id, score, now).await?;
-                (ReplyOutcome::ScoreRecorded, t.ask_for_text)
+                (ReplyOutcome::ScoreRecorded, Some(t.ask_for_text))
             }
             Step::Complete { text, .. } => {
                 store::record_text(&mut tx, invitation.invitation_id, Some(&text)).await?;
-                (ReplyOutcome::Submitted, t.thanks)
+                (ReplyOutcome::Submitted, Some(t.thanks))
             }
         };
         tx.commit().await?;
@@ -395,7 +423,9 @@ impl<P: SmsProvider> Gateway<P> {
                 tracing::warn!(invitation = %invitation.invitation_id, error = %e, "answer kept for the next round");
             }
         }
-        if let Err(e) = self.provider.send(from, answer).await {
+        if let Some(answer) = answer
+            && let Err(e) = self.provider.send(from, answer).await
+        {
             tracing::warn!(error = %e, "reply to a respondent not sent");
         }
         Ok(outcome)
@@ -418,11 +448,23 @@ impl<P: SmsProvider> Gateway<P> {
     /// The answer to intake, then the row finished. A refusal that no retry can change (closed
     /// period, unknown unit) finishes it as failed; anything else leaves it for the next round.
     async fn submit(&self, invitation: &Invitation) -> Result<(), GatewayError> {
-        let Some(score) = invitation.score.and_then(|s| u32::try_from(s).ok()) else {
+        let (Some(score), Some(submission_id)) = (
+            invitation.score.and_then(|s| u32::try_from(s).ok()),
+            invitation.submission_id,
+        ) else {
             store::finish(&self.pool, invitation.invitation_id, "failed").await?;
             return Ok(());
         };
-        let form = self.form(invitation).await?;
+        let form = match self.form(invitation).await {
+            Ok(form) => form,
+            // The survey, unit or version is gone for good: no retry can store this answer.
+            Err(status) if is_permanent(&status) => {
+                tracing::warn!(invitation = %invitation.invitation_id, code = ?status.code(), message = status.message(), "SMS answer cannot be stored");
+                store::finish(&self.pool, invitation.invitation_id, "failed").await?;
+                return Ok(());
+            }
+            Err(status) => return Err(status.into()),
+        };
         let key_of = |wanted: fn(&Kind) -> bool| {
             form.questions
                 .iter()
@@ -461,8 +503,8 @@ impl<P: SmsProvider> Gateway<P> {
             .intake
             .clone()
             .submit_response(SubmitResponseRequest {
-                submission_id: invitation.submission_id.to_string(),
-                survey_id: invitation.survey_id.clone(),
+                submission_id: submission_id.to_string(),
+                survey_id: invitation.survey_id.clone().unwrap_or_default(),
                 survey_version: form.survey_version,
                 context: Some(self.context(invitation)),
                 answers,
@@ -475,14 +517,7 @@ impl<P: SmsProvider> Gateway<P> {
                 store::finish(&self.pool, invitation.invitation_id, "done").await?;
                 Ok(())
             }
-            Err(status)
-                if matches!(
-                    status.code(),
-                    tonic::Code::InvalidArgument
-                        | tonic::Code::FailedPrecondition
-                        | tonic::Code::AlreadyExists
-                ) =>
-            {
+            Err(status) if is_permanent(&status) => {
                 tracing::warn!(invitation = %invitation.invitation_id, code = ?status.code(), message = status.message(), "intake refused an SMS answer");
                 store::finish(&self.pool, invitation.invitation_id, "failed").await?;
                 Ok(())

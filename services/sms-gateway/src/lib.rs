@@ -80,6 +80,10 @@ pub struct Config {
         default_value = ""
     )]
     pub provider_token: String,
+    /// Name the unit of the visit in the invitation. Off by default: a lock-screen preview would
+    /// tell anyone near the phone which service its owner uses.
+    #[arg(long, env = "KAIKU_SMS_NAME_UNIT", default_value_t = false)]
+    pub name_unit: bool,
     /// Sender name or number shown to the recipient.
     #[arg(long, env = "KAIKU_SMS_SENDER", default_value = "Kaiku")]
     pub sender: String,
@@ -203,6 +207,7 @@ impl Application {
                 endpoint(&config.intake_url)?.connect_lazy(),
             ),
             survey_id: config.survey_id.clone(),
+            name_unit: config.name_unit,
         };
         Ok(Application {
             state: Arc::new(AppState {

@@ -11,22 +11,28 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Invitation {
     pub invitation_id: Uuid,
     pub phone_sealed: Option<Vec<u8>>,
-    pub survey_id: String,
-    pub unit_id: String,
-    pub professional_group: String,
-    pub age_band: String,
+    pub survey_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub professional_group: Option<String>,
+    pub age_band: Option<String>,
     pub language: String,
     pub send_at: DateTime<Utc>,
     pub state: String,
     pub attempts: i32,
+    pub reprompted: bool,
     pub score: Option<i16>,
     pub answered_at: Option<DateTime<Utc>>,
     pub reply_text: Option<String>,
-    pub submission_id: Uuid,
+    pub submission_id: Option<Uuid>,
 }
 
 const COLUMNS: &str = "invitation_id, phone_sealed, survey_id, unit_id, professional_group, age_band, \
-     language, send_at, state, attempts, score, answered_at, reply_text, submission_id";
+     language, send_at, state, attempts, reprompted, score, answered_at, reply_text, submission_id";
+
+/// What a finished conversation keeps: the number's hash, state and send time (for the 30-day
+/// rule); nothing that joins the number to an answer or a unit.
+const FORGET_ANSWER: &str = "score = NULL, answered_at = NULL, reply_text = NULL, submission_id = NULL, \
+     survey_id = NULL, unit_id = NULL, professional_group = NULL, age_band = NULL, phone_sealed = NULL";
 
 pub struct NewInvitation<'a> {
     pub invitation_id: Uuid,
@@ -41,13 +47,15 @@ pub struct NewInvitation<'a> {
     pub send_at: DateTime<Utc>,
 }
 
-/// The send time of the number's latest invitation that was or will be sent.
+/// The send time of the number's latest invitation that was sent or will be: every row that
+/// has a sent_at (whatever became of it later: answered, expired, refused) or is scheduled.
 pub async fn last_invitation(
     tx: &mut Transaction<'_, Postgres>,
     phone_hash: &str,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar(
-        "SELECT max(send_at) FROM invitation WHERE phone_hash = $1 AND state NOT IN ('failed', 'expired')",
+        "SELECT max(coalesce(sent_at, send_at)) FROM invitation \
+         WHERE phone_hash = $1 AND (state = 'scheduled' OR sent_at IS NOT NULL)",
     )
     .bind(phone_hash)
     .fetch_one(&mut **tx)
@@ -99,19 +107,18 @@ pub async fn insert(
     .map(|_| ())
 }
 
-/// Due invitations, locked for this sender (others skip them).
-pub async fn lock_due(
+/// The oldest due invitation, locked for this sender (others skip it). One per transaction, so
+/// a sent invitation is committed as sent right after the provider took it.
+pub async fn lock_next_due(
     tx: &mut Transaction<'_, Postgres>,
     now: DateTime<Utc>,
-    limit: i64,
-) -> sqlx::Result<Vec<Invitation>> {
+) -> sqlx::Result<Option<Invitation>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM invitation WHERE state = 'scheduled' AND send_at <= $1 \
-         ORDER BY send_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+         ORDER BY send_at LIMIT 1 FOR UPDATE SKIP LOCKED"
     )))
     .bind(now)
-    .bind(limit)
-    .fetch_all(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
 }
 
@@ -145,10 +152,10 @@ pub async fn mark_send_failed(
         )
         .bind(id)
         .bind(at),
-        None => sqlx::query(
-            "UPDATE invitation SET state = $2, attempts = attempts + 1, phone_sealed = NULL, updated_at = now() \
-             WHERE invitation_id = $1",
-        )
+        None => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE invitation SET state = $2, attempts = attempts + 1, {FORGET_ANSWER}, updated_at = now() \
+             WHERE invitation_id = $1"
+        )))
         .bind(id)
         .bind(final_state),
     }
@@ -192,6 +199,17 @@ pub async fn record_score(
     .map(|_| ())
 }
 
+/// Marks that the one "reply with a number" was sent.
+pub async fn mark_reprompted(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE invitation SET reprompted = true, updated_at = now() WHERE invitation_id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
 /// The answer is complete and waits for intake (the text only until then).
 pub async fn record_text(
     tx: &mut Transaction<'_, Postgres>,
@@ -220,9 +238,12 @@ pub async fn ready_to_submit(
     .await
 }
 
-/// Intake has it (or refused it for good): the text is dropped.
+/// Intake has it (or refused it for good): the answer and everything that joins it to the
+/// number is dropped.
 pub async fn finish(pool: &PgPool, id: Uuid, state: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE invitation SET state = $2, reply_text = NULL, updated_at = now() WHERE invitation_id = $1")
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE invitation SET state = $2, {FORGET_ANSWER}, updated_at = now() WHERE invitation_id = $1"
+    )))
         .bind(id)
         .bind(state)
         .execute(pool)
@@ -230,16 +251,22 @@ pub async fn finish(pool: &PgPool, id: Uuid, state: &str) -> sqlx::Result<()> {
         .map(|_| ())
 }
 
-/// Unanswered invitations expire; old rows go (their hashes are only needed for 30 days).
+/// Unanswered invitations expire; answers intake never took within the reply window are given
+/// up (their text with them); old rows go (their hashes are only needed for 30 days).
 pub async fn tidy(
     pool: &PgPool,
     reply_window_over: DateTime<Utc>,
     forget_before: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE invitation SET state = 'expired', updated_at = now() WHERE state = 'sent' AND sent_at < $1")
-        .bind(reply_window_over)
-        .execute(pool)
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE invitation SET state = CASE WHEN state = 'sent' THEN 'expired' ELSE 'failed' END, \
+         {FORGET_ANSWER}, updated_at = now() \
+         WHERE (state = 'sent' AND sent_at < $1) \
+            OR (state IN ('awaiting_text', 'submitting') AND answered_at < $1)"
+    )))
+    .bind(reply_window_over)
+    .execute(pool)
+    .await?;
     sqlx::query(
         "DELETE FROM invitation WHERE state IN ('done', 'expired', 'failed') AND send_at < $1",
     )

@@ -133,7 +133,9 @@ fn answer_value(
             Ok(Value::Choice(ChoiceAnswer { option_keys: keys }))
         }
         Some(Kind::OpenText(open)) => {
-            let text = values.join(" ");
+            // Browsers send line breaks as CRLF but count them as one character in maxlength;
+            // count (and store) them as one too.
+            let text = values.join(" ").replace("\r\n", "\n");
             let max = match open.max_chars {
                 0 => MAX_OPEN_TEXT_CHARS,
                 n => n.min(MAX_OPEN_TEXT_CHARS),
@@ -408,6 +410,21 @@ mod tests {
                 "{fields:?}: only {key} is wrong: {errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_line_break_counts_as_one_character() {
+        let answers = parse(
+            &[("nps", "5"), ("open", "1234\r\n6789")],
+            ValueSyntax::WebForm,
+        )
+        .expect("10 characters with the line break");
+        assert_eq!(
+            answers[1].value,
+            Some(Value::OpenText(OpenTextAnswer {
+                text: "1234\n6789".into()
+            }))
+        );
     }
 
     #[test]

@@ -124,7 +124,10 @@ pub fn form_page(page: &FormPage<'_>) -> Markup {
             data-error-summary=(texts.error_summary)
             data-thanks-title=(texts.thanks_title)
             data-thanks-body=(texts.thanks_body)
-            data-next=(texts.kiosk_next) {
+            data-next=(texts.kiosk_next)
+            data-idle-warning=(texts.kiosk_idle_warning)
+            data-continue=(texts.kiosk_continue)
+            data-guidance=(kiosk_guidance(texts)) {
             input type="hidden" name="submission_id" value=(page.submission_id);
             input type="hidden" name="lang" value=(texts.tag);
             @for (i, fq) in form.questions.iter().enumerate() {
@@ -289,6 +292,17 @@ fn question(
     }
 }
 
+/// Both "where to turn" texts for the kiosk's thank-you screen, as JSON. The kiosk shows them
+/// after every answer: an answer queued offline gets its attention flags only later, when the
+/// respondent has gone, so the kiosk cannot wait for them.
+fn kiosk_guidance(texts: &UiTexts) -> String {
+    serde_json::json!([
+        [texts.formal_objection_title, texts.formal_objection_body],
+        [texts.child_protection_title, texts.child_protection_body],
+    ])
+    .to_string()
+}
+
 /// A face for the children's scale; the text label beside it carries the meaning.
 fn face_svg(mood: f32) -> Markup {
     let mouth_y = 64.0;
@@ -322,7 +336,9 @@ pub struct ThanksPage<'a> {
 pub fn thanks_page(page: &ThanksPage<'_>) -> Markup {
     let texts = page.texts;
     let head = html! {
-        @if let Some((href, seconds)) = page.kiosk_return {
+        // Back to a fresh form by itself, unless there is guidance to read (no time limit on
+        // that text: WCAG 2.2.1).
+        @if let (Some((href, seconds)), true) = (page.kiosk_return, page.flags.is_empty()) {
             meta http-equiv="refresh" content={ (seconds) ";url=" (href) };
         }
     };

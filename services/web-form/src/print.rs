@@ -9,14 +9,22 @@ use kaiku_print::{AnswerLayout, PaperForm, Poster, PosterSection, PrintQuestion,
 use kaiku_proto::survey::v1::{Channel, GetFormResponse, Language, question::Kind};
 
 use crate::error::WebError;
-use crate::routes::{LanguageQuery, Link, SharedState, chosen_language, error_page};
+use crate::routes::{LanguageQuery, Link, SharedState, chosen_language, error_page, link_key};
 use crate::texts::{FI, SV, UiTexts, face_labels, texts};
 
 /// Pixels per QR module in the PNG: about 400 px for a typical link, sharp when printed small.
 const PNG_MODULE_PX: u32 = 8;
 
+/// The link, verified, within its allowance: printing signs new links (the paper form's QR
+/// code), so it is limited per link like sending is.
 fn verified(app: &SharedState, token: &str) -> Result<Link, Box<Response>> {
-    app.verify(token).map_err(|e| Box::new(error_page(&e, &FI)))
+    let link = app
+        .verify(token)
+        .map_err(|e| Box::new(error_page(&e, &FI)))?;
+    if !app.limiter.try_take(&format!("print:{}", link_key(token))) {
+        return Err(Box::new(error_page(&WebError::RateLimited, &FI)));
+    }
+    Ok(link)
 }
 
 fn file(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {

@@ -201,6 +201,13 @@ pub fn error_page(error: &WebError, texts: &'static UiTexts) -> Response {
             error.status(),
             message_page(texts, texts.too_many_title, texts.too_many_body, &[]),
         ),
+        WebError::Closed(reason) => {
+            tracing::info!(reason = %reason, "a closed survey's link");
+            page(
+                StatusCode::OK,
+                message_page(texts, texts.closed_title, texts.closed_body, &[]),
+            )
+        }
         WebError::Unavailable(_) | WebError::Config(_) | WebError::Print(_) => {
             tracing::warn!(error = %error, "could not serve a respondent page");
             page(
@@ -377,6 +384,15 @@ async fn submit_form(
         }
         Err(errors) => return reply.invalid(&errors),
     };
+    // A kiosk's queued answer carries the time it was given (it may be sent hours later, once
+    // the network is back); a week is the most a kiosk can have been offline and still count.
+    let answered_at = match (from_kiosk_script, field("answered_at")) {
+        (true, Some(raw)) => match kiosk_answer_time(raw, chrono::Utc::now()) {
+            Some(at) => Some(at),
+            None => return kiosk_json(StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        },
+        _ => None,
+    };
     let request = SubmitResponseRequest {
         submission_id: reply.submission_id.clone(),
         survey_id: link.context.survey_id.clone(),
@@ -386,7 +402,7 @@ async fn submit_form(
             ..link.response_context.clone()
         }),
         answers: answers.clone(),
-        answered_at: None,
+        answered_at,
     };
     let thanks = |flags: &[i32], duplicate: bool| {
         if from_kiosk_script {
@@ -461,6 +477,22 @@ async fn submit_form(
     }
 }
 
+/// The time a kiosk says an answer was given, if it is one and lies between a week ago and a
+/// few minutes ahead (a tablet's clock drifts).
+pub fn kiosk_answer_time(
+    raw: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<prost_types::Timestamp> {
+    let at = chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .ok()?
+        .with_timezone(&chrono::Utc);
+    let window = (now - chrono::Duration::days(7))..=(now + chrono::Duration::minutes(5));
+    window.contains(&at).then(|| prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    })
+}
+
 /// The part of a token that identifies the link for limits: its signature.
 pub fn link_key(token: &str) -> &str {
     token.rsplit('.').next().unwrap_or(token)
@@ -470,6 +502,7 @@ fn kiosk_or_page(from_kiosk_script: bool, error: &WebError, t: &'static UiTexts)
     if from_kiosk_script {
         let outcome = match error {
             WebError::InvalidLink(_) => "invalid",
+            WebError::Closed(_) => "closed",
             _ => "retry",
         };
         kiosk_json(error.status(), outcome)
@@ -519,4 +552,28 @@ async fn show_thanks(
             kiosk_return,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kiosk_answer_time_counts_from_a_week_ago_to_five_minutes_ahead() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .expect("time");
+        let at = |raw: &str| kiosk_answer_time(raw, now).map(|t| t.seconds);
+        assert_eq!(at("2026-11-26T09:59:00.123Z"), Some(now.timestamp() - 60));
+        assert!(at("2026-11-19T10:00:00Z").is_some());
+        assert!(at("2026-11-26T10:05:00+00:00").is_some());
+        assert_eq!(at("2026-11-19T09:59:59Z"), None, "older than a week");
+        assert_eq!(at("2026-11-26T10:05:01Z"), None, "ahead of the clock");
+        assert_eq!(at("yesterday"), None);
+    }
+
+    #[test]
+    fn the_limit_key_is_the_links_signature() {
+        assert_eq!(link_key("v1.k1.e30.c2ln"), "c2ln");
+    }
 }

@@ -1,18 +1,21 @@
 // Kaiku kiosk mode: a tablet in the waiting room. The form works without this script; with it,
 // the kiosk (1) never shows the previous respondent's answers: after sending, or after a while
-// without touch, the form is emptied and a fresh submission id is drawn; (2) keeps taking
-// answers while the premises' network is down: each answer is queued in localStorage with its
-// own submission id and sent when the network returns. Intake stores a submission id once, so
-// re-sending after a lost reply never doubles an answer.
+// without touch (with a warning 20 s before, and a button for more time), the form is emptied
+// and a fresh submission id is drawn; (2) keeps taking answers while the premises' network is
+// down: each answer is queued in localStorage with its own submission id and the time it was
+// given, and sent when the network returns. Intake stores a submission id once and the read
+// models count it once, so re-sending after a lost reply never doubles an answer.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-kiosk]");
   if (!form) { return; }
   var QUEUE_KEY = "kaiku-kiosk-queue:" + location.pathname;
-  var idleMs = Math.max(5, Number(form.dataset.idleSeconds) || 90) * 1000;
+  var WARNING_MS = 20000;
+  var idleMs = Math.max(WARNING_MS + 1000, (Number(form.dataset.idleSeconds) || 90) * 1000);
   var retryMs = 5000;
   var sending = false;
-  var idleTimer = null;
+  var warnTimer = null;
+  var resetTimer = null;
 
   function uuid() {
     var b = new Uint8Array(16);
@@ -27,9 +30,11 @@
     try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; }
   }
   function writeQueue(queue) { localStorage.setItem(QUEUE_KEY, JSON.stringify(queue)); }
+  function dropFromQueue(id) { writeQueue(readQueue().filter(function (q) { return q.id !== id; })); }
 
-  // Sends queued answers one at a time, oldest first. An answer leaves the queue only when the
-  // server has stored it (200) or can never store it (422); anything else is retried later.
+  // Sends queued answers one at a time, oldest first. An answer leaves the queue when the server
+  // has stored it (200) or never can (404 invalid link, 422 invalid or closed); anything else
+  // (offline, 429, 5xx) is retried later.
   function flush() {
     if (sending) { return; }
     var queue = readQueue();
@@ -44,8 +49,8 @@
       cache: "no-store"
     }).then(function (response) {
       sending = false;
-      if (response.status === 200 || response.status === 422) {
-        writeQueue(readQueue().filter(function (q) { return q.id !== item.id; }));
+      if (response.status === 200 || response.status === 404 || response.status === 422) {
+        dropFromQueue(item.id);
         flush();
       } else {
         setTimeout(flush, retryMs);
@@ -56,10 +61,16 @@
     });
   }
 
+  function removeAll(selector) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), function (e) { e.remove(); });
+  }
+
   function clearErrors() {
-    Array.prototype.forEach.call(form.querySelectorAll(".kiosk-error"), function (e) { e.remove(); });
+    removeAll(".kiosk-error, #kiosk-error-summary");
     Array.prototype.forEach.call(form.querySelectorAll(".has-error"), function (q) {
       q.classList.remove("has-error");
+      q.removeAttribute("aria-describedby");
+      Array.prototype.forEach.call(q.querySelectorAll("[aria-invalid]"), function (i) { i.removeAttribute("aria-invalid"); });
     });
   }
 
@@ -76,14 +87,57 @@
     return missing;
   }
 
+  // The same structure the server draws: a summary that is announced, with a link to each
+  // question, and the message next to the question, tied to it with aria-describedby.
+  function showErrors(missing) {
+    var summary = document.createElement("div");
+    summary.id = "kiosk-error-summary";
+    summary.className = "error-summary";
+    summary.setAttribute("role", "alert");
+    summary.tabIndex = -1;
+    var heading = document.createElement("h2");
+    heading.textContent = form.dataset.errorSummary;
+    var list = document.createElement("ul");
+    summary.appendChild(heading);
+    summary.appendChild(list);
+    missing.forEach(function (q) {
+      var key = q.dataset.question;
+      var p = document.createElement("p");
+      p.className = "error kiosk-error";
+      p.id = "kiosk-error-" + key;
+      p.textContent = form.dataset.errorRequired;
+      var legend = q.querySelector("legend, label");
+      legend.parentNode.insertBefore(p, legend.nextSibling);
+      q.classList.add("has-error");
+      q.setAttribute("aria-describedby", p.id);
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = "#" + q.id;
+      a.textContent = legend.textContent.trim() + ": " + form.dataset.errorRequired;
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    form.parentNode.insertBefore(summary, form);
+    summary.focus();
+  }
+
+  function hideWarning() { removeAll("#kiosk-idle-warning"); }
+
   function resetForm() {
     form.reset();
     clearErrors();
+    hideWarning();
     form.elements["submission_id"].value = uuid();
-    var thanks = document.getElementById("kiosk-thanks");
-    if (thanks) { thanks.remove(); }
+    removeAll("#kiosk-thanks");
     form.hidden = false;
     window.scrollTo(0, 0);
+    restartIdleTimer();
+  }
+
+  function paragraph(text, tag) {
+    var p = document.createElement(tag || "p");
+    p.textContent = text;
+    return p;
   }
 
   function showThanks() {
@@ -92,25 +146,48 @@
     box.id = "kiosk-thanks";
     box.className = "kiosk-thanks";
     box.setAttribute("role", "status");
-    var h = document.createElement("h2");
-    h.textContent = form.dataset.thanksTitle;
-    var p = document.createElement("p");
-    p.textContent = form.dataset.thanksBody;
+    box.appendChild(paragraph(form.dataset.thanksTitle, "h2"));
+    box.appendChild(paragraph(form.dataset.thanksBody));
+    JSON.parse(form.dataset.guidance || "[]").forEach(function (g) {
+      var section = document.createElement("section");
+      section.className = "guidance";
+      section.appendChild(paragraph(g[0], "h3"));
+      section.appendChild(paragraph(g[1]));
+      box.appendChild(section);
+    });
     var next = document.createElement("button");
     next.type = "button";
     next.id = "kiosk-next";
     next.textContent = form.dataset.next;
     next.addEventListener("click", resetForm);
-    box.appendChild(h);
-    box.appendChild(p);
     box.appendChild(next);
     form.parentNode.insertBefore(box, form);
     next.focus();
   }
 
+  // WCAG 2.2.1: a warning with at least 20 s to ask for more time before the form is emptied.
+  function showWarning() {
+    if (document.getElementById("kiosk-idle-warning")) { return; }
+    var box = document.createElement("div");
+    box.id = "kiosk-idle-warning";
+    box.className = "banner";
+    box.setAttribute("role", "alert");
+    box.appendChild(paragraph(form.dataset.idleWarning));
+    var more = document.createElement("button");
+    more.type = "button";
+    more.id = "kiosk-continue";
+    more.textContent = form.dataset.continue;
+    more.addEventListener("click", function () { hideWarning(); restartIdleTimer(); });
+    box.appendChild(more);
+    document.querySelector("main").insertBefore(box, document.querySelector("main").firstChild);
+    more.focus();
+  }
+
   function restartIdleTimer() {
-    if (idleTimer) { clearTimeout(idleTimer); }
-    idleTimer = setTimeout(resetForm, idleMs);
+    if (warnTimer) { clearTimeout(warnTimer); }
+    if (resetTimer) { clearTimeout(resetTimer); }
+    warnTimer = setTimeout(showWarning, idleMs - WARNING_MS);
+    resetTimer = setTimeout(function () { resetForm(); }, idleMs);
   }
 
   form.addEventListener("submit", function (event) {
@@ -118,21 +195,15 @@
     clearErrors();
     var missing = missingRequired();
     if (missing.length > 0) {
-      missing.forEach(function (q) {
-        q.classList.add("has-error");
-        var p = document.createElement("p");
-        p.className = "error kiosk-error";
-        p.textContent = form.dataset.errorRequired;
-        var legend = q.querySelector("legend, label");
-        legend.parentNode.insertBefore(p, legend.nextSibling);
-      });
-      var first = missing[0].querySelector("input, textarea");
-      if (first) { first.focus(); }
+      showErrors(missing);
       return;
     }
-    var body = new URLSearchParams(new FormData(form)).toString();
+    var data = new URLSearchParams(new FormData(form));
+    // When it was answered, not when the network let it through: the answer belongs to the
+    // day (and collection period) it was given.
+    data.set("answered_at", new Date().toISOString());
     var queue = readQueue();
-    queue.push({ id: form.elements["submission_id"].value, body: body });
+    queue.push({ id: form.elements["submission_id"].value, body: data.toString() });
     writeQueue(queue);
     form.reset();
     form.elements["submission_id"].value = uuid();
@@ -140,12 +211,14 @@
     flush();
   });
 
+  // Any touch or key counts as activity, except while the warning waits for its own button.
   ["pointerdown", "keydown", "input", "touchstart"].forEach(function (name) {
-    document.addEventListener(name, restartIdleTimer, { passive: true });
+    document.addEventListener(name, function () {
+      if (!document.getElementById("kiosk-idle-warning")) { restartIdleTimer(); }
+    }, { passive: true });
   });
   window.addEventListener("online", flush);
   window.addEventListener("pageshow", function () { resetForm(); flush(); });
-  restartIdleTimer();
   setInterval(flush, retryMs * 2);
   flush();
 })();
