@@ -247,6 +247,7 @@ async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_w
         ),
         ("KAIKU_INTAKE_URL", stack.address("response-intake")),
         ("KAIKU_SMS_SURVEY_ID", survey_id.clone()),
+        ("KAIKU_SERVICE_TOKEN", stack.service_token.clone()),
         (
             "KAIKU_SMS_SECRET",
             "a2Fpa3Utc21zLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=".to_owned(),

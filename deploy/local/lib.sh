@@ -24,6 +24,10 @@ readonly LINK_KEYS_FILE="${STATE_DIR}/link-keys"
 # The SMS gateway's secret (phone hashes and encryption) and its two API tokens, made once.
 readonly SMS_SECRETS_FILE="${STATE_DIR}/sms-secrets"
 readonly SMS_DATABASE=kaiku_sms
+# Service API keys (only their SHA-256 with grants; KAIKU_AUTH_API_KEYS) and, for the local
+# stack's own use, the keys themselves: admin (kaikuctl, demo), web-form and sms-gateway.
+readonly API_KEYS_FILE="${STATE_DIR}/api-keys.json"
+readonly TOKENS_DIR="${STATE_DIR}/tokens"
 
 # Ports for `make up`, off the defaults so a system nats-server (4222) or the cluster Debian's
 # postgresql package starts (5432) never collides with ours.

@@ -147,6 +147,7 @@ common_env() {
     printf '%s\n' \
         "NATS_URL=${NATS_URL_LOCAL}" \
         "KAIKU_LISTEN_ADDR=${SERVICE_ADDR[${name}]}" \
+        "KAIKU_AUTH_API_KEYS=${API_KEYS_FILE}" \
         "KAIKU_LOG_FORMAT=json" \
         "RUST_LOG=${RUST_LOG:-info}" \
         "OTEL_SERVICE_NAME=${name}" \
@@ -181,7 +182,8 @@ service_env() {
                 "KAIKU_SMS_PROVIDER_TOKEN=${KAIKU_SMS_PROVIDER_TOKEN:-}" \
                 "KAIKU_SMS_SECRET=${secrets[0]}" \
                 "KAIKU_SMS_VISITS_TOKEN=${secrets[1]}" \
-                "KAIKU_SMS_WEBHOOK_TOKEN=${secrets[2]}"
+                "KAIKU_SMS_WEBHOOK_TOKEN=${secrets[2]}" \
+                "KAIKU_SERVICE_TOKEN=$(<"${TOKENS_DIR}/sms-gateway")"
             ;;
         web-form)
             printf '%s\n' \
@@ -189,7 +191,8 @@ service_env() {
                 "KAIKU_PUBLIC_URL=http://${SERVICE_ADDR[web-form]}" \
                 "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
                 "KAIKU_INTAKE_URL=http://${SERVICE_ADDR[response-intake]}" \
-                "KAIKU_LINK_KEYS=$(<"${LINK_KEYS_FILE}")"
+                "KAIKU_LINK_KEYS=$(<"${LINK_KEYS_FILE}")" \
+                "KAIKU_SERVICE_TOKEN=$(<"${TOKENS_DIR}/web-form")"
             ;;
         *) die "unknown service ${name}" ;;
     esac
@@ -208,6 +211,21 @@ ensure_local_secrets() {
         log_step "making the SMS gateway's secret and tokens (${SMS_SECRETS_FILE})"
         (umask 077 && printf '%s\n' "$(random_base64 32)" "$(random_base64 24)" "$(random_base64 24)" >"${SMS_SECRETS_FILE}")
     fi
+    if [[ ! -s "${API_KEYS_FILE}" ]]; then
+        log_step "making API keys: admin, web-form, sms-gateway (${API_KEYS_FILE}, keys in ${TOKENS_DIR}/)"
+        mkdir -p "${TOKENS_DIR}"
+        chmod 700 "${TOKENS_DIR}"
+        new_api_key admin --scope survey-admin --scope submit --scope analytics-read --scope export
+        new_api_key web-form --scope submit --channel qr --channel kiosk --channel web_link --channel paper
+        new_api_key sms-gateway --scope submit --channel sms
+    fi
+}
+
+#   new_api_key NAME KAIKUCTL_API_KEY_ARGS...: the key goes to TOKENS_DIR/NAME (mode 600).
+new_api_key() {
+    local name="$1"
+    shift
+    (umask 077 && "${KAIKUCTL}" api-key --name "${name}" --file "${API_KEYS_FILE}" "$@" >"${TOKENS_DIR}/${name}")
 }
 
 # The SMS gateway, when an SMS operator's API is configured; it asks the demo THL survey.
@@ -278,6 +296,7 @@ report_service_failures() {
 # kaikuctl against this stack, whatever KAIKU_*_ADDR the caller's shell may have exported.
 kaikuctl_local() {
     env \
+        KAIKU_TOKEN="$(<"${TOKENS_DIR}/admin")" \
         KAIKU_SURVEY_ADDR="http://${SERVICE_ADDR[survey-definition]}" \
         KAIKU_INTAKE_ADDR="http://${SERVICE_ADDR[response-intake]}" \
         KAIKU_ANALYTICS_ADDR="http://${SERVICE_ADDR[analytics]}" \
@@ -388,6 +407,7 @@ Try it from a second shell:
 
   cd "${KAIKU_ROOT}"
   export PATH="${BIN_DIR}:\$PATH"
+  export KAIKU_TOKEN="\$(cat ${TOKENS_DIR}/admin)"   # every call carries a token
   kaikuctl submit --survey ${survey_id} --version ${version} --unit demo-school-1 --nps 9 \\
       --channel qr --role client --text "Kuraattori kuunteli ja auttoi."
   kaikuctl submit --survey ${survey_id} --version ${version} --unit demo-school-1 --nps 4 --channel kiosk
@@ -426,8 +446,8 @@ start_stack() {
     start_postgres
     "${POSTGRES_STARTED_HOOK:-true}"
     create_database_once
-    migrate_read_models
     ensure_local_secrets
+    migrate_read_models
     start_services
     wait_until_ready
 }

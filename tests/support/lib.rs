@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use kaiku_auth::Scope;
 use kaiku_domain::fixtures::{NPS_KEY, fixture_units, nps_survey};
+use kaiku_grpc::{AuthorizedChannel, authorized};
 use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::submit_responses_item::Outcome;
@@ -15,7 +17,9 @@ use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use kaiku_proto::survey::v1::{
     CreateSurveyRequest, Language, PublishVersionRequest, RespondentRole, SurveyContent,
 };
-use kaiku_test_support::{NatsServer, PostgresServer, ServiceProcess, free_port};
+use kaiku_test_support::{
+    Grant, NatsServer, PostgresServer, ServiceProcess, TestCredentials, free_port,
+};
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -37,6 +41,10 @@ pub struct Stack {
     processes: HashMap<&'static str, ServiceProcess>,
     /// Settings every service gets on top of the defaults (e.g. KAIKU_MIN_GROUP_SIZE).
     extra_env: Vec<(&'static str, String)>,
+    /// The API keys every service knows; the test's own calls use the admin key.
+    pub credentials: TestCredentials,
+    /// A submit-only key (any survey, any channel), for the channel adapters.
+    pub service_token: String,
 }
 
 impl Stack {
@@ -47,6 +55,22 @@ impl Stack {
 
     /// As `start`, with `extra_env` given to every service.
     pub async fn start_with_env(extra_env: &[(&'static str, String)]) -> TestResult<Stack> {
+        Ok(Stack::start_with_keys(extra_env, &[]).await?.0)
+    }
+
+    /// As `start_with_env`, with more API keys every service knows (name, scopes, grant);
+    /// returns their tokens in the same order.
+    pub async fn start_with_keys(
+        extra_env: &[(&'static str, String)],
+        keys: &[(&str, &[Scope], Grant)],
+    ) -> TestResult<(Stack, Vec<String>)> {
+        let credentials = TestCredentials::new()?;
+        let service_token =
+            credentials.add("channel-adapter", &[Scope::Submit], Grant::default())?;
+        let mut tokens = Vec::new();
+        for (name, scopes, grant) in keys {
+            tokens.push(credentials.add(name, scopes, grant.clone())?);
+        }
         let nats = NatsServer::start().await?;
         let postgres = PostgresServer::start().await?;
         let database_url = postgres.create_database().await?;
@@ -57,6 +81,8 @@ impl Stack {
             ports: HashMap::new(),
             processes: HashMap::new(),
             extra_env: extra_env.to_vec(),
+            credentials,
+            service_token,
         };
         for name in SERVICES {
             stack.ports.insert(name, free_port()?);
@@ -64,7 +90,7 @@ impl Stack {
         for name in SERVICES {
             stack.start_service(name).await?;
         }
-        Ok(stack)
+        Ok((stack, tokens))
     }
 
     pub fn address(&self, name: &str) -> String {
@@ -82,6 +108,7 @@ impl Stack {
             ("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{port}")),
             ("KAIKU_SHUTDOWN_GRACE", "5s".to_owned()),
             ("RUST_LOG", "info".to_owned()),
+            ("KAIKU_AUTH_API_KEYS", self.keys_file()),
         ];
         env.extend(self.extra_env.iter().cloned());
         let process = ServiceProcess::start(name, &[], &env).await?;
@@ -103,6 +130,7 @@ impl Stack {
             .env("NATS_URL", self.nats.url())
             .env("DATABASE_URL", &self.database_url)
             .env("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{}", free_port()?))
+            .env("KAIKU_AUTH_API_KEYS", self.keys_file())
             .env("RUST_LOG", "info")
             .kill_on_drop(true)
             .output();
@@ -167,27 +195,34 @@ impl Stack {
         }
     }
 
-    pub async fn surveys(&self) -> TestResult<SurveyDefinitionClient<Channel>> {
+    fn keys_file(&self) -> String {
+        self.credentials.api_keys_file().display().to_string()
+    }
+
+    /// A channel to `name` whose calls carry `token`.
+    pub async fn channel_as(&self, name: &str, token: &str) -> TestResult<AuthorizedChannel> {
+        let channel = Channel::from_shared(self.address(name))?.connect().await?;
+        Ok(authorized(channel, token))
+    }
+
+    pub async fn surveys(&self) -> TestResult<SurveyDefinitionClient<AuthorizedChannel>> {
+        let token = &self.credentials.admin_token;
         Ok(SurveyDefinitionClient::new(
-            Channel::from_shared(self.address("survey-definition"))?
-                .connect()
-                .await?,
+            self.channel_as("survey-definition", token).await?,
         ))
     }
 
-    pub async fn intake(&self) -> TestResult<ResponseIntakeClient<Channel>> {
+    pub async fn intake(&self) -> TestResult<ResponseIntakeClient<AuthorizedChannel>> {
+        let token = &self.credentials.admin_token;
         Ok(ResponseIntakeClient::new(
-            Channel::from_shared(self.address("response-intake"))?
-                .connect()
-                .await?,
+            self.channel_as("response-intake", token).await?,
         ))
     }
 
-    pub async fn analytics(&self) -> TestResult<AnalyticsClient<Channel>> {
+    pub async fn analytics(&self) -> TestResult<AnalyticsClient<AuthorizedChannel>> {
+        let token = &self.credentials.admin_token;
         Ok(AnalyticsClient::new(
-            Channel::from_shared(self.address("analytics"))?
-                .connect()
-                .await?,
+            self.channel_as("analytics", token).await?,
         ))
     }
 
@@ -346,6 +381,7 @@ impl Stack {
             ),
             ("KAIKU_INTAKE_URL", self.address("response-intake")),
             ("KAIKU_LINK_KEYS", TEST_LINK_KEYS.to_owned()),
+            ("KAIKU_SERVICE_TOKEN", self.service_token.clone()),
             ("RUST_LOG", "info".to_owned()),
         ];
         env.extend(extra_env.iter().cloned());

@@ -22,6 +22,13 @@ pub enum Access {
     AnyOf(&'static [Scope]),
 }
 
+/// Health checks and reflection: open on every service, for probes and tools.
+pub fn is_probe(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/")
+        || path.starts_with("/grpc.reflection.v1.ServerReflection/")
+        || path.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
+}
+
 /// Maps a gRPC path ("/package.Service/Method") to what it needs. Unknown paths should map to
 /// the strictest access the service has.
 pub type MethodPolicy = fn(&str) -> Access;

@@ -8,7 +8,7 @@ mod layer;
 pub use api_keys::{ApiKeyEntry, ApiKeys, new_api_key};
 pub use grants::{Denied, Principal, Scope};
 pub use jwt::JwtVerifier;
-pub use layer::{Access, AuthLayer, AuthService, MethodPolicy, decide as layer_decision};
+pub use layer::{Access, AuthLayer, AuthService, MethodPolicy, decide as layer_decision, is_probe};
 
 /// Why a caller is not authenticated (UNAUTHENTICATED), or the configuration is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod auth;
 mod server;
 mod settings;
 mod shutdown;
 mod status;
 
+pub use auth::{AuthSettings, AuthorizedChannel, BearerToken, authorized};
 pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};
 pub use settings::{CommonSettings, parse_duration};
 pub use shutdown::Shutdown;

@@ -41,6 +41,9 @@ pub struct CommonSettings {
     #[arg(long, env = "KAIKU_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
     pub max_request_bytes: usize,
 
+    #[command(flatten)]
+    pub auth: crate::AuthSettings,
+
     /// How long in-flight requests and batches may take to finish after SIGTERM.
     #[arg(long, env = "KAIKU_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
@@ -57,6 +60,16 @@ impl CommonSettings {
             log_filter: self.log_filter.clone(),
             otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
         }
+    }
+
+    /// The service's gRPC server on `addr`, with these limits and authentication by `policy`.
+    pub async fn bind(
+        &self,
+        addr: std::net::SocketAddr,
+        policy: kaiku_auth::MethodPolicy,
+    ) -> Result<crate::GrpcServer, crate::BindError> {
+        let auth = self.auth.layer(policy).map_err(crate::BindError::Auth)?;
+        crate::GrpcServer::bind(addr, self.server_limits(), auth).await
     }
 
     pub fn server_limits(&self) -> ServerLimits {

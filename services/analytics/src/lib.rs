@@ -65,7 +65,10 @@ impl Application {
             .connect_with(options.statement_cache_capacity(0))
             .await?;
         let store = EventStore::connect(&config.common.nats_url, "analytics").await?;
-        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;
+        let server = config
+            .common
+            .bind(config.listen_addr, method_policy)
+            .await?;
         Ok(Self {
             server,
             store,
@@ -102,5 +105,18 @@ impl Application {
         let served = self.server.serve(routes, shutdown).await;
         self.pool.close().await;
         served.map_err(|e| AnalyticsError::Startup(e.to_string()))
+    }
+}
+
+/// Figures and texts: analytics readers; the CSV export: the export scope. Which units is
+/// checked per query.
+pub fn method_policy(path: &str) -> kaiku_auth::Access {
+    use kaiku_auth::{Access, Scope};
+    if kaiku_auth::is_probe(path) {
+        return Access::Open;
+    }
+    match path {
+        "/kaiku.analytics.v1.Analytics/ExportResponses" => Access::AnyOf(&[Scope::Export]),
+        _ => Access::AnyOf(&[Scope::AnalyticsRead]),
     }
 }

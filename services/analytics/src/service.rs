@@ -43,6 +43,49 @@ impl AnalyticsService {
         }
     }
 
+    /// Keeps a query inside the caller's units: a unit or subtree the caller may not read is
+    /// PERMISSION_DENIED (unknown units too, so nobody can probe which exist), and a query that
+    /// names no units is narrowed to the caller's subtrees. Every query passes here, so no
+    /// query shape reaches another unit's data.
+    async fn restrict(
+        &self,
+        caller: Option<&kaiku_auth::Principal>,
+        filter: &mut Option<ResponseFilter>,
+    ) -> Result<(), Status> {
+        let caller = caller.ok_or_else(|| Status::unauthenticated("no caller"))?;
+        if caller.reads_everything() {
+            return Ok(());
+        }
+        let filter = filter.get_or_insert_with(ResponseFilter::default);
+        let named: Vec<String> = filter
+            .unit_ids
+            .iter()
+            .chain(&filter.unit_subtrees)
+            .cloned()
+            .collect();
+        if named.is_empty() {
+            filter.unit_subtrees = caller.unit_subtrees.clone();
+            return Ok(());
+        }
+        let paths: Vec<(String, Vec<String>)> =
+            sqlx::query_as("select unit_id, path from org_unit where unit_id = any($1)")
+                .bind(&named)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| Status::from(AnalyticsError::from(e)))?;
+        for unit in &named {
+            let lineage: Vec<&str> = paths
+                .iter()
+                .find(|(id, _)| id == unit)
+                .map(|(_, path)| path.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            caller
+                .may_read_unit(unit, &lineage)
+                .map_err(|denied| Status::from(&denied))?;
+        }
+        Ok(())
+    }
+
     async fn get_nps(
         &self,
         request: &GetNpsRequest,
@@ -517,8 +560,11 @@ impl Analytics for AnalyticsService {
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
     async fn get_nps(
         &self,
-        request: Request<GetNpsRequest>,
+        mut request: Request<GetNpsRequest>,
     ) -> Result<Response<GetNpsResponse>, Status> {
+        let caller = kaiku_auth::principal(&request).cloned();
+        self.restrict(caller.as_ref(), &mut request.get_mut().filter)
+            .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.get_nps(request.get_ref(), deadline).await?,
@@ -528,8 +574,11 @@ impl Analytics for AnalyticsService {
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
     async fn get_statement_summary(
         &self,
-        request: Request<GetStatementSummaryRequest>,
+        mut request: Request<GetStatementSummaryRequest>,
     ) -> Result<Response<GetStatementSummaryResponse>, Status> {
+        let caller = kaiku_auth::principal(&request).cloned();
+        self.restrict(caller.as_ref(), &mut request.get_mut().filter)
+            .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.get_statement_summary(request.get_ref(), deadline)
@@ -543,8 +592,11 @@ impl Analytics for AnalyticsService {
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id))]
     async fn export_responses(
         &self,
-        request: Request<ExportResponsesRequest>,
+        mut request: Request<ExportResponsesRequest>,
     ) -> Result<Response<Self::ExportResponsesStream>, Status> {
+        let caller = kaiku_auth::principal(&request).cloned();
+        self.restrict(caller.as_ref(), &mut request.get_mut().filter)
+            .await?;
         let deadline = deadline_of(&request);
         let receiver = self.export_responses(request.get_ref(), deadline).await?;
         let stream = ReceiverStream::new(receiver)
@@ -555,8 +607,11 @@ impl Analytics for AnalyticsService {
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
     async fn list_feedback_texts(
         &self,
-        request: Request<ListFeedbackTextsRequest>,
+        mut request: Request<ListFeedbackTextsRequest>,
     ) -> Result<Response<ListFeedbackTextsResponse>, Status> {
+        let caller = kaiku_auth::principal(&request).cloned();
+        self.restrict(caller.as_ref(), &mut request.get_mut().filter)
+            .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.list_feedback_texts(request.get_ref(), deadline)
@@ -567,8 +622,11 @@ impl Analytics for AnalyticsService {
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
     async fn compare_periods(
         &self,
-        request: Request<ComparePeriodsRequest>,
+        mut request: Request<ComparePeriodsRequest>,
     ) -> Result<Response<ComparePeriodsResponse>, Status> {
+        let caller = kaiku_auth::principal(&request).cloned();
+        self.restrict(caller.as_ref(), &mut request.get_mut().filter)
+            .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.compare_periods(request.get_ref(), deadline).await?,
@@ -578,8 +636,11 @@ impl Analytics for AnalyticsService {
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
     async fn get_response_volume(
         &self,
-        request: Request<GetResponseVolumeRequest>,
+        mut request: Request<GetResponseVolumeRequest>,
     ) -> Result<Response<GetResponseVolumeResponse>, Status> {
+        let caller = kaiku_auth::principal(&request).cloned();
+        self.restrict(caller.as_ref(), &mut request.get_mut().filter)
+            .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.get_response_volume(request.get_ref(), deadline)

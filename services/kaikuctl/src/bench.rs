@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, Utc};
 use kaiku_domain::time::{helsinki_date, local_date};
+use kaiku_grpc::AuthorizedChannel as GrpcChannel;
 use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
 use kaiku_proto::analytics::v1::{
     Dimension, GetNpsRequest, GetStatementSummaryRequest, Grouping, ResponseFilter, TimeBucket,
 };
 use kaiku_proto::survey::v1::{Channel, RespondentRole};
-use tonic::transport::Channel as GrpcChannel;
 
 use crate::commands::{CliError, connect};
 

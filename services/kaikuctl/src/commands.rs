@@ -17,7 +17,7 @@ use kaiku_proto::survey::v1::{
     PublishVersionRequest, ScheduledCollection, UnitLevel, question::Kind,
     survey_content::Collection, survey_definition_client::SurveyDefinitionClient,
 };
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -50,6 +50,10 @@ pub struct Cli {
         global = true
     )]
     analytics_addr: String,
+    /// Bearer token for the services: an API key (`kaiku_...`) or a JWT from the county's
+    /// identity provider.
+    #[arg(long, env = "KAIKU_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
     /// projection (health only) address.
     #[arg(
         long,
@@ -80,6 +84,9 @@ enum Command {
     /// Make a signed respondent link (for a QR poster, a kiosk, a web page or paper entry) and
     /// print it with its QR code, poster and paper form addresses.
     Link(LinkArgs),
+    /// Make a service API key: prints the key (shown only now) and appends the entry with its
+    /// SHA-256 and grants to the services' key file (KAIKU_AUTH_API_KEYS).
+    ApiKey(ApiKeyArgs),
     /// Show the form a respondent in this context sees: which questions, in which language.
     Form {
         #[command(flatten)]
@@ -221,6 +228,28 @@ struct Target {
 }
 
 #[derive(Debug, clap::Args)]
+struct ApiKeyArgs {
+    /// Who holds the key, e.g. web-form.
+    #[arg(long)]
+    name: String,
+    /// survey-admin, submit, analytics-read or export (repeatable).
+    #[arg(long = "scope", required = true)]
+    scopes: Vec<String>,
+    /// Surveys a submit key may submit to (repeatable; none = any).
+    #[arg(long = "survey")]
+    surveys: Vec<String>,
+    /// Channels a submit key may submit through (repeatable; none = any).
+    #[arg(long = "channel")]
+    channels: Vec<String>,
+    /// Unit subtrees a reader may read (repeatable; none = all).
+    #[arg(long = "unit")]
+    units: Vec<String>,
+    /// The key file to append to (created if missing).
+    #[arg(long)]
+    file: std::path::PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
 struct LinkArgs {
     #[arg(long)]
     survey: String,
@@ -301,19 +330,27 @@ fn describe(status: &tonic::Status) -> String {
     text
 }
 
-pub(crate) async fn connect(addr: &str) -> Result<Channel, CliError> {
+/// The caller's bearer token (`--token` / KAIKU_TOKEN), set once in `run`.
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// A channel whose calls carry the caller's token.
+pub(crate) async fn connect(addr: &str) -> Result<kaiku_grpc::AuthorizedChannel, CliError> {
     let error = |e: &dyn std::fmt::Display| CliError::Connect {
         addr: addr.to_owned(),
         reason: e.to_string(),
     };
-    Endpoint::from_shared(addr.to_owned())
+    let channel = Endpoint::from_shared(addr.to_owned())
         .map_err(|e| error(&e))?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .timeout(Duration::from_secs(30))
         .connect()
         .await
-        .map_err(|e| error(&e))
+        .map_err(|e| error(&e))?;
+    Ok(kaiku_grpc::authorized(
+        channel,
+        TOKEN.get().map(String::as_str).unwrap_or(""),
+    ))
 }
 
 /// `autumn=2026-11-09..2026-11-29` as a collection period.
@@ -333,6 +370,9 @@ fn parse_period(value: &str) -> Result<CollectionPeriod, String> {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    if let Some(token) = &cli.token {
+        let _ = TOKEN.set(token.clone());
+    }
     match cli.command {
         Command::WaitReady { timeout } => {
             let addrs = [
@@ -375,6 +415,38 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             for flag in reply.attention_flags() {
                 println!("attention={}", flag.as_str_name());
             }
+            Ok(())
+        }
+        Command::ApiKey(args) => {
+            let scopes = args
+                .scopes
+                .iter()
+                .map(|s| {
+                    kaiku_auth::Scope::from_claim(&format!("kaiku.{s}")).ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "--scope {s:?}: use survey-admin, submit, analytics-read or export"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let (key, mut entry) = kaiku_auth::new_api_key(&args.name, scopes);
+            entry.surveys = args.surveys;
+            entry.channels = args.channels;
+            entry.unit_subtrees = args.units;
+            let read_error = |e: &dyn std::fmt::Display| CliError::Read {
+                path: args.file.display().to_string(),
+                reason: e.to_string(),
+            };
+            let mut entries: Vec<kaiku_auth::ApiKeyEntry> =
+                match std::fs::read_to_string(&args.file) {
+                    Ok(text) => serde_json::from_str(&text).map_err(|e| read_error(&e))?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                    Err(e) => return Err(read_error(&e)),
+                };
+            entries.push(entry);
+            let json = serde_json::to_string_pretty(&entries).map_err(|e| read_error(&e))?;
+            std::fs::write(&args.file, json + "\n").map_err(|e| read_error(&e))?;
+            println!("{key}");
             Ok(())
         }
         Command::Link(args) => {

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use chrono::{Datelike, Duration as Days, NaiveDate, TimeZone, Utc};
 use kaiku_domain::time::{helsinki_date, local_date, to_timestamp};
+use kaiku_grpc::AuthorizedChannel as GrpcChannel;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::submit_responses_item::Outcome;
 use kaiku_proto::intake::v1::{
@@ -24,7 +25,6 @@ use kaiku_proto::survey::v1::{
     RespondentRole, ScheduledCollection, SurveyContent, UnitLevel, question::Kind,
     survey_content::Collection,
 };
-use tonic::transport::Channel as GrpcChannel;
 
 use crate::commands::{CliError, connect};
 

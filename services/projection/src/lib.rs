@@ -145,7 +145,10 @@ impl Application {
         let pool = connect_database(&config.database_url).await?;
         MIGRATOR.run(&pool).await?;
         let store = EventStore::connect(&config.common.nats_url, "projection").await?;
-        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;
+        let server = config
+            .common
+            .bind(config.listen_addr, method_policy)
+            .await?;
         Ok(Self {
             server,
             store,
@@ -186,5 +189,14 @@ impl Application {
         }
         self.pool.close().await;
         served.map_err(|e| ProjectionError::Startup(e.to_string()))
+    }
+}
+
+/// The projection serves only health; anything else is refused to everyone but admins.
+pub fn method_policy(path: &str) -> kaiku_auth::Access {
+    if kaiku_auth::is_probe(path) {
+        kaiku_auth::Access::Open
+    } else {
+        kaiku_auth::Access::AnyOf(&[kaiku_auth::Scope::SurveyAdmin])
     }
 }

@@ -59,7 +59,10 @@ impl Application {
                 replicas: config.stream_replicas,
             }))
             .await?;
-        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;
+        let server = config
+            .common
+            .bind(config.listen_addr, method_policy)
+            .await?;
         Ok(Self {
             server,
             store,
@@ -118,5 +121,18 @@ impl Application {
             .serve(routes, shutdown)
             .await
             .map_err(|e| IntakeError::Startup(e.to_string()))
+    }
+}
+
+/// Submitting: callers with the submit scope (which surveys and channels is checked per answer).
+pub fn method_policy(path: &str) -> kaiku_auth::Access {
+    use kaiku_auth::{Access, Scope};
+    if kaiku_auth::is_probe(path) {
+        return Access::Open;
+    }
+    match path {
+        "/kaiku.intake.v1.ResponseIntake/SubmitResponse"
+        | "/kaiku.intake.v1.ResponseIntake/SubmitResponses" => Access::AnyOf(&[Scope::Submit]),
+        _ => Access::AnyOf(&[Scope::SurveyAdmin]),
     }
 }

@@ -31,6 +31,7 @@ impl ResponseIntake for ResponseIntakeService {
         &self,
         request: Request<SubmitResponseRequest>,
     ) -> Result<Response<SubmitResponseReply>, Status> {
+        may_submit(kaiku_auth::principal(&request), request.get_ref())?;
         let reply = self.intake.submit(request.get_ref()).await?;
         Ok(Response::new(reply))
     }
@@ -46,23 +47,26 @@ impl ResponseIntake for ResponseIntakeService {
         request: Request<Streaming<SubmitResponseRequest>>,
     ) -> Result<Response<Self::SubmitResponsesStream>, Status> {
         let intake = self.intake.clone();
+        let caller = kaiku_auth::principal(&request).cloned();
         let replies = request.into_inner().map(move |item| {
             let intake = intake.clone();
+            let caller = caller.clone();
             async move {
                 let request = item?;
-                let outcome = match intake.submit(&request).await {
+                let submitted = match may_submit(caller.as_ref(), &request) {
+                    Ok(()) => intake.submit(&request).await.map_err(Status::from),
+                    Err(denied) => Err(denied),
+                };
+                let outcome = match submitted {
                     Ok(reply) => Outcome::Accepted(reply),
-                    Err(error) => {
-                        let status = Status::from(error);
-                        Outcome::Rejected(SubmissionError {
-                            code: status.code() as i32,
-                            message: status.message().to_owned(),
-                            field_errors: kaiku_grpc::bad_request_fields(&status)
-                                .into_iter()
-                                .map(|(field, description)| FieldError { field, description })
-                                .collect(),
-                        })
-                    }
+                    Err(status) => Outcome::Rejected(SubmissionError {
+                        code: status.code() as i32,
+                        message: status.message().to_owned(),
+                        field_errors: kaiku_grpc::bad_request_fields(&status)
+                            .into_iter()
+                            .map(|(field, description)| FieldError { field, description })
+                            .collect(),
+                    }),
                 };
                 Ok(SubmitResponsesItem {
                     submission_id: request.submission_id,
@@ -73,4 +77,21 @@ impl ResponseIntake for ResponseIntakeService {
         let replies = replies.buffered(STREAM_IN_FLIGHT);
         Ok(Response::new(Box::pin(replies)))
     }
+}
+
+/// The caller's grant covers this submission's survey and channel (the layer has checked the
+/// scope; the content is checked here, per submission).
+fn may_submit(
+    caller: Option<&kaiku_auth::Principal>,
+    request: &SubmitResponseRequest,
+) -> Result<(), Status> {
+    let caller = caller.ok_or_else(|| Status::unauthenticated("no caller"))?;
+    let channel = request
+        .context
+        .as_ref()
+        .map(|c| kaiku_domain::codes::channel_code_of(c.channel))
+        .unwrap_or("unspecified");
+    caller
+        .may_submit(&request.survey_id, channel)
+        .map_err(|denied| Status::from(&denied))
 }

@@ -3,7 +3,7 @@
 use clap::Parser;
 use kaiku_domain::fixtures::{NPS_KEY, OPEN_KEY, fixture_units, nps_survey};
 use kaiku_eventstore::{EventStore, RESPONSES_STREAM};
-use kaiku_grpc::Shutdown;
+use kaiku_grpc::{AuthorizedChannel, Shutdown, authorized};
 use kaiku_proto::events::v1::{ResponseEvent, response_event};
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::{
@@ -16,7 +16,7 @@ use kaiku_proto::survey::v1::{
     LocalDate, PublishVersionRequest, RespondentRole, ScheduledCollection, SurveyContent,
     UnitLevel, survey_content::Collection,
 };
-use kaiku_test_support::NatsServer;
+use kaiku_test_support::{NatsServer, TestCredentials};
 use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -24,8 +24,9 @@ use tonic::transport::Channel;
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 struct TestApp {
-    intake: ResponseIntakeClient<Channel>,
-    surveys: SurveyDefinitionClient<Channel>,
+    intake: ResponseIntakeClient<AuthorizedChannel>,
+    surveys: SurveyDefinitionClient<AuthorizedChannel>,
+    _credentials: TestCredentials,
     store: EventStore,
     _nats: NatsServer,
     shutdown: Shutdown,
@@ -40,6 +41,8 @@ impl Drop for TestApp {
 async fn spawn_app() -> TestResult<TestApp> {
     let nats = NatsServer::start().await?;
     let shutdown = Shutdown::new();
+    let credentials = TestCredentials::new()?;
+    let keys = credentials.api_keys_file().display().to_string();
     let args = |name: &str| {
         [
             name.to_owned(),
@@ -47,8 +50,11 @@ async fn spawn_app() -> TestResult<TestApp> {
             "127.0.0.1:0".into(),
             "--nats-url".into(),
             nats.url(),
+            "--auth-api-keys".into(),
+            keys.clone(),
         ]
     };
+    let token = credentials.admin_token.clone();
 
     let surveys_app = survey_definition::Application::build(
         &survey_definition::Config::try_parse_from(args("survey-definition"))?,
@@ -65,16 +71,19 @@ async fn spawn_app() -> TestResult<TestApp> {
     tokio::spawn(intake_app.run(shutdown.clone()));
 
     Ok(TestApp {
-        intake: ResponseIntakeClient::new(
+        intake: ResponseIntakeClient::new(authorized(
             Channel::from_shared(format!("http://{intake_addr}"))?
                 .connect()
                 .await?,
-        ),
-        surveys: SurveyDefinitionClient::new(
+            &token,
+        )),
+        surveys: SurveyDefinitionClient::new(authorized(
             Channel::from_shared(format!("http://{surveys_addr}"))?
                 .connect()
                 .await?,
-        ),
+            &token,
+        )),
+        _credentials: credentials,
         store: EventStore::connect(&nats.url(), "test").await?,
         _nats: nats,
         shutdown,

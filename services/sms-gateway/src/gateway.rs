@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kaiku_domain::codes::{language_code, language_from_code};
+use kaiku_grpc::AuthorizedChannel as GrpcChannel;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::{
     Answer, NpsAnswer, OpenTextAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
@@ -13,7 +14,6 @@ use kaiku_proto::survey::v1::{
     SurveyContent, question::Kind,
 };
 use sqlx::PgPool;
-use tonic::transport::Channel as GrpcChannel;
 use uuid::Uuid;
 
 use crate::phone::{PhoneNumber, PhoneVault};

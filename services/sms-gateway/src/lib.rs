@@ -64,6 +64,9 @@ pub struct Config {
         default_value = "http://127.0.0.1:50052"
     )]
     pub intake_url: String,
+    /// The gateway's API key for survey-definition and response-intake (submit scope).
+    #[arg(long, env = "KAIKU_SERVICE_TOKEN", hide_env_values = true)]
+    pub service_token: String,
     /// The survey SMS invitations ask (its NPS question, then its first open question).
     #[arg(long, env = "KAIKU_SMS_SURVEY_ID")]
     pub survey_id: String,
@@ -201,10 +204,16 @@ impl Application {
             },
             provider,
             surveys: kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient::new(
-                endpoint(&config.survey_definition_url)?.connect_lazy(),
+                kaiku_grpc::authorized(
+                    endpoint(&config.survey_definition_url)?.connect_lazy(),
+                    &config.service_token,
+                ),
             ),
             intake: kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient::new(
-                endpoint(&config.intake_url)?.connect_lazy(),
+                kaiku_grpc::authorized(
+                    endpoint(&config.intake_url)?.connect_lazy(),
+                    &config.service_token,
+                ),
             ),
             survey_id: config.survey_id.clone(),
             name_unit: config.name_unit,

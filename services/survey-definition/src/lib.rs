@@ -53,7 +53,10 @@ impl Application {
                 replicas: config.stream_replicas,
             }))
             .await?;
-        let server = GrpcServer::bind(config.listen_addr, config.common.server_limits()).await?;
+        let server = config
+            .common
+            .bind(config.listen_addr, method_policy)
+            .await?;
         Ok(Self {
             server,
             store,
@@ -85,5 +88,24 @@ impl Application {
             .serve(routes, shutdown)
             .await
             .map_err(|e| ServiceError::Startup(e.to_string()))
+    }
+}
+
+/// Reading surveys and forms: any caller (channel adapters resolve forms); changing them: admins.
+pub fn method_policy(path: &str) -> kaiku_auth::Access {
+    use kaiku_auth::{Access, Scope};
+    const READS: [&str; 5] = [
+        "GetSurvey",
+        "ListSurveys",
+        "GetForm",
+        "ListTemplates",
+        "ListUnits",
+    ];
+    if kaiku_auth::is_probe(path) {
+        return Access::Open;
+    }
+    match path.strip_prefix("/kaiku.survey.v1.SurveyDefinition/") {
+        Some(method) if READS.contains(&method) => Access::Authenticated,
+        _ => Access::AnyOf(&[Scope::SurveyAdmin]),
     }
 }

@@ -5,24 +5,30 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use kaiku_grpc::{AuthorizedChannel, authorized};
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::{
     ResponseContext, SubmitResponseReply, SubmitResponseRequest, SubmitResponsesItem,
 };
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use kaiku_proto::survey::v1::{GetFormRequest, GetFormResponse};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::error::WebError;
 
 #[derive(Clone)]
 pub struct Backend {
-    surveys: SurveyDefinitionClient<Channel>,
-    intake: ResponseIntakeClient<Channel>,
+    surveys: SurveyDefinitionClient<AuthorizedChannel>,
+    intake: ResponseIntakeClient<AuthorizedChannel>,
 }
 
 impl Backend {
-    pub fn connect_lazy(survey_definition_url: &str, intake_url: &str) -> Result<Self, WebError> {
+    /// `token`: the web form's own API key (submit scope, bound to its surveys and channels).
+    pub fn connect_lazy(
+        survey_definition_url: &str,
+        intake_url: &str,
+        token: &str,
+    ) -> Result<Self, WebError> {
         let endpoint = |url: &str| {
             Endpoint::from_shared(url.to_owned())
                 .map(|e| {
@@ -33,8 +39,14 @@ impl Backend {
                 .map_err(|e| WebError::Config(format!("{url:?} is not a valid URL: {e}")))
         };
         Ok(Backend {
-            surveys: SurveyDefinitionClient::new(endpoint(survey_definition_url)?.connect_lazy()),
-            intake: ResponseIntakeClient::new(endpoint(intake_url)?.connect_lazy()),
+            surveys: SurveyDefinitionClient::new(authorized(
+                endpoint(survey_definition_url)?.connect_lazy(),
+                token,
+            )),
+            intake: ResponseIntakeClient::new(authorized(
+                endpoint(intake_url)?.connect_lazy(),
+                token,
+            )),
         })
     }
 

@@ -56,6 +56,10 @@ pub struct Config {
     )]
     pub intake_url: String,
 
+    /// The web form's API key for survey-definition and response-intake (submit scope).
+    #[arg(long, env = "KAIKU_SERVICE_TOKEN", hide_env_values = true)]
+    pub service_token: String,
+
     /// Link signing keys, "id:base64secret,..." (>= 32-byte secrets): the first signs, all
     /// verify, so printed posters outlive a key rotation.
     #[arg(long, env = "KAIKU_LINK_KEYS", hide_env_values = true)]
@@ -110,7 +114,11 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Application, WebError> {
         let keys =
             LinkKeys::parse(&config.link_keys).map_err(|e| WebError::Config(e.to_string()))?;
-        let backend = Backend::connect_lazy(&config.survey_definition_url, &config.intake_url)?;
+        let backend = Backend::connect_lazy(
+            &config.survey_definition_url,
+            &config.intake_url,
+            &config.service_token,
+        )?;
         let state = Arc::new(AppState {
             keys,
             public_url: config.public_url.clone(),

@@ -2,16 +2,17 @@
 
 use clap::Parser;
 use kaiku_eventstore::EventStore;
-use kaiku_grpc::Shutdown;
+use kaiku_grpc::{AuthorizedChannel, Shutdown, authorized};
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
-use kaiku_test_support::NatsServer;
+use kaiku_test_support::{NatsServer, TestCredentials};
 use survey_definition::{Application, Config};
 use tonic::transport::Channel;
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 pub struct TestApp {
-    pub client: SurveyDefinitionClient<Channel>,
+    pub client: SurveyDefinitionClient<AuthorizedChannel>,
+    pub _credentials: TestCredentials,
     pub store: EventStore,
     _nats: NatsServer,
     shutdown: Shutdown,
@@ -25,25 +26,31 @@ impl Drop for TestApp {
 
 pub async fn spawn_app() -> TestResult<TestApp> {
     let nats = NatsServer::start().await?;
+    let credentials = TestCredentials::new()?;
+    let keys = credentials.api_keys_file().display().to_string();
     let config = Config::try_parse_from([
         "survey-definition",
         "--listen-addr",
         "127.0.0.1:0",
         "--nats-url",
         &nats.url(),
+        "--auth-api-keys",
+        &keys,
     ])?;
     let app = Application::build(&config).await?;
     let addr = app.local_addr().ok_or("no address")?;
     let shutdown = Shutdown::new();
     tokio::spawn(app.run(shutdown.clone()));
-    let client = SurveyDefinitionClient::new(
+    let client = SurveyDefinitionClient::new(authorized(
         Channel::from_shared(format!("http://{addr}"))?
             .connect()
             .await?,
-    );
+        &credentials.admin_token,
+    ));
     let store = EventStore::connect(&nats.url(), "test").await?;
     Ok(TestApp {
         client,
+        _credentials: credentials,
         store,
         _nats: nats,
         shutdown,
