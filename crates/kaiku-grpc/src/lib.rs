@@ -3,12 +3,14 @@
 mod auth;
 mod server;
 mod settings;
+mod shed;
 mod shutdown;
 mod status;
 
 pub use auth::{AuthSettings, AuthorizedChannel, BearerToken, authorized};
 pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};
 pub use settings::{CommonSettings, parse_duration};
+pub use shed::LoadShedLayer;
 pub use shutdown::Shutdown;
 pub use status::{bad_request_fields, invalid_argument, log_server_fault};
 pub use tonic_health::ServingStatus;

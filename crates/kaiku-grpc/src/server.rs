@@ -6,7 +6,6 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
 use tonic::transport::Server;
-use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::Shutdown;
 
@@ -127,7 +126,7 @@ impl GrpcServer {
             .http2_keepalive_timeout(Some(limits.keepalive_timeout))
             .max_concurrent_streams(Some(limits.max_concurrent_streams_per_connection))
             .trace_fn(kaiku_telemetry::grpc_server_span)
-            .layer(GlobalConcurrencyLimitLayer::new(
+            .layer(crate::shed::LoadShedLayer::new(
                 limits.max_concurrent_requests,
             ))
             .layer(auth)

@@ -33,7 +33,8 @@ pub struct CommonSettings {
     #[arg(long, env = "KAIKU_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
-    /// Most gRPC requests served at once across all connections; more wait.
+    /// Most gRPC requests handled at once across all connections; one more is refused at once
+    /// with RESOURCE_EXHAUSTED (health checks are never refused).
     #[arg(long, env = "KAIKU_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
     pub max_concurrent_requests: usize,
 
