@@ -22,6 +22,13 @@ pub enum Access {
     AnyOf(&'static [Scope]),
 }
 
+/// A gRPC error as a layer answers it without calling the service: HTTP 200 with the status
+/// in the headers and an empty body.
+pub fn status_response<ResBody: Default>(status: tonic::Status) -> Response<ResBody> {
+    let (parts, ()) = status.into_http::<()>().into_parts();
+    Response::from_parts(parts, ResBody::default())
+}
+
 /// Health checks and reflection: open on every service, for probes and tools.
 pub fn is_probe(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.Health/")
@@ -131,9 +138,7 @@ where
                 Box::pin(self.inner.call(request))
             }
             Err(status) => {
-                // A gRPC error is an HTTP 200 with the status in headers and an empty body.
-                let (parts, ()) = status.into_http::<()>().into_parts();
-                let response = Response::from_parts(parts, ResBody::default());
+                let response = status_response(status);
                 Box::pin(async move { Ok(response) })
             }
         }

@@ -8,7 +8,10 @@ mod layer;
 pub use api_keys::{ApiKeyEntry, ApiKeys, new_api_key};
 pub use grants::{Denied, Principal, Scope};
 pub use jwt::JwtVerifier;
-pub use layer::{Access, AuthLayer, AuthService, MethodPolicy, decide as layer_decision, is_probe};
+pub use layer::{
+    Access, AuthLayer, AuthService, MethodPolicy, decide as layer_decision, is_probe,
+    status_response,
+};
 
 /// Why a caller is not authenticated (UNAUTHENTICATED), or the configuration is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

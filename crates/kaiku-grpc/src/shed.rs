@@ -77,8 +77,8 @@ where
                 let status = tonic::Status::resource_exhausted(
                     "the service is at its concurrency limit; retry shortly (with the same submission id)",
                 );
-                let (parts, ()) = status.into_http::<()>().into_parts();
-                Box::pin(async move { Ok(Response::from_parts(parts, ResBody::default())) })
+                let response = kaiku_auth::status_response(status);
+                Box::pin(async move { Ok(response) })
             }
         }
     }
