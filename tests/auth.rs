@@ -299,6 +299,34 @@ async fn every_wrong_caller_is_refused_and_leaves_nothing_behind() -> TestResult
             .iter()
             .all(|u| u.unit.as_ref().is_none_or(|u| u.unit_id != "school-x"))
     );
+    // The analytics database role reads and cannot write.
+    let reader = sqlx::PgPool::connect(&stack.reader_database_url).await?;
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM response")
+        .fetch_one(&reader)
+        .await?;
+    assert_eq!(rows, 5);
+    for write in [
+        "DELETE FROM response",
+        "UPDATE response SET unit_id = 'x'",
+        "INSERT INTO org_unit (unit_id, parent_unit_id, level, path) VALUES ('x', '', 'unit', '{x}')",
+        "CREATE TABLE stolen (x int)",
+        "DROP TABLE response",
+    ] {
+        let error = sqlx::query(sqlx::AssertSqlSafe(write))
+            .execute(&reader)
+            .await
+            .expect_err(write);
+        let refused = error.to_string();
+        assert!(
+            refused.contains("permission denied") || refused.contains("must be owner"),
+            "{write}: {refused}"
+        );
+    }
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM response")
+        .fetch_one(&reader)
+        .await?;
+    assert_eq!(rows, 5, "nothing changed");
+
     // Health stays open for probes.
     let channel = tonic::transport::Channel::from_shared(stack.address("analytics"))?
         .connect()

@@ -55,7 +55,12 @@ async fn stored(stack: &Stack, survey_id: &str, min_sequence: u64) -> TestResult
 #[tokio::test]
 async fn a_burst_over_the_limit_is_shed_not_queued_and_nothing_acknowledged_is_lost() -> TestResult
 {
-    let stack = Stack::start_with_env(&[("KAIKU_MAX_CONCURRENT_REQUESTS", "2".to_owned())]).await?;
+    // Min group size 1: a handful of acknowledged answers must not read as a suppressed 0.
+    let stack = Stack::start_with_env(&[
+        ("KAIKU_MAX_CONCURRENT_REQUESTS", "2".to_owned()),
+        ("KAIKU_MIN_GROUP_SIZE", "1".to_owned()),
+    ])
+    .await?;
     let survey_id = stack.publish_nps_survey(&["school-1"]).await?;
     let requests: Vec<_> = (0..BURST)
         .map(|i| {

@@ -133,6 +133,12 @@ create_database_once() {
         log_step "creating database ${PG_DATABASE}"
         psql_local -d postgres -c "CREATE DATABASE ${PG_DATABASE}"
     fi
+    # Analytics reads through its own login role, which may only read (kaiku_reader; the
+    # projection's migration 0007 grants it SELECT). Roles belong to the cluster, so once.
+    psql_local -d postgres -q -c "DO \$\$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_reader') THEN CREATE ROLE kaiku_reader NOLOGIN; END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_analytics') THEN CREATE ROLE kaiku_analytics LOGIN IN ROLE kaiku_reader; END IF;
+    END \$\$"
     # The SMS gateway's own database: phone-number state never shares one with the read models.
     exists="$(psql_local -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '${SMS_DATABASE}'")"
     if [[ "${exists}" != "1" ]]; then
@@ -167,7 +173,7 @@ service_env() {
             printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}"
             ;;
         analytics)
-            printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}" "KAIKU_MIN_GROUP_SIZE=${KAIKU_MIN_GROUP_SIZE:-5}"
+            printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL/postgres@/kaiku_analytics@}" "KAIKU_MIN_GROUP_SIZE=${KAIKU_MIN_GROUP_SIZE:-5}"
             ;;
         sms-gateway)
             local -a secrets

@@ -37,6 +37,9 @@ pub struct Stack {
     pub nats: NatsServer,
     pub postgres: PostgresServer,
     pub database_url: String,
+    /// The same database as analytics sees it: the login role `kaiku_analytics`, a member of
+    /// `kaiku_reader`, which may only read.
+    pub reader_database_url: String,
     ports: HashMap<&'static str, u16>,
     processes: HashMap<&'static str, ServiceProcess>,
     /// Settings every service gets on top of the defaults (e.g. KAIKU_MIN_GROUP_SIZE).
@@ -74,10 +77,12 @@ impl Stack {
         let nats = NatsServer::start().await?;
         let postgres = PostgresServer::start().await?;
         let database_url = postgres.create_database().await?;
+        let reader_database_url = reader_role(&database_url).await?;
         let mut stack = Stack {
             nats,
             postgres,
             database_url,
+            reader_database_url,
             ports: HashMap::new(),
             processes: HashMap::new(),
             extra_env: extra_env.to_vec(),
@@ -102,9 +107,15 @@ impl Stack {
 
     pub async fn start_service(&mut self, name: &'static str) -> TestResult {
         let port = self.ports.get(name).copied().ok_or("unknown service")?;
+        // Analytics reads with the read-only role; the projection owns and writes the tables.
+        let database_url = if name == "analytics" {
+            self.reader_database_url.clone()
+        } else {
+            self.database_url.clone()
+        };
         let mut env = vec![
             ("NATS_URL", self.nats.url()),
-            ("DATABASE_URL", self.database_url.clone()),
+            ("DATABASE_URL", database_url),
             ("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{port}")),
             ("KAIKU_SHUTDOWN_GRACE", "5s".to_owned()),
             ("RUST_LOG", "info".to_owned()),
@@ -322,6 +333,26 @@ pub fn nps_answer(
         }],
         answered_at: None,
     }
+}
+
+/// Creates the analytics login role (in the cluster, once) and returns `database_url` as that
+/// role sees it. The projection's migration creates `kaiku_reader` too and grants it SELECT;
+/// creating it here first lets the login role join it before anything is migrated.
+async fn reader_role(database_url: &str) -> TestResult<String> {
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(database_url).await?;
+    sqlx::query(
+        "DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_reader') THEN
+                CREATE ROLE kaiku_reader NOLOGIN;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_analytics') THEN
+                CREATE ROLE kaiku_analytics LOGIN IN ROLE kaiku_reader;
+            END IF;
+        END $$",
+    )
+    .execute(&mut conn)
+    .await?;
+    Ok(database_url.replacen("postgres://postgres@", "postgres://kaiku_analytics@", 1))
 }
 
 /// A unit named `name` in Finnish, "`name` (sv)" in Swedish and "`name` (en)" in English.
