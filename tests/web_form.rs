@@ -410,6 +410,16 @@ async fn post_form(
     Ok((status, response.text().await?))
 }
 
+/// A new form load's answer: a fresh submission id and an NPS score.
+async fn post_new_answer(
+    client: &reqwest::Client,
+    url: &str,
+    nps: &str,
+) -> TestResult<(u16, String)> {
+    let id = uuid::Uuid::new_v4().to_string();
+    post_form(client, url, &[("submission_id", &id), ("a.nps", nps)]).await
+}
+
 fn borrowed(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields
         .iter()
@@ -460,15 +470,7 @@ async fn tampered_links_closed_periods_bad_answers_and_repeated_sends_store_noth
         let response = client.get(f.form_url(&bad)).send().await?;
         assert_eq!(response.status().as_u16(), 404, "{bad}");
         assert!(response.text().await?.contains("Linkki ei kelpaa"));
-        let (status, _) = post_form(
-            &client,
-            &f.form_url(&bad),
-            &[
-                ("submission_id", &uuid::Uuid::new_v4().to_string()),
-                ("a.nps", "9"),
-            ],
-        )
-        .await?;
+        let (status, _) = post_new_answer(&client, &f.form_url(&bad), "9").await?;
         assert_eq!(status, 404);
     }
 
@@ -487,15 +489,7 @@ async fn tampered_links_closed_periods_bad_answers_and_repeated_sends_store_noth
         page.contains("Kysely ei ole nyt avoinna") && !page.contains("<form"),
         "{page}"
     );
-    let (status, page) = post_form(
-        &client,
-        &f.form_url(&closed),
-        &[
-            ("submission_id", &uuid::Uuid::new_v4().to_string()),
-            ("a.nps", "9"),
-        ],
-    )
-    .await?;
+    let (status, page) = post_new_answer(&client, &f.form_url(&closed), "9").await?;
     assert_eq!(status, 200);
     assert!(page.contains("Kysely ei ole nyt avoinna"));
 
@@ -598,17 +592,15 @@ async fn while_intake_is_down_the_form_keeps_the_answers_and_the_kiosk_retries()
     let (status, body) = kiosk_send("not-a-uuid".into()).await?;
     assert_eq!(status, 422, "{body}");
 
+    // The same form load, sent while intake is down and again after it is back.
+    let fields = [
+        ("submission_id", id.as_str()),
+        ("a.nps", "9"),
+        ("a.open_feedback", "Hyvä"),
+    ];
+    let send_web = || post_form(&client, &url, &fields);
     f.stack.kill("response-intake").await?;
-    let (status, page) = post_form(
-        &client,
-        &url,
-        &[
-            ("submission_id", &id),
-            ("a.nps", "9"),
-            ("a.open_feedback", "Hyvä"),
-        ],
-    )
-    .await?;
+    let (status, page) = send_web().await?;
     assert_eq!(status, 503);
     assert!(
         page.contains("Palvelu ei ole juuri nyt käytettävissä"),
@@ -626,16 +618,7 @@ async fn while_intake_is_down_the_form_keeps_the_answers_and_the_kiosk_retries()
     assert_eq!((status, body.as_str()), (503, r#"{"outcome":"retry"}"#));
 
     f.stack.start_service("response-intake").await?;
-    let (status, _) = post_form(
-        &client,
-        &url,
-        &[
-            ("submission_id", &id),
-            ("a.nps", "9"),
-            ("a.open_feedback", "Hyvä"),
-        ],
-    )
-    .await?;
+    let (status, _) = send_web().await?;
     assert_eq!(status, 303);
     let (status, body) = kiosk_send(kiosk_id.clone()).await?;
     assert_eq!((status, body.as_str()), (200, r#"{"outcome":"stored"}"#));
@@ -666,17 +649,7 @@ async fn submissions_are_limited_per_link_not_per_address() -> TestResult {
     let poster_b = f.form_url(&f.link("school-2", "qr", "client", "age_13_17", "fi")?);
     let send = |url: String| {
         let client = client.clone();
-        async move {
-            post_form(
-                &client,
-                &url,
-                &[
-                    ("submission_id", &uuid::Uuid::new_v4().to_string()),
-                    ("a.nps", "7"),
-                ],
-            )
-            .await
-        }
+        async move { post_new_answer(&client, &url, "7").await }
     };
     assert_eq!(send(poster_a.clone()).await?.0, 303);
     assert_eq!(send(poster_a.clone()).await?.0, 303);

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod adapter;
 mod auth;
 mod server;
 mod settings;
@@ -7,6 +8,7 @@ mod shed;
 mod shutdown;
 mod status;
 
+pub use adapter::{AdapterClients, AdapterSettings};
 pub use auth::{AuthSettings, AuthorizedChannel, BearerToken, authorized};
 pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};
 pub use settings::{CommonSettings, parse_duration};

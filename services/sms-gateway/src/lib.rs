@@ -18,7 +18,6 @@ use base64::Engine;
 use chrono::NaiveTime;
 use kaiku_grpc::{Shutdown, parse_duration};
 use sqlx::postgres::PgPoolOptions;
-use tonic::transport::Endpoint;
 
 use crate::gateway::{Gateway, Timing};
 use crate::phone::PhoneVault;
@@ -52,21 +51,8 @@ pub struct Config {
     /// The gateway's own database (invitations and conversations; never the read models').
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
-    #[arg(
-        long,
-        env = "KAIKU_SURVEY_DEFINITION_URL",
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub survey_definition_url: String,
-    #[arg(
-        long,
-        env = "KAIKU_INTAKE_URL",
-        default_value = "http://127.0.0.1:50052"
-    )]
-    pub intake_url: String,
-    /// The gateway's API key for survey-definition and response-intake (submit scope).
-    #[arg(long, env = "KAIKU_SERVICE_TOKEN", hide_env_values = true)]
-    pub service_token: String,
+    #[command(flatten)]
+    pub adapter: kaiku_grpc::AdapterSettings,
     /// The survey SMS invitations ask (its NPS question, then its first open question).
     #[arg(long, env = "KAIKU_SMS_SURVEY_ID")]
     pub survey_id: String,
@@ -116,12 +102,6 @@ pub struct Config {
     /// Take the visits of this CSV file, print the outcome per visit, and exit.
     #[arg(long)]
     pub import_csv: Option<std::path::PathBuf>,
-    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
-    pub log_format: kaiku_telemetry::LogFormat,
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
-    pub log_filter: String,
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    pub otlp_endpoint: Option<String>,
 }
 
 fn parse_hours(value: &str) -> Result<(u32, u32), String> {
@@ -133,17 +113,6 @@ fn parse_hours(value: &str) -> Result<(u32, u32), String> {
         _ => Err(format!(
             "{value:?} is not sending hours like 9-20 (from < to <= 24)"
         )),
-    }
-}
-
-impl Config {
-    pub fn telemetry(&self) -> kaiku_telemetry::TelemetryConfig {
-        kaiku_telemetry::TelemetryConfig {
-            service_name: "sms-gateway".to_owned(),
-            log_format: self.log_format,
-            log_filter: self.log_filter.clone(),
-            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
-        }
     }
 }
 
@@ -178,14 +147,7 @@ impl Application {
             .connect(&config.database_url)
             .await?;
         store::MIGRATOR.run(&pool).await?;
-        let endpoint = |url: &str| {
-            Endpoint::from_shared(url.to_owned())
-                .map(|e| {
-                    e.connect_timeout(Duration::from_secs(5))
-                        .timeout(Duration::from_secs(15))
-                })
-                .map_err(|e| StartError::Config(format!("{url:?}: {e}")))
-        };
+        let clients = config.adapter.clients().map_err(StartError::Config)?;
         let provider =
             HttpProvider::new(&config.provider_url, &config.provider_token, &config.sender)
                 .map_err(|e| StartError::Config(e.to_string()))?;
@@ -203,18 +165,8 @@ impl Application {
                 text_wait: chrono_duration(config.text_wait),
             },
             provider,
-            surveys: kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient::new(
-                kaiku_grpc::authorized(
-                    endpoint(&config.survey_definition_url)?.connect_lazy(),
-                    &config.service_token,
-                ),
-            ),
-            intake: kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient::new(
-                kaiku_grpc::authorized(
-                    endpoint(&config.intake_url)?.connect_lazy(),
-                    &config.service_token,
-                ),
-            ),
+            surveys: clients.surveys,
+            intake: clients.intake,
             survey_id: config.survey_id.clone(),
             name_unit: config.name_unit,
         };

@@ -4,7 +4,7 @@ use sms_gateway::{Application, Config};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::parse();
-    let telemetry = kaiku_telemetry::init(&config.telemetry())?;
+    let telemetry = kaiku_telemetry::init(&config.adapter.telemetry("sms-gateway"))?;
     let shutdown = kaiku_grpc::Shutdown::on_signals()?;
     let result = match Application::build(&config).await {
         Ok(app) => match &config.import_csv {

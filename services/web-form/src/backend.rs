@@ -1,20 +1,14 @@
 //! The gRPC services behind the web form: survey-definition resolves forms, response-intake
-//! stores answers. Channels connect lazily and reconnect by themselves, so the web form starts
-//! (and serves its error pages) even while those services are still starting.
-
-use std::time::Duration;
+//! stores answers (clients from `kaiku_grpc::AdapterSettings`, connecting lazily).
 
 use futures::StreamExt;
-use kaiku_grpc::{AuthorizedChannel, authorized};
+use kaiku_grpc::AuthorizedChannel;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::{
     ResponseContext, SubmitResponseReply, SubmitResponseRequest, SubmitResponsesItem,
 };
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use kaiku_proto::survey::v1::{GetFormRequest, GetFormResponse};
-use tonic::transport::Endpoint;
-
-use crate::error::WebError;
 
 #[derive(Clone)]
 pub struct Backend {
@@ -23,31 +17,11 @@ pub struct Backend {
 }
 
 impl Backend {
-    /// `token`: the web form's own API key (submit scope, bound to its surveys and channels).
-    pub fn connect_lazy(
-        survey_definition_url: &str,
-        intake_url: &str,
-        token: &str,
-    ) -> Result<Self, WebError> {
-        let endpoint = |url: &str| {
-            Endpoint::from_shared(url.to_owned())
-                .map(|e| {
-                    e.connect_timeout(Duration::from_secs(5))
-                        .timeout(Duration::from_secs(15))
-                        .tcp_nodelay(true)
-                })
-                .map_err(|e| WebError::Config(format!("{url:?} is not a valid URL: {e}")))
-        };
-        Ok(Backend {
-            surveys: SurveyDefinitionClient::new(authorized(
-                endpoint(survey_definition_url)?.connect_lazy(),
-                token,
-            )),
-            intake: ResponseIntakeClient::new(authorized(
-                endpoint(intake_url)?.connect_lazy(),
-                token,
-            )),
-        })
+    pub fn new(clients: kaiku_grpc::AdapterClients) -> Self {
+        Backend {
+            surveys: clients.surveys,
+            intake: clients.intake,
+        }
     }
 
     /// The form for `context`, latest published version.

@@ -40,25 +40,8 @@ pub struct Config {
     )]
     pub public_url: String,
 
-    /// survey-definition's gRPC address.
-    #[arg(
-        long,
-        env = "KAIKU_SURVEY_DEFINITION_URL",
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub survey_definition_url: String,
-
-    /// response-intake's gRPC address.
-    #[arg(
-        long,
-        env = "KAIKU_INTAKE_URL",
-        default_value = "http://127.0.0.1:50052"
-    )]
-    pub intake_url: String,
-
-    /// The web form's API key for survey-definition and response-intake (submit scope).
-    #[arg(long, env = "KAIKU_SERVICE_TOKEN", hide_env_values = true)]
-    pub service_token: String,
+    #[command(flatten)]
+    pub adapter: kaiku_grpc::AdapterSettings,
 
     /// Link signing keys, "id:base64secret,..." (>= 32-byte secrets): the first signs, all
     /// verify, so printed posters outlive a key rotation.
@@ -80,29 +63,6 @@ pub struct Config {
     /// Without JavaScript, a kiosk's thank-you page returns to a fresh form after this long.
     #[arg(long, env = "KAIKU_KIOSK_RETURN_SECONDS", default_value_t = 8)]
     pub kiosk_return_seconds: u32,
-
-    /// Log format on stdout: text or json.
-    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
-    pub log_format: kaiku_telemetry::LogFormat,
-
-    /// Log filter (tracing EnvFilter directives).
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
-    pub log_filter: String,
-
-    /// OTLP/gRPC collector for traces; unset = no export.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    pub otlp_endpoint: Option<String>,
-}
-
-impl Config {
-    pub fn telemetry(&self) -> kaiku_telemetry::TelemetryConfig {
-        kaiku_telemetry::TelemetryConfig {
-            service_name: "web-form".to_owned(),
-            log_format: self.log_format,
-            log_filter: self.log_filter.clone(),
-            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
-        }
-    }
 }
 
 pub struct Application {
@@ -114,11 +74,7 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Application, WebError> {
         let keys =
             LinkKeys::parse(&config.link_keys).map_err(|e| WebError::Config(e.to_string()))?;
-        let backend = Backend::connect_lazy(
-            &config.survey_definition_url,
-            &config.intake_url,
-            &config.service_token,
-        )?;
+        let backend = Backend::new(config.adapter.clients().map_err(WebError::Config)?);
         let state = Arc::new(AppState {
             keys,
             public_url: config.public_url.clone(),

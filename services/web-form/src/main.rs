@@ -4,7 +4,7 @@ use web_form::{Application, Config};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::parse();
-    let telemetry = kaiku_telemetry::init(&config.telemetry())?;
+    let telemetry = kaiku_telemetry::init(&config.adapter.telemetry("web-form"))?;
     let shutdown = kaiku_grpc::Shutdown::on_signals()?;
     let result = match Application::build(&config).await {
         Ok(app) => app.run(shutdown).await,

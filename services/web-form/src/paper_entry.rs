@@ -12,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone, Utc};
-use kaiku_domain::codes::language_code;
 use kaiku_proto::intake::v1::{
     ResponseContext, SubmitResponseRequest, submit_responses_item::Outcome,
 };
@@ -345,7 +344,7 @@ fn entry_page(
                 }
             }
             form method="post" action={ "/paper/" (token) } autocomplete="off" {
-                input type="hidden" name="lang" value=(language_code_of_texts(t));
+                input type="hidden" name="lang" value=(t.tag);
                 p {
                     label for="answered_on" { (t.entry_answered_on) }
                     " "
@@ -394,14 +393,6 @@ fn entry_page(
             }
         },
     )
-}
-
-fn language_code_of_texts(t: &UiTexts) -> &'static str {
-    match t.tag {
-        "sv" => language_code(kaiku_proto::survey::v1::Language::Sv),
-        "en" => language_code(kaiku_proto::survey::v1::Language::En),
-        _ => language_code(kaiku_proto::survey::v1::Language::Fi),
-    }
 }
 
 #[cfg(test)]

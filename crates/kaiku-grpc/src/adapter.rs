@@ -1,0 +1,83 @@
+//! What every channel adapter (web-form, sms-gateway) takes from its environment: where
+//! survey-definition and response-intake are, its own API key for them, and logging and trace
+//! export; and the clients built from it.
+
+use std::time::Duration;
+
+use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
+use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
+use kaiku_telemetry::{LogFormat, TelemetryConfig};
+use tonic::transport::Endpoint;
+
+use crate::{AuthorizedChannel, authorized};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AdapterSettings {
+    /// survey-definition's gRPC address.
+    #[arg(
+        long,
+        env = "KAIKU_SURVEY_DEFINITION_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub survey_definition_url: String,
+
+    /// response-intake's gRPC address.
+    #[arg(
+        long,
+        env = "KAIKU_INTAKE_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub intake_url: String,
+
+    /// This adapter's API key for survey-definition and response-intake (submit scope).
+    #[arg(long, env = "KAIKU_SERVICE_TOKEN", hide_env_values = true)]
+    pub service_token: String,
+
+    /// Log format on stdout: text or json.
+    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing EnvFilter directives).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+
+    /// OTLP/gRPC collector for traces; unset = no export.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+}
+
+/// The two services a channel adapter calls, with its token on every call.
+pub struct AdapterClients {
+    pub surveys: SurveyDefinitionClient<AuthorizedChannel>,
+    pub intake: ResponseIntakeClient<AuthorizedChannel>,
+}
+
+impl AdapterSettings {
+    pub fn telemetry(&self, service_name: &str) -> TelemetryConfig {
+        TelemetryConfig {
+            service_name: service_name.to_owned(),
+            log_format: self.log_format,
+            log_filter: self.log_filter.clone(),
+            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
+        }
+    }
+
+    /// Clients that connect lazily and reconnect by themselves, so the adapter starts (and
+    /// serves its own error pages) while those services are still starting.
+    pub fn clients(&self) -> Result<AdapterClients, String> {
+        let channel = |url: &str| {
+            Endpoint::from_shared(url.to_owned())
+                .map(|e| {
+                    e.connect_timeout(Duration::from_secs(5))
+                        .timeout(Duration::from_secs(15))
+                        .tcp_nodelay(true)
+                })
+                .map(|e| authorized(e.connect_lazy(), &self.service_token))
+                .map_err(|e| format!("{url:?} is not a valid URL: {e}"))
+        };
+        Ok(AdapterClients {
+            surveys: SurveyDefinitionClient::new(channel(&self.survey_definition_url)?),
+            intake: ResponseIntakeClient::new(channel(&self.intake_url)?),
+        })
+    }
+}
