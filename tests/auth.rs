@@ -3,7 +3,7 @@
 //! changed). Tokens: service API keys with narrow grants, and JWTs from a test identity
 //! provider (test-only keys in crates/kaiku-auth/testdata).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
@@ -337,5 +337,145 @@ async fn every_wrong_caller_is_refused_and_leaves_nothing_behind() -> TestResult
         })
         .await;
     assert!(health.is_ok());
+    Ok(())
+}
+
+/// Connects as one of the services' NATS users, with a short JetStream timeout: a refused
+/// publish or API request gets no reply at all, only an error line in the server's log.
+async fn nats_as(stack: &Stack, user: &str) -> TestResult<async_nats::jetstream::Context> {
+    let login = kaiku_eventstore::NatsLogin {
+        user: user.to_owned(),
+        password: stack.nats.password(user).ok_or("unknown user")?.to_owned(),
+    };
+    let client = async_nats::ConnectOptions::new()
+        .user_and_password(login.user.clone(), login.password.clone())
+        .custom_inbox_prefix(login.inbox_prefix())
+        .connect(stack.nats.address())
+        .await
+        .map_err(|e| format!("connect as {user}: {e}"))?;
+    let mut jetstream = async_nats::jetstream::new(client);
+    jetstream.set_timeout(Duration::from_secs(2));
+    Ok(jetstream)
+}
+
+#[tokio::test]
+async fn each_services_nats_user_can_do_its_job_and_nothing_else() -> TestResult {
+    let stack = Stack::start_with_env(&[("KAIKU_MIN_GROUP_SIZE", "1".to_owned())]).await?;
+    // The services themselves run as their users: a survey published and answered end to end
+    // shows their permissions are enough for their work.
+    let survey_id = stack.publish_nps_survey(&["school-a"]).await?;
+    let last = stack
+        .submit_batch(vec![
+            nps_answer(&survey_id, "school-a", RespondentRole::Client, 9),
+            nps_answer(&survey_id, "school-a", RespondentRole::Client, 3),
+        ])
+        .await?;
+    let volume = GetResponseVolumeRequest {
+        survey_id: survey_id.clone(),
+        min_sequence: last,
+        ..Default::default()
+    };
+    let total = |volume: GetResponseVolumeRequest| async {
+        TestResult::Ok(
+            stack
+                .analytics()
+                .await?
+                .get_response_volume(volume)
+                .await?
+                .into_inner()
+                .total,
+        )
+    };
+    assert_eq!(total(volume.clone()).await?, 2);
+
+    let subject = kaiku_eventstore::response_subject(&survey_id);
+    let admin = kaiku_eventstore::EventStore::connect(&stack.nats.url(), "test").await?;
+    let admin = async_nats::jetstream::new(admin.client().clone());
+    let responses = admin.get_stream(kaiku_eventstore::RESPONSES_STREAM).await?;
+    let before = responses.get_info().await?.state;
+    assert_eq!(before.messages, 2);
+
+    // The projection reads the log and may not write to it, delete from it or purge it.
+    let projection = nats_as(&stack, "projection").await?;
+    let forged = projection
+        .publish(subject.clone(), "forged".into())
+        .await?
+        .await;
+    assert!(forged.is_err(), "the projection appended a response");
+    let as_projection = projection
+        .get_stream(kaiku_eventstore::RESPONSES_STREAM)
+        .await?;
+    assert!(
+        as_projection
+            .delete_message(before.first_sequence)
+            .await
+            .is_err()
+    );
+    assert!(as_projection.purge().await.is_err());
+    assert!(
+        projection
+            .delete_stream(kaiku_eventstore::RESPONSES_STREAM)
+            .await
+            .is_err()
+    );
+    // Analytics may only listen to progress; intake may not write survey events.
+    let analytics = nats_as(&stack, "analytics").await?;
+    assert!(
+        analytics
+            .publish(subject.clone(), "forged".into())
+            .await?
+            .await
+            .is_err()
+    );
+    let intake = nats_as(&stack, "response-intake").await?;
+    let survey_subject = kaiku_eventstore::survey_subject(&survey_id);
+    assert!(
+        intake
+            .publish(survey_subject, "forged".into())
+            .await?
+            .await
+            .is_err()
+    );
+
+    // Nothing changed: the same two messages, the first still readable, the same figures.
+    let mut responses = responses;
+    let after = responses.info().await?.state.clone();
+    assert_eq!(after.messages, 2);
+    assert_eq!(after.last_sequence, before.last_sequence);
+    responses.get_raw_message(before.first_sequence).await?;
+    assert_eq!(total(volume).await?, 2);
+    // The server says why each was refused, and refused nothing else: the services never hit
+    // a permission in their own work.
+    let log = stack.nats.log();
+    let response = subject.as_str();
+    let survey = kaiku_eventstore::survey_subject(&survey_id);
+    let refusals = [
+        ("projection", response),
+        ("projection", "$JS.API.STREAM.MSG.DELETE.KAIKU_RESPONSES"),
+        ("projection", "$JS.API.STREAM.PURGE.KAIKU_RESPONSES"),
+        ("projection", "$JS.API.STREAM.DELETE.KAIKU_RESPONSES"),
+        ("analytics", response),
+        ("response-intake", survey.as_str()),
+    ];
+    let refused = |line: &str, (user, subject): (&str, &str)| {
+        line.contains(&format!("User \"{user}\"")) && line.contains(&format!("Subject \"{subject}"))
+    };
+    for expected in refusals {
+        assert!(
+            log.lines().any(|line| refused(line, expected)),
+            "{expected:?} not refused:\n{log}"
+        );
+    }
+    // (The test's own analytics connection may not even subscribe to a reply inbox.)
+    let unexpected: Vec<String> = stack
+        .nats_refusals()
+        .into_iter()
+        .filter(|line| !refusals.iter().any(|expected| refused(line, *expected)))
+        .filter(|line| !refused(line, ("analytics", "_INBOX_analytics.")))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "unexpected refusals: {unexpected:#?}"
+    );
     Ok(())
 }

@@ -92,6 +92,8 @@ async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestR
     let figure = guardians.figure.ok_or("figure missing")?;
     assert_eq!((figure.n, figure.detractors), (7, 7));
     assert_eq!(figure.nps, Some(-100.0));
+    // Every service did its work within its NATS permissions.
+    assert_eq!(stack.nats_refusals(), Vec::<String>::new());
     Ok(())
 }
 

@@ -110,5 +110,7 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
         .await?
         .into_inner();
     assert_eq!(reply.as_of_sequence, last);
+    // Rebuilds, restarts and catching up all stay within each service's NATS permissions.
+    assert_eq!(stack.nats_refusals(), Vec::<String>::new());
     Ok(())
 }

@@ -122,5 +122,7 @@ async fn a_rebuild_under_load_switches_over_without_losing_or_doubling_an_answer
         leftovers, 0,
         "the old schema is dropped, the new one renamed"
     );
+    // Rebuilds, restarts and catching up all stay within each service's NATS permissions.
+    assert_eq!(stack.nats_refusals(), Vec::<String>::new());
     Ok(())
 }

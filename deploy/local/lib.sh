@@ -28,6 +28,10 @@ readonly SMS_DATABASE=kaiku_sms
 # stack's own use, the keys themselves: admin (kaikuctl, demo), web-form and sms-gateway.
 readonly API_KEYS_FILE="${STATE_DIR}/api-keys.json"
 readonly TOKENS_DIR="${STATE_DIR}/tokens"
+# One NATS user per service (deploy/nats/users.conf): their passwords as VARIABLE=value lines,
+# made once, given to nats-server in its environment and to each service as NATS_PASSWORD.
+readonly NATS_PASSWORDS_FILE="${STATE_DIR}/nats-passwords"
+readonly NATS_USERS=(survey-definition response-intake projection analytics admin)
 
 # Ports for `make up`, off the defaults so a system nats-server (4222) or the cluster Debian's
 # postgresql package starts (5432) never collides with ours.
@@ -267,4 +271,18 @@ as_pg_user() {
     else
         "$@"
     fi
+}
+
+# The variable deploy/nats/users.conf reads a NATS user's password from.
+#   nats_password_variable survey-definition  ->  KAIKU_NATS_SURVEY_DEFINITION_PASSWORD
+nats_password_variable() {
+    local upper="${1^^}"
+    printf 'KAIKU_NATS_%s_PASSWORD\n' "${upper//-/_}"
+}
+
+# The password of one NATS user from NATS_PASSWORDS_FILE.
+nats_password() {
+    local variable
+    variable="$(nats_password_variable "$1")"
+    sed -n "s/^${variable}=//p" "${NATS_PASSWORDS_FILE}"
 }

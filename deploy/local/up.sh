@@ -37,8 +37,23 @@ build_binaries() {
     done
 }
 
+# Passwords for the NATS users, made on the first `make up`. nats-server reads each as a
+# configuration value, so they start with a letter and hold only letters and digits.
+ensure_nats_passwords() {
+    if [[ -s "${NATS_PASSWORDS_FILE}" ]]; then return 0; fi
+    log_step "making passwords for the NATS users (${NATS_PASSWORDS_FILE})"
+    local user
+    (
+        umask 077
+        for user in "${NATS_USERS[@]}"; do
+            printf '%s=p%s\n' "$(nats_password_variable "${user}")" "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+        done >"${NATS_PASSWORDS_FILE}"
+    )
+}
+
 start_nats() {
     CURRENT_LOG="$(log_file_for nats-server)"
+    ensure_nats_passwords
     if is_running nats-server; then
         log_step "nats-server already running on ${NATS_URL_LOCAL}"
     else
@@ -48,8 +63,11 @@ start_nats() {
         ensure_port_free "${NATS_PORT}" nats-server
         ensure_port_free "${NATS_MONITOR_PORT}" "nats-server monitoring"
         # -js: JetStream on; -sd: the project-local store, which a shared config file cannot name.
+        # The users' passwords reach the server only through its environment.
+        local -a passwords
+        mapfile -t passwords <"${NATS_PASSWORDS_FILE}"
         start_detached nats-server "${CURRENT_LOG}" \
-            "${nats_bin}" -c "${KAIKU_ROOT}/deploy/nats/local.conf" -js -sd "${NATS_STORE_DIR}"
+            env "${passwords[@]}" "${nats_bin}" -c "${KAIKU_ROOT}/deploy/nats/local.conf" -js -sd "${NATS_STORE_DIR}"
     fi
     wait_for_port "${NATS_PORT}" nats-server 30 nats-server
     wait_for_port "${NATS_MONITOR_PORT}" "nats-server monitoring" 10 nats-server
@@ -165,6 +183,11 @@ common_env() {
 service_env() {
     local name="$1"
     common_env "${name}"
+    case "${name}" in
+        survey-definition | response-intake | projection | analytics)
+            printf '%s\n' "NATS_USER=${name}" "NATS_PASSWORD=$(nats_password "${name}")"
+            ;;
+    esac
     case "${name}" in
         survey-definition | response-intake)
             printf '%s\n' "KAIKU_STREAM_REPLICAS=1" "KAIKU_DUPLICATE_WINDOW=${KAIKU_DUPLICATE_WINDOW:-24h}"

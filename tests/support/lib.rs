@@ -114,7 +114,12 @@ impl Stack {
             self.database_url.clone()
         };
         let mut env = vec![
-            ("NATS_URL", self.nats.url()),
+            ("NATS_URL", self.nats.address()),
+            ("NATS_USER", name.to_owned()),
+            (
+                "NATS_PASSWORD",
+                self.nats.password(name).unwrap_or_default().to_owned(),
+            ),
             ("DATABASE_URL", database_url),
             ("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{port}")),
             ("KAIKU_SHUTDOWN_GRACE", "5s".to_owned()),
@@ -138,7 +143,12 @@ impl Stack {
     ) -> TestResult<(bool, String, String)> {
         let output = tokio::process::Command::new(ServiceProcess::binary_path(name)?)
             .args(args)
-            .env("NATS_URL", self.nats.url())
+            .env("NATS_URL", self.nats.address())
+            .env("NATS_USER", name)
+            .env(
+                "NATS_PASSWORD",
+                self.nats.password(name).unwrap_or_default(),
+            )
             .env("DATABASE_URL", &self.database_url)
             .env("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{}", free_port()?))
             .env("KAIKU_AUTH_API_KEYS", self.keys_file())
@@ -167,6 +177,17 @@ impl Stack {
             .get(name)
             .map(|p| p.log())
             .unwrap_or_default()
+    }
+
+    /// The NATS server's refusals (lines naming a permission violation), for tests that check
+    /// the services worked within their NATS users' permissions (deploy/nats/users.conf).
+    pub fn nats_refusals(&self) -> Vec<String> {
+        self.nats
+            .log()
+            .lines()
+            .filter(|line| line.contains("Violation"))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Every service's captured output, for a failing test's message.

@@ -13,6 +13,20 @@ pub struct CommonSettings {
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
 
+    /// NATS user of this service (deploy/nats/users.conf gives each service its own, allowed
+    /// only the subjects its job needs); unset = connect without logging in.
+    #[arg(long, env = "NATS_USER", requires = "nats_password")]
+    pub nats_user: Option<String>,
+
+    /// Password of NATS_USER.
+    #[arg(
+        long,
+        env = "NATS_PASSWORD",
+        hide_env_values = true,
+        requires = "nats_user"
+    )]
+    pub nats_password: Option<String>,
+
     /// Log format on stdout: text for people, json for log collectors.
     #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -51,6 +65,17 @@ pub struct CommonSettings {
 }
 
 impl CommonSettings {
+    /// The NATS login, when a user is configured.
+    pub fn nats_login(&self) -> Option<kaiku_eventstore::NatsLogin> {
+        match (&self.nats_user, &self.nats_password) {
+            (Some(user), Some(password)) => Some(kaiku_eventstore::NatsLogin {
+                user: user.clone(),
+                password: password.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     pub fn telemetry(&self, default_service_name: &str) -> TelemetryConfig {
         TelemetryConfig {
             service_name: self

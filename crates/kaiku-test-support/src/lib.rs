@@ -10,7 +10,7 @@ mod service;
 
 pub use credentials::{Grant, TestCredentials};
 pub use error::{Result, TestSupportError};
-pub use nats::NatsServer;
+pub use nats::{NATS_USERS, NatsServer};
 pub use port::free_port;
 pub use postgres::PostgresServer;
 pub use service::ServiceProcess;

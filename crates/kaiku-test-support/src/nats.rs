@@ -13,17 +13,32 @@ use crate::child::{
 use crate::error::{Result, TestSupportError};
 use crate::port::free_port;
 
+/// The deployed user list: every test's server runs with the permissions production has.
+const USERS_CONF: &str = include_str!("../../../deploy/nats/users.conf");
+
+/// The users deploy/nats/users.conf defines, with the variable holding each one's password.
+pub const NATS_USERS: [(&str, &str); 5] = [
+    ("survey-definition", "KAIKU_NATS_SURVEY_DEFINITION_PASSWORD"),
+    ("response-intake", "KAIKU_NATS_RESPONSE_INTAKE_PASSWORD"),
+    ("projection", "KAIKU_NATS_PROJECTION_PASSWORD"),
+    ("analytics", "KAIKU_NATS_ANALYTICS_PASSWORD"),
+    ("admin", "KAIKU_NATS_ADMIN_PASSWORD"),
+];
+
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// A free port can be taken by someone else before the server binds it.
 const START_ATTEMPTS: usize = 3;
 
 /// A throwaway `nats-server` with JetStream, listening on 127.0.0.1 with its store in a
-/// temporary directory. Dropping it kills the server and deletes the store.
+/// temporary directory, with Kaiku's users and permissions (deploy/nats/users.conf) and a fresh
+/// random password for each. Dropping it kills the server and deletes the store.
 #[derive(Debug)]
 pub struct NatsServer {
     child: Option<Child>,
     port: u16,
     binary: PathBuf,
+    /// Password of each user in [`NATS_USERS`], in that order.
+    passwords: Vec<String>,
     dir: TempDir, // declared last: removed only after the child is gone
 }
 
@@ -45,6 +60,12 @@ impl NatsServer {
             child: None,
             port: 0,
             binary,
+            passwords: NATS_USERS
+                .iter()
+                // nats-server reads the variable as a configuration value: starting with a
+                // letter keeps it a string (a leading digit makes it a number or an error).
+                .map(|_| format!("p{}", uuid::Uuid::new_v4().simple()))
+                .collect(),
             dir,
         };
         let mut attempt = 1;
@@ -60,9 +81,28 @@ impl NatsServer {
         }
     }
 
-    /// `nats://127.0.0.1:<port>`
+    /// `nats://admin:<password>@127.0.0.1:<port>`: the operators' user, allowed everything, for
+    /// tests that set up and inspect streams themselves.
     pub fn url(&self) -> String {
+        format!(
+            "nats://admin:{}@127.0.0.1:{}",
+            self.password("admin").unwrap_or_default(),
+            self.port
+        )
+    }
+
+    /// `nats://127.0.0.1:<port>`, no login: give it with a user from [`NatsServer::password`].
+    pub fn address(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The password of one of [`NATS_USERS`].
+    pub fn password(&self, user: &str) -> Option<&str> {
+        NATS_USERS
+            .iter()
+            .position(|(name, _)| *name == user)
+            .and_then(|index| self.passwords.get(index))
+            .map(String::as_str)
     }
 
     /// The JetStream store on disk, for tests that search what was actually written.
@@ -105,6 +145,12 @@ impl NatsServer {
             .arg("-js")
             .arg("-sd")
             .arg(&store)
+            .envs(
+                NATS_USERS
+                    .iter()
+                    .zip(&self.passwords)
+                    .map(|((_, variable), password)| (*variable, password)),
+            )
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(stdout)
@@ -127,12 +173,16 @@ impl NatsServer {
         .await
     }
 
-    /// The listen address lives in a config file (as a deployment would have it); JetStream is
-    /// switched on by flags so the store location is visible in `ps`.
+    /// The listen address lives in a config file (as a deployment would have it) that includes
+    /// the deployed users; JetStream is switched on by flags so the store location is visible in
+    /// `ps`.
     fn write_config(&self) -> Result<PathBuf> {
+        let users = self.dir.path().join("users.conf");
+        std::fs::write(&users, USERS_CONF)
+            .map_err(TestSupportError::io(format!("write {}", users.display())))?;
         let path = self.dir.path().join("nats-server.conf");
         let text = format!(
-            "# Written by kaiku-test-support for one test run.\nlisten: \"127.0.0.1:{}\"\n",
+            "# Written by kaiku-test-support for one test run.\nlisten: \"127.0.0.1:{}\"\ninclude ./users.conf\n",
             self.port
         );
         std::fs::write(&path, text)

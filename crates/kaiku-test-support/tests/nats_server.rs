@@ -14,9 +14,14 @@ const SUBJECT: &str = "kaiku.test.hello";
 async fn jetstream_for(
     server: &NatsServer,
 ) -> Result<jetstream::Context, async_nats::ConnectError> {
+    // async-nats does not log in with the URL's user, so the admin's password is given here.
     let client = async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(2))
-        .connect(server.url())
+        .user_and_password(
+            "admin".into(),
+            server.password("admin").unwrap_or_default().into(),
+        )
+        .connect(server.address())
         .await?;
     Ok(jetstream::new(client))
 }
@@ -55,7 +60,10 @@ async fn publish(
 #[tokio::test]
 async fn a_started_server_stores_and_acks_a_jetstream_publish() -> TestResult {
     let server = NatsServer::start().await?;
-    assert_eq!(server.url(), format!("nats://127.0.0.1:{}", server.port()));
+    assert_eq!(
+        server.address(),
+        format!("nats://127.0.0.1:{}", server.port())
+    );
     let js = jetstream_for(&server).await?;
     let stream = create_stream(&js).await?;
 

@@ -64,7 +64,12 @@ impl Application {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options.statement_cache_capacity(0))
             .await?;
-        let store = EventStore::connect(&config.common.nats_url, "analytics").await?;
+        let store = EventStore::connect_as(
+            &config.common.nats_url,
+            "analytics",
+            config.common.nats_login().as_ref(),
+        )
+        .await?;
         let server = config
             .common
             .bind(config.listen_addr, method_policy)

@@ -118,7 +118,12 @@ pub async fn connect_database_in(
 
 /// The --rebuild admin command.
 pub async fn rebuild(config: &Config) -> Result<rebuild::RebuildReport, ProjectionError> {
-    let store = EventStore::connect(&config.common.nats_url, "projection-rebuild").await?;
+    let store = EventStore::connect_as(
+        &config.common.nats_url,
+        "projection-rebuild",
+        config.common.nats_login().as_ref(),
+    )
+    .await?;
     rebuild::Rebuild {
         database_url: config.database_url.clone(),
         store,
@@ -144,7 +149,12 @@ impl Application {
         let dictionary = load_dictionary(config)?;
         let pool = connect_database(&config.database_url).await?;
         MIGRATOR.run(&pool).await?;
-        let store = EventStore::connect(&config.common.nats_url, "projection").await?;
+        let store = EventStore::connect_as(
+            &config.common.nats_url,
+            "projection",
+            config.common.nats_login().as_ref(),
+        )
+        .await?;
         let server = config
             .common
             .bind(config.listen_addr, method_policy)

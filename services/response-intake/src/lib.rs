@@ -52,7 +52,12 @@ pub struct Application {
 impl Application {
     /// Connects to NATS, ensures KAIKU_RESPONSES exists and binds the listener.
     pub async fn build(config: &Config) -> Result<Self, IntakeError> {
-        let store = EventStore::connect(&config.common.nats_url, "response-intake").await?;
+        let store = EventStore::connect_as(
+            &config.common.nats_url,
+            "response-intake",
+            config.common.nats_login().as_ref(),
+        )
+        .await?;
         store
             .ensure_stream(responses_stream_config(StreamSettings {
                 duplicate_window: config.duplicate_window,

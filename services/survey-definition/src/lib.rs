@@ -46,7 +46,12 @@ pub struct Application {
 impl Application {
     /// Connects to NATS, ensures KAIKU_SURVEYS exists and binds the listener.
     pub async fn build(config: &Config) -> Result<Self, ServiceError> {
-        let store = EventStore::connect(&config.common.nats_url, "survey-definition").await?;
+        let store = EventStore::connect_as(
+            &config.common.nats_url,
+            "survey-definition",
+            config.common.nats_login().as_ref(),
+        )
+        .await?;
         store
             .ensure_stream(surveys_stream_config(StreamSettings {
                 duplicate_window: config.duplicate_window,
