@@ -21,6 +21,11 @@ use crate::apply::{self, Prepared, Rejected, to_i64};
 use crate::facts::Facts;
 use crate::rollups::Rollups;
 
+/// Most events of one batch that get their own trace spans. An answer's trace continues from the
+/// intake's publish into the projection (W3C trace context in the NATS headers); during a
+/// catch-up of 50,000-event batches, a span per event would cost more than the work it traces.
+const TRACED_EVENTS_PER_BATCH: usize = 64;
+
 /// How events are grouped into transactions.
 #[derive(Debug, Clone, Copy)]
 pub struct Batching {
@@ -216,6 +221,50 @@ impl Runner {
         let Some(last) = fresh.last().map(|(e, _)| e.stream_sequence) else {
             return Ok(None);
         };
+        // Each traced event's span continues the trace it was published under; its child covers
+        // the transaction that writes it. Both end when this function returns.
+        let traced: Vec<(tracing::Span, tracing::Span)> = fresh
+            .iter()
+            .filter(|(event, _)| event.headers.is_some())
+            .take(TRACED_EVENTS_PER_BATCH)
+            .map(|(event, _)| {
+                let handling = tracing::info_span!(
+                    "projection.apply",
+                    otel.kind = "consumer",
+                    messaging.system = "nats",
+                    messaging.source = self.stream,
+                    messaging.message.sequence = event.stream_sequence,
+                    kaiku.batch.events = fresh.len(),
+                );
+                kaiku_telemetry::set_parent_from_nats_headers(&handling, event.headers.as_ref());
+                let write = tracing::info_span!(
+                    parent: &handling,
+                    "postgres.write_batch",
+                    otel.kind = "client",
+                    db.system = "postgresql",
+                    db.operation = "transaction",
+                    kaiku.batch.events = fresh.len(),
+                );
+                (handling, write)
+            })
+            .collect();
+        let result = self.write_batch(checkpoint, last, fresh, rollups).await;
+        if let Err(error) = &result {
+            for (_, write) in &traced {
+                write.in_scope(|| tracing::warn!(%error, "batch not written"));
+            }
+        }
+        result.map(Some)
+    }
+
+    /// One transaction: the batch's read-model rows, dead letters and the new checkpoint.
+    async fn write_batch(
+        &self,
+        checkpoint: u64,
+        last: u64,
+        fresh: Vec<(StoredEvent, Prepared)>,
+        mut rollups: Rollups,
+    ) -> Result<u64, ProjectionError> {
         let mut tx = self.pool.begin().await?;
         // The committed checkpoint must still be the one this batch follows: if anything else
         // moved it (another projection instance, a restored or rebuilt database), start over
@@ -289,7 +338,7 @@ impl Runner {
             commit_ms = (started.elapsed() - rollups_written).as_millis(),
             "batch committed"
         );
-        Ok(Some(last))
+        Ok(last)
     }
 
     /// Best effort: analytics also reads the checkpoint table, so a lost announcement only delays
