@@ -164,43 +164,6 @@ fn with(mut visit: Value, field: &str, value: Value) -> Value {
     visit
 }
 
-/// Every row of every table of a database as text.
-async fn database_text(url: &str) -> TestResult<String> {
-    let pool = sqlx::PgPool::connect(url).await?;
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT table_schema::text, table_name::text FROM information_schema.tables \
-         WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
-    )
-    .fetch_all(&pool)
-    .await?;
-    let mut all = String::new();
-    for (schema, table) in tables {
-        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT t::text FROM \"{schema}\".\"{table}\" t"
-        )))
-        .fetch_all(&pool)
-        .await?;
-        for (row,) in rows {
-            all.push_str(&row);
-            all.push('\n');
-        }
-    }
-    Ok(all)
-}
-
-/// Every byte under `dir` (the JetStream store: message payloads and headers of every stream).
-fn files_bytes(dir: &std::path::Path, out: &mut Vec<u8>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files_bytes(&path, out)?;
-        } else {
-            out.extend(std::fs::read(&path)?);
-        }
-    }
-    Ok(())
-}
-
 #[tokio::test]
 async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_without_numbers()
 -> TestResult {
@@ -541,10 +504,10 @@ async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_w
     // No phone number anywhere: not in any stream's stored bytes, not in any row of either
     // database (by the last seven digits, however the number was written).
     let mut store = Vec::new();
-    files_bytes(stack.nats.store_dir(), &mut store)?;
+    kaiku_system_tests::files_bytes(stack.nats.store_dir(), &mut store)?;
     let store = String::from_utf8_lossy(&store);
-    let read_models = database_text(&stack.database_url).await?;
-    let gateway_rows = database_text(&sms_database).await?;
+    let read_models = kaiku_system_tests::database_text(&stack.database_url).await?;
+    let gateway_rows = kaiku_system_tests::database_text(&sms_database).await?;
     assert!(
         read_models.contains("Tosi hyvä palvelu"),
         "the search reads the real rows"

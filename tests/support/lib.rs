@@ -442,3 +442,40 @@ impl Stack {
         Ok(WebForm { url, process })
     }
 }
+
+/// Every row of every table of a database as text.
+pub async fn database_text(url: &str) -> TestResult<String> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+         WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let mut all = String::new();
+    for (schema, table) in tables {
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT t::text FROM \"{schema}\".\"{table}\" t"
+        )))
+        .fetch_all(&pool)
+        .await?;
+        for (row,) in rows {
+            all.push_str(&row);
+            all.push('\n');
+        }
+    }
+    Ok(all)
+}
+
+/// Every byte under `dir` (the JetStream store: message payloads and headers of every stream).
+pub fn files_bytes(dir: &std::path::Path, out: &mut Vec<u8>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files_bytes(&path, out)?;
+        } else {
+            out.extend(std::fs::read(&path)?);
+        }
+    }
+    Ok(())
+}

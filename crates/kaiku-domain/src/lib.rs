@@ -4,6 +4,7 @@ pub mod attention;
 pub mod catalogue;
 pub mod codes;
 pub mod content;
+pub mod erasure;
 pub mod feedback;
 pub mod fixtures;
 pub mod form;

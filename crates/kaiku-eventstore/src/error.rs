@@ -17,6 +17,11 @@ pub enum EventStoreError {
     TooLarge { size: usize },
     #[error("reading {what}: {reason}")]
     Read { what: String, reason: String },
+    /// No event at that sequence: never stored, or deleted.
+    #[error("{what}: no such event (never stored, or erased)")]
+    NotFound { what: String },
+    #[error("erasing {what}: {reason}")]
+    Erase { what: String, reason: String },
     #[error("reading {what}: no message for {waited:?}")]
     ReadTimeout {
         what: String,
@@ -33,6 +38,7 @@ impl EventStoreError {
                 | EventStoreError::Append { .. }
                 | EventStoreError::ReadTimeout { .. }
                 | EventStoreError::Read { .. }
+                | EventStoreError::Erase { .. }
                 | EventStoreError::Stream { .. }
         )
     }

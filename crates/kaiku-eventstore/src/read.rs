@@ -28,14 +28,23 @@ impl StoredEvent {
 }
 
 impl EventStore {
-    /// The last sequence stored in a stream (0 when empty).
-    pub async fn last_sequence(&self, stream: &str) -> Result<u64, EventStoreError> {
-        let stream_handle = self
-            .jetstream
+    /// The stream's handle; `what` names the read in an error.
+    async fn stream_handle(
+        &self,
+        stream: &str,
+        what: &str,
+    ) -> Result<async_nats::jetstream::stream::Stream, EventStoreError> {
+        self.jetstream
             .get_stream(stream)
             .await
-            .map_err(|e| read_error(stream, e))?;
-        let info = stream_handle
+            .map_err(|e| read_error(what, e))
+    }
+
+    /// The last sequence stored in a stream (0 when empty).
+    pub async fn last_sequence(&self, stream: &str) -> Result<u64, EventStoreError> {
+        let info = self
+            .stream_handle(stream, stream)
+            .await?
             .get_info()
             .await
             .map_err(|e| read_error(stream, e))?;
@@ -45,15 +54,17 @@ impl EventStore {
     /// One stored event by its sequence.
     pub async fn get(&self, stream: &str, sequence: u64) -> Result<StoredEvent, EventStoreError> {
         let what = format!("{stream} sequence {sequence}");
-        let handle = self
-            .jetstream
-            .get_stream(stream)
-            .await
-            .map_err(|e| read_error(&what, e))?;
-        let message = handle
-            .get_raw_message(sequence)
-            .await
-            .map_err(|e| read_error(&what, e))?;
+        let handle = self.stream_handle(stream, &what).await?;
+        let message = handle.get_raw_message(sequence).await.map_err(|e| {
+            if matches!(
+                e.kind(),
+                async_nats::jetstream::stream::RawMessageErrorKind::NoMessageFound
+            ) {
+                EventStoreError::NotFound { what: what.clone() }
+            } else {
+                read_error(&what, e)
+            }
+        })?;
         Ok(StoredEvent {
             stream_sequence: message.sequence,
             pending: 0,
@@ -61,6 +72,22 @@ impl EventStore {
             headers: Some(message.headers),
             payload: message.payload,
         })
+    }
+
+    /// Deletes one event with secure erase: the server overwrites its bytes in the store with
+    /// random data (JetStream's default for a message delete; `no_erase` would only mark it).
+    /// Only the stream's owner may (deploy/nats/users.conf).
+    pub async fn erase(&self, stream: &str, sequence: u64) -> Result<(), EventStoreError> {
+        let what = format!("{stream} sequence {sequence}");
+        let handle = self.stream_handle(stream, &what).await?;
+        match handle.delete_message(sequence).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(EventStoreError::NotFound { what }),
+            Err(e) => Err(EventStoreError::Erase {
+                what,
+                reason: e.to_string(),
+            }),
+        }
     }
 
     /// Every event matching `filter_subject` (one aggregate's subject, or a wildcard), in order,
@@ -121,11 +148,7 @@ impl EventStore {
         ),
         EventStoreError,
     > {
-        let handle = self
-            .jetstream
-            .get_stream(stream)
-            .await
-            .map_err(|e| read_error(stream, e))?;
+        let handle = self.stream_handle(stream, stream).await?;
         let deliver_policy = if start_sequence <= 1 {
             DeliverPolicy::All
         } else {

@@ -180,6 +180,7 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
             respondent_role: role_of(&row.try_get::<String, _>("respondent_role")?) as i32,
             professional_group: row.try_get("professional_group")?,
             period_id: row.try_get("period_id")?,
+            sequence: u64::try_from(last_sequence).unwrap_or_default(),
         });
     }
     Ok(Page {

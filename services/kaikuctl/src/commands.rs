@@ -81,6 +81,19 @@ enum Command {
     Unit(UnitCommand),
     /// Submit one response: --nps and --text for the usual two questions, --answer for any.
     Submit(SubmitArgs),
+    /// Erase one response's open texts (personal data the automatic redaction missed) from the
+    /// event log and the read models, keeping its scores. The sequence is the one analytics
+    /// lists with each feedback text. Needs a survey-admin token.
+    Redact {
+        #[arg(long)]
+        survey: String,
+        /// The response's sequence in KAIKU_RESPONSES.
+        #[arg(long)]
+        sequence: u64,
+        /// Why, for the record; never the text itself.
+        #[arg(long)]
+        reason: String,
+    },
     /// Make a signed respondent link (for a QR poster, a kiosk, a web page or paper entry) and
     /// print it with its QR code, poster and paper form addresses.
     Link(LinkArgs),
@@ -385,6 +398,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Survey(command) => survey(&cli.survey_addr, command).await,
         Command::Unit(command) => unit(&cli.survey_addr, command).await,
+        Command::Redact {
+            survey,
+            sequence,
+            reason,
+        } => {
+            let mut client = ResponseIntakeClient::new(connect(&cli.intake_addr).await?);
+            let reply = client
+                .redact_response(kaiku_proto::intake::v1::RedactResponseRequest {
+                    survey_id: survey,
+                    sequence,
+                    reason,
+                })
+                .await?
+                .into_inner();
+            println!("erased={}", reply.question_keys.join(","));
+            println!("redaction_sequence={}", reply.redaction_sequence);
+            Ok(())
+        }
         Command::Submit(args) => {
             let mut answers = Vec::new();
             if let Some(score) = args.nps {

@@ -135,8 +135,13 @@ pub async fn survey_event(
 pub enum Prepared {
     /// A submitted response, ready for the batch's facts.
     Submitted(PendingResponse),
-    /// Applied in order inside the transaction: it must see the batch's earlier rows.
-    Redacted(ResponseRedacted),
+    /// Applied in order inside the transaction: it must see the batch's earlier rows. Carries
+    /// what remains of the response, for when its submitted event was erased before this
+    /// projection saw it (a rebuild, or a projection that was behind).
+    Redacted {
+        redacted: ResponseRedacted,
+        remaining: Option<PendingResponse>,
+    },
     /// Goes to the dead-letter table.
     Rejected(Rejected),
     /// A survey-stream event, decoded and applied inside the transaction.
@@ -168,19 +173,60 @@ pub fn prepare_response_event(
                 Err(rejected) => Prepared::Rejected(rejected),
             }
         }
-        Some(response_event::Kind::Redacted(redacted)) => Prepared::Redacted(redacted),
+        Some(response_event::Kind::Redacted(mut redacted)) => {
+            let remaining = match redacted.remaining.take() {
+                Some(remaining) => {
+                    match submitted_response(
+                        dictionary,
+                        survey_id,
+                        remaining,
+                        received_at,
+                        sequence,
+                    ) {
+                        Ok(response) => Some(response),
+                        Err(rejected) => return Prepared::Rejected(rejected),
+                    }
+                }
+                None => None,
+            };
+            Prepared::Redacted {
+                redacted,
+                remaining,
+            }
+        }
     }
 }
 
-/// Applies a redaction after writing the batch's earlier submissions, whose texts it may touch.
+/// Applies a redaction after writing the batch's earlier submissions, whose texts it may touch:
+/// a response the read model has loses its erased texts; one it never saw (its submitted event
+/// was erased first) is counted from what remains of it.
 pub async fn redaction(
     tx: &mut Transaction<'_, Postgres>,
     facts: &mut Facts,
     rollups: &mut Rollups,
     redacted: ResponseRedacted,
+    remaining: Option<PendingResponse>,
 ) -> Applied {
     facts.flush(tx, rollups).await?;
-    redacted_response(tx, redacted).await
+    let Ok(submission_id) = Uuid::parse_str(&redacted.submission_id) else {
+        return Ok(Err(Rejected::Inconsistent(format!(
+            "submission_id {:?} is not a UUID",
+            redacted.submission_id
+        ))));
+    };
+    let known: bool =
+        sqlx::query_scalar("select exists (select 1 from response where submission_id = $1)")
+            .bind(submission_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    match remaining {
+        Some(remaining) if !known => {
+            crate::facts::count(rollups, &remaining, 1);
+            facts.add(remaining, rollups);
+            Ok(Ok(()))
+        }
+        _ => redacted_response(tx, submission_id, redacted).await,
+    }
 }
 
 /// Turns a submitted response into facts for the batch; nothing is written yet.
@@ -271,14 +317,9 @@ fn submitted_response(
 
 async fn redacted_response(
     tx: &mut Transaction<'_, Postgres>,
+    submission_id: Uuid,
     redacted: ResponseRedacted,
 ) -> Applied {
-    let Ok(submission_id) = Uuid::parse_str(&redacted.submission_id) else {
-        return Ok(Err(Rejected::Inconsistent(format!(
-            "submission_id {:?} is not a UUID",
-            redacted.submission_id
-        ))));
-    };
     sqlx::query("delete from feedback_text where submission_id = $1 and question_key = any($2)")
         .bind(submission_id)
         .bind(&redacted.question_keys)

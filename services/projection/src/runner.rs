@@ -293,8 +293,11 @@ impl Runner {
                     Ok(())
                 }
                 Prepared::Rejected(rejected) => Err(rejected),
-                Prepared::Redacted(redacted) => {
-                    apply::redaction(&mut tx, &mut facts, &mut rollups, redacted).await?
+                Prepared::Redacted {
+                    redacted,
+                    remaining,
+                } => {
+                    apply::redaction(&mut tx, &mut facts, &mut rollups, redacted, remaining).await?
                 }
                 Prepared::InTransaction => {
                     apply::survey_event(

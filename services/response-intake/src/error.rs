@@ -9,6 +9,12 @@ pub enum IntakeError {
     Invalid(Violations),
     #[error("{0}")]
     NotAccepting(String),
+    /// The named thing does not exist (e.g. no such response at a sequence).
+    #[error("{field}: {message}")]
+    NotFound {
+        field: &'static str,
+        message: String,
+    },
     #[error(
         "submission {0} was already stored with different content; use a new submission_id for a new response"
     )]
@@ -49,6 +55,9 @@ impl From<IntakeError> for Status {
             IntakeError::Invalid(violations) => kaiku_grpc::invalid_argument(violations),
             IntakeError::NotAccepting(_) => Status::failed_precondition(error.to_string()),
             IntakeError::ConflictingRetry(_) => Status::already_exists(error.to_string()),
+            IntakeError::NotFound { .. } | IntakeError::Store(EventStoreError::NotFound { .. }) => {
+                Status::not_found(error.to_string())
+            }
             IntakeError::Store(EventStoreError::TooLarge { .. }) => {
                 Status::invalid_argument(error.to_string())
             }

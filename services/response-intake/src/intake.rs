@@ -3,18 +3,22 @@
 
 use bytes::Bytes;
 use chrono::Utc;
+use kaiku_domain::erasure::{ErasureTarget, without_open_texts};
 use kaiku_domain::submission::{
     SubmissionError, accept, is_same_response, parse_target, resolve_form,
 };
 use kaiku_eventstore::{EventStore, NewEvent, RESPONSES_STREAM, response_subject};
-use kaiku_proto::events::v1::{ResponseEvent, ResponseSubmitted, response_event::Kind};
-use kaiku_proto::intake::v1::{SubmitResponseReply, SubmitResponseRequest};
+use kaiku_proto::events::v1::{
+    ResponseEvent, ResponseRedacted, ResponseSubmitted, response_event::Kind,
+};
+use kaiku_proto::intake::v1::{RedactResponseReply, SubmitResponseReply, SubmitResponseRequest};
 use prost::Message;
 
 use crate::IntakeError;
 use crate::catalogue_follower::CatalogueHandle;
 
 pub const RESPONSE_SUBMITTED: &str = "ResponseSubmitted";
+pub const RESPONSE_REDACTED: &str = "ResponseRedacted";
 
 #[derive(Clone)]
 pub struct Intake {
@@ -84,6 +88,76 @@ impl Intake {
             duplicate: appended.duplicate,
             attention_flags: submitted.attention_flags,
             redactions: submitted.redactions,
+        })
+    }
+
+    /// Erases one response's open texts: first the redaction event (carrying what remains),
+    /// then the original event with secure erase. A retry after a crash between the two finds
+    /// the redaction already stored (same message id) and erases the original.
+    pub async fn redact(&self, target: &ErasureTarget) -> Result<RedactResponseReply, IntakeError> {
+        let subject = response_subject(target.survey_id);
+        let stored = self.store.get(RESPONSES_STREAM, target.sequence).await?;
+        let not_this = || IntakeError::NotFound {
+            field: "sequence",
+            message: format!(
+                "sequence {} is not a response to survey {}",
+                target.sequence, target.survey_id
+            ),
+        };
+        if stored.subject != subject {
+            return Err(not_this());
+        }
+        let submitted = match ResponseEvent::decode(stored.payload.as_ref()) {
+            Ok(ResponseEvent {
+                kind: Some(Kind::Submitted(submitted)),
+                ..
+            }) => submitted,
+            Ok(_) => return Err(not_this()),
+            Err(e) => {
+                return Err(IntakeError::CorruptEvent {
+                    sequence: target.sequence,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let Some((remaining, question_keys)) = without_open_texts(&submitted) else {
+            return Err(IntakeError::NotAccepting(format!(
+                "the response at sequence {} has no open text to erase",
+                target.sequence
+            )));
+        };
+        let redaction_id = format!("redaction-{}", submitted.submission_id);
+        let event = ResponseEvent {
+            event_id: redaction_id.clone(),
+            survey_id: target.survey_id.to_string(),
+            occurred_at: Some(kaiku_domain::time::to_timestamp(Utc::now())),
+            kind: Some(Kind::Redacted(ResponseRedacted {
+                submission_id: submitted.submission_id.clone(),
+                question_keys: question_keys.clone(),
+                reason: target.reason.clone(),
+                remaining: Some(remaining),
+            })),
+        };
+        let appended = self
+            .store
+            .append(NewEvent {
+                subject,
+                message_id: redaction_id,
+                event_type: RESPONSE_REDACTED,
+                payload: Bytes::from(event.encode_to_vec()),
+                expected_last_subject_sequence: None,
+            })
+            .await?;
+        self.store.erase(RESPONSES_STREAM, target.sequence).await?;
+        tracing::info!(
+            sequence = target.sequence,
+            redaction_sequence = appended.sequence,
+            questions = question_keys.len(),
+            "response's open texts erased"
+        );
+        Ok(RedactResponseReply {
+            redaction_sequence: appended.sequence,
+            question_keys,
         })
     }
 

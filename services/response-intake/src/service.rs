@@ -2,8 +2,9 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use kaiku_proto::intake::v1::{
-    FieldError, SubmissionError, SubmitResponseReply, SubmitResponseRequest, SubmitResponsesItem,
-    response_intake_server::ResponseIntake, submit_responses_item::Outcome,
+    FieldError, RedactResponseReply, RedactResponseRequest, SubmissionError, SubmitResponseReply,
+    SubmitResponseRequest, SubmitResponsesItem, response_intake_server::ResponseIntake,
+    submit_responses_item::Outcome,
 };
 use tonic::{Request, Response, Status, Streaming};
 
@@ -33,6 +34,18 @@ impl ResponseIntake for ResponseIntakeService {
     ) -> Result<Response<SubmitResponseReply>, Status> {
         may_submit(kaiku_auth::principal(&request), request.get_ref())?;
         let reply = self.intake.submit(request.get_ref()).await?;
+        Ok(Response::new(reply))
+    }
+
+    /// The method policy lets only survey admins here.
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, sequence = request.get_ref().sequence))]
+    async fn redact_response(
+        &self,
+        request: Request<RedactResponseRequest>,
+    ) -> Result<Response<RedactResponseReply>, Status> {
+        let target = kaiku_domain::erasure::parse_erasure(request.get_ref())
+            .map_err(crate::IntakeError::from)?;
+        let reply = self.intake.redact(&target).await?;
         Ok(Response::new(reply))
     }
 

@@ -1,0 +1,162 @@
+//! Erasing one stored response's open texts (personal data that the automatic redaction at
+//! intake missed): which request is valid, and what remains of the response once its open
+//! texts are gone. The intake appends the remains as a `ResponseRedacted` event and deletes
+//! the original event with secure erase; see docs/adr/0010-erasure.md.
+
+use kaiku_proto::events::v1::ResponseSubmitted;
+use kaiku_proto::intake::v1::{RedactResponseRequest, answer::Value};
+
+use crate::{SurveyId, Violations};
+
+/// Longest reason kept on record. The reason says why (a staff member's name, a phone
+/// number), never the erased text itself.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// A valid erasure request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureTarget {
+    pub survey_id: SurveyId,
+    pub sequence: u64,
+    pub reason: String,
+}
+
+pub fn parse_erasure(request: &RedactResponseRequest) -> Result<ErasureTarget, Violations> {
+    let mut v = Violations::new();
+    let survey_id = SurveyId::parse("survey_id", &request.survey_id)
+        .map_err(|e| v.extend(e))
+        .ok();
+    if request.sequence == 0 {
+        v.add(
+            "sequence",
+            "is required (the response's KAIKU_RESPONSES sequence)",
+        );
+    }
+    let reason = request.reason.trim();
+    if reason.is_empty() {
+        v.add("reason", "is required: say why the texts are erased");
+    } else if reason.chars().count() > MAX_REASON_CHARS {
+        v.add(
+            "reason",
+            format!("is longer than {MAX_REASON_CHARS} characters"),
+        );
+    } else if reason.chars().any(char::is_control) {
+        v.add("reason", "must be one line without control characters");
+    }
+    match survey_id {
+        Some(survey_id) if v.is_empty() => Ok(ErasureTarget {
+            survey_id,
+            sequence: request.sequence,
+            reason: reason.to_owned(),
+        }),
+        _ => Err(v),
+    }
+}
+
+/// The response without its open-text answers, and the keys of the questions they answered;
+/// None when it has no open text (nothing to erase).
+pub fn without_open_texts(
+    submitted: &ResponseSubmitted,
+) -> Option<(ResponseSubmitted, Vec<String>)> {
+    let mut remaining = submitted.clone();
+    let mut erased = Vec::new();
+    remaining.answers.retain(|answer| {
+        let open_text = matches!(answer.value, Some(Value::OpenText(_)));
+        if open_text {
+            erased.push(answer.question_key.clone());
+        }
+        !open_text
+    });
+    if erased.is_empty() {
+        return None;
+    }
+    // What the erased texts raised and how many matches they had went with them.
+    remaining.attention_flags.clear();
+    remaining.redactions = 0;
+    Some((remaining, erased))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kaiku_proto::intake::v1::{Answer, NpsAnswer, OpenTextAnswer};
+
+    const SURVEY: &str = "01a216af-505a-7707-8f3f-9098a19acebe";
+    const SUBMISSION: &str = "4e85545c-9dbf-4b88-8789-bd6fb82341b2";
+
+    fn request() -> RedactResponseRequest {
+        RedactResponseRequest {
+            survey_id: SURVEY.into(),
+            sequence: 7,
+            reason: "  a staff member's name ".into(),
+        }
+    }
+
+    #[test]
+    fn a_valid_request_is_parsed_with_its_reason_trimmed() {
+        let target = parse_erasure(&request()).expect("valid");
+        assert_eq!(target.sequence, 7);
+        assert_eq!(target.reason, "a staff member's name");
+    }
+
+    #[test]
+    fn each_invalid_field_is_named() {
+        type Change = fn(&mut RedactResponseRequest);
+        let cases: [(&str, Change); 6] = [
+            ("survey_id", |r| r.survey_id = "x".into()),
+            ("sequence", |r| r.sequence = 0),
+            ("reason", |r| r.reason = "   ".into()),
+            ("reason", |r| r.reason = "x".repeat(MAX_REASON_CHARS + 1)),
+            ("reason", |r| r.reason = "two\nlines".into()),
+            ("survey_id", |r| r.survey_id.clear()),
+        ];
+        for (field, change) in cases {
+            let mut bad = request();
+            change(&mut bad);
+            let violations = parse_erasure(&bad).expect_err(field);
+            assert_eq!(violations.fields(), vec![field], "{bad:?}");
+        }
+    }
+
+    fn answer(key: &str, value: Value) -> Answer {
+        Answer {
+            question_key: key.into(),
+            value: Some(value),
+        }
+    }
+
+    #[test]
+    fn open_texts_go_and_scores_stay() {
+        let submitted = ResponseSubmitted {
+            submission_id: SUBMISSION.into(),
+            answers: vec![
+                answer("nps", Value::Nps(NpsAnswer { score: 9 })),
+                answer(
+                    "open",
+                    Value::OpenText(OpenTextAnswer {
+                        text: "Matti Meikäläinen".into(),
+                    }),
+                ),
+            ],
+            redactions: 1,
+            attention_flags: vec![1],
+            ..Default::default()
+        };
+        let (remaining, erased) = without_open_texts(&submitted).expect("a text to erase");
+        assert_eq!(erased, vec!["open".to_owned()]);
+        assert_eq!(remaining.answers.len(), 1);
+        assert_eq!(remaining.answers[0].question_key, "nps");
+        assert_eq!(remaining.submission_id, SUBMISSION);
+        assert!(remaining.attention_flags.is_empty());
+        assert_eq!(remaining.redactions, 0);
+        assert!(!format!("{remaining:?}").contains("Meikäläinen"));
+    }
+
+    #[test]
+    fn a_response_without_open_text_has_nothing_to_erase() {
+        let submitted = ResponseSubmitted {
+            answers: vec![answer("nps", Value::Nps(NpsAnswer { score: 3 }))],
+            ..Default::default()
+        };
+        assert_eq!(without_open_texts(&submitted), None);
+    }
+}
