@@ -4,12 +4,18 @@
 #
 #   deploy/docker/build-local.sh [build]   build the images: base (debootstrap), kaiku (binaries
 #                                          built on this host), nats and postgres (Debian packages)
-#   deploy/docker/build-local.sh up        build, then run the stack on podman network kaikunet
-#   deploy/docker/build-local.sh down      stop and remove the containers; volumes are kept
+#   deploy/docker/build-local.sh up        build, then run docker-compose.yml with podman-compose
+#                                          and compose.local.yml (the local images), wait until
+#                                          every container is healthy
+#   deploy/docker/build-local.sh down [-v] stop and remove the containers (-v: and the volumes)
 #
-# Needs root: debootstrap does, and the containers run under rootful podman. Not part of
-# `make test`. The images made here are for trying Kaiku out: NATS comes from Debian (2.9, no
-# `sync_interval`), so production runs the official images (deploy/docker/Dockerfile, compose).
+# Needs root: debootstrap does, and the containers run under rootful podman. The compose stack
+# is the production docker-compose.yml; only the images differ (NATS from Debian is 2.9, without
+# `sync_interval`). tests/containers/compose.sh runs `up` and `down` in a throwaway copy.
+#
+# KAIKU_COMPOSE_DIR (default: the repository) holds docker-compose.yml, deploy/ and .env;
+# KAIKU_COMPOSE_PROJECT (default kaiku) names the containers; KAIKU_PROFILE picks the cargo
+# profile of the binaries (debug unless set to release).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../local/lib.sh
@@ -19,15 +25,16 @@ readonly BASE_IMAGE=localhost/kaiku-base:bookworm
 readonly KAIKU_IMAGE=localhost/kaiku:local
 readonly NATS_IMAGE=localhost/kaiku-nats:local
 readonly PG_IMAGE=localhost/kaiku-postgres:local
-readonly NETWORK=kaikunet
-readonly NATS_VOLUME=kaiku-nats-data
-readonly PG_VOLUME=kaiku-pg-data
 readonly DEBIAN_MIRROR="${KAIKU_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 readonly PODMAN_STATE_DIR="${STATE_DIR}/podman"
-readonly PODMAN_DEMO_ID_FILE="${PODMAN_STATE_DIR}/demo-survey-id"
-readonly RELEASE_BINARIES=(survey-definition response-intake projection analytics kaikuctl)
-readonly POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-kaiku-dev-only}"
-readonly DATABASE_URL_PODMAN="postgres://postgres:${POSTGRES_PASSWORD}@kaiku-postgres:5432/kaiku"
+readonly TOOLS_DIR="${STATE_DIR}/tools"
+readonly PODMAN_COMPOSE_VERSION=1.6.0
+readonly PODMAN_COMPOSE="${TOOLS_DIR}/podman-compose/bin/podman-compose"
+readonly BINARIES=(survey-definition response-intake projection analytics kaikuctl web-form sms-gateway)
+readonly COMPOSE_DIR="${KAIKU_COMPOSE_DIR:-${KAIKU_ROOT}}"
+readonly COMPOSE_PROJECT="${KAIKU_COMPOSE_PROJECT:-kaiku}"
+# The services whose health checks `up` waits for (the default profile of docker-compose.yml).
+readonly HEALTHY_SERVICES=(nats postgres survey-definition response-intake analytics projection web-form)
 
 # Temporary directories to delete on exit (the rootfs and the build contexts).
 TEMP_DIRS=()
@@ -58,10 +65,18 @@ install_tools() {
             missing+=("${tool}")
         fi
     done
+    if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
     if ((${#missing[@]} > 0)); then
         log_step "installing ${missing[*]}"
         apt-get update
         DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+    fi
+    # podman-compose from PyPI (Debian 12's is 1.0.3, too old for compose-spec depends_on
+    # conditions and !override), pinned, in its own virtualenv.
+    if [[ ! -x "${PODMAN_COMPOSE}" ]] || ! "${PODMAN_COMPOSE}" --version 2>/dev/null | grep -q "${PODMAN_COMPOSE_VERSION}"; then
+        log_step "installing podman-compose ${PODMAN_COMPOSE_VERSION} into ${TOOLS_DIR}/podman-compose"
+        python3 -m venv "${TOOLS_DIR}/podman-compose"
+        "${TOOLS_DIR}/podman-compose/bin/pip" install --quiet "podman-compose==${PODMAN_COMPOSE_VERSION}"
     fi
 }
 
@@ -90,11 +105,13 @@ build_base_image_once() {
 }
 
 # Debian's rustc is too old for edition 2024, so the binaries come from the host's toolchain.
-build_release_binaries() {
-    log_step "building release binaries on the host (cargo build --release --bins)"
+build_binaries() {
+    local -a profile_flag=()
+    if [[ "${BUILD_PROFILE}" == release ]]; then profile_flag=(--release); fi
+    log_step "building the binaries on the host (cargo build --bins, ${BUILD_PROFILE})"
     ensure_cargo_on_path
     command -v cargo >/dev/null 2>&1 || die "cargo not found; install Rust with rustup"
-    (cd "${KAIKU_ROOT}" && cargo build --release --bins)
+    (cd "${KAIKU_ROOT}" && cargo build --workspace --bins "${profile_flag[@]}")
 }
 
 build_kaiku_image() {
@@ -102,15 +119,15 @@ build_kaiku_image() {
     local context bin
     context="$(make_temp_dir)"
     mkdir -p -- "${context}/bin"
-    for bin in "${RELEASE_BINARIES[@]}"; do
-        cp -- "${KAIKU_ROOT}/target/release/${bin}" "${context}/bin/"
+    for bin in "${BINARIES[@]}"; do
+        cp -- "${BIN_DIR}/${bin}" "${context}/bin/"
     done
     pm build --build-arg "BASE_IMAGE=${BASE_IMAGE}" \
         -f "${KAIKU_ROOT}/deploy/docker/Dockerfile.local" -t "${KAIKU_IMAGE}" "${context}"
 }
 
 # NATS from Debian's package (2.9): JetStream on /data, monitoring on 8222. 2.9 rejects
-# `sync_interval`, so production.conf cannot be used with it; flags say the few things needed.
+# `sync_interval`, so compose.local.yml gives it deploy/nats/debian-container.conf.
 build_nats_image() {
     log_step "building ${NATS_IMAGE} (nats-server from Debian)"
     local context
@@ -147,6 +164,19 @@ if [ ! -s "${PGDATA}/PG_VERSION" ]; then
     rm -f "${pwfile}"
     printf 'host all all 0.0.0.0/0 scram-sha-256\n' >>"${PGDATA}/pg_hba.conf"
     echo "CREATE DATABASE ${POSTGRES_DB:-kaiku};" | "${bin}/postgres" --single -D "${PGDATA}" postgres >/dev/null
+    # Like the official image: /docker-entrypoint-initdb.d/*.sql and *.sh, once, against a
+    # server on the Unix socket only.
+    if [ -d /docker-entrypoint-initdb.d ]; then
+        "${bin}/pg_ctl" -D "${PGDATA}" -w -o "-c listen_addresses='' -c unix_socket_directories=/tmp" start >/dev/null
+        export PGHOST=/tmp POSTGRES_USER="${POSTGRES_USER:-postgres}" POSTGRES_DB="${POSTGRES_DB:-kaiku}"
+        for script in /docker-entrypoint-initdb.d/*; do
+            case "${script}" in
+                *.sql) "${bin}/psql" -v ON_ERROR_STOP=1 -U postgres -d "${POSTGRES_DB}" -f "${script}" ;;
+                *.sh) PATH="${bin}:${PATH}" sh "${script}" ;;
+            esac
+        done
+        "${bin}/pg_ctl" -D "${PGDATA}" -w -m fast stop >/dev/null
+    fi
 fi
 exec "${bin}/postgres" -D "${PGDATA}" -c listen_addresses='*' -c unix_socket_directories=/tmp
 EOF
@@ -178,117 +208,90 @@ build_all() {
     install_tools
     configure_podman
     build_base_image_once
-    build_release_binaries
+    build_binaries
     build_kaiku_image
     build_nats_image
     build_postgres_image
 }
 
-# --- running ---------------------------------------------------------------------------------
+# --- running ----------------------------------------------------------------------------------
 
-readonly CONTAINERS=(kaiku-analytics kaiku-projection kaiku-response-intake kaiku-survey-definition kaiku-postgres kaiku-nats)
-
-# Replaces a container of the same name, so `up` can be re-run after a rebuild.
-run_detached() {
-    local name="$1"
-    shift
-    pm rm -f -t 10 "${name}" >/dev/null 2>&1 || true
-    pm run -d --name "${name}" --network "${NETWORK}" "$@" >/dev/null
-    log_info "started ${name}"
+compose() {
+    (cd "${COMPOSE_DIR}" && env KAIKU_IMAGE="${KAIKU_IMAGE}" "${PODMAN_COMPOSE}" \
+        --podman-args="--runtime runc" -p "${COMPOSE_PROJECT}" \
+        -f docker-compose.yml -f deploy/docker/compose.local.yml "$@")
 }
 
-# Waits until COMMAND succeeds inside CONTAINER.
-wait_in_container() {
-    local container="$1" what="$2"
-    shift 2
-    local deadline=$((SECONDS + 60))
-    until pm exec "${container}" "$@" >/dev/null 2>&1; do
-        if ((SECONDS >= deadline)); then
-            pm logs --tail 30 "${container}" >&2 || true
-            die "${what} did not become ready within 60s"
-        fi
-        sleep 1
+# The container of one compose service (podman-compose names them <project>_<service>_1).
+container_of() { printf '%s_%s_1\n' "${COMPOSE_PROJECT}" "$1"; }
+
+# podman 4.3 runs health checks only from systemd timers, which a container host without systemd
+# lacks, and podman-compose ignores `service_healthy` before podman 4.6. So each check is run
+# here, by hand, until it passes: the same commands compose declares.
+#   wait_healthy TIMEOUT_SECONDS SERVICE...
+wait_healthy() {
+    local timeout="$1" service container deadline
+    shift
+    for service in "$@"; do
+        container="$(container_of "${service}")"
+        deadline=$((SECONDS + timeout))
+        until pm healthcheck run "${container}" >/dev/null 2>&1; do
+            if ((SECONDS >= deadline)); then
+                pm logs --tail 40 "${container}" >&2 || true
+                die "${service} (${container}) not healthy within ${timeout}s"
+            fi
+            sleep 1
+        done
+        log_info "${service} healthy"
     done
 }
 
-kaiku_env() {
-    local name="$1" port="$2"
-    printf '%s\n' -e "NATS_URL=nats://kaiku-nats:4222" -e "KAIKU_LISTEN_ADDR=0.0.0.0:${port}" \
-        -e "OTEL_SERVICE_NAME=${name}" -e "RUST_LOG=${RUST_LOG:-info}"
-}
-
-start_service() {
-    local name="$1" port="$2"
-    shift 2
-    local -a env_args
-    mapfile -t env_args < <(kaiku_env "${name}" "${port}")
-    run_detached "kaiku-${name}" -p "127.0.0.1:${port}:${port}" "${env_args[@]}" "$@" \
-        "${KAIKU_IMAGE}" "${name}"
-}
-
-kaikuctl_in_network() {
-    pm run --rm --network "${NETWORK}" -v "${KAIKU_ROOT}/deploy/demo:/demo:ro" \
-        -e KAIKU_SURVEY_ADDR=http://kaiku-survey-definition:50051 \
-        -e KAIKU_INTAKE_ADDR=http://kaiku-response-intake:50052 \
-        -e KAIKU_ANALYTICS_ADDR=http://kaiku-analytics:50053 \
-        -e KAIKU_PROJECTION_ADDR=http://kaiku-projection:50054 \
-        "${KAIKU_IMAGE}" kaikuctl "$@"
+make_keys_once() {
+    if [[ ! -s "${COMPOSE_DIR}/deploy/docker/secrets/api-keys.json" ]]; then
+        env KAIKUCTL="${KAIKUCTL}" "${COMPOSE_DIR}/deploy/docker/make-keys.sh"
+    fi
 }
 
 up() {
     build_all
-    log_step "starting the stack on podman network ${NETWORK}"
-    pm network exists "${NETWORK}" || pm network create "${NETWORK}" >/dev/null
-    run_detached kaiku-nats -v "${NATS_VOLUME}:/data" "${NATS_IMAGE}"
-    run_detached kaiku-postgres -e "POSTGRES_PASSWORD=${POSTGRES_PASSWORD}" -e POSTGRES_DB=kaiku \
-        -v "${PG_VOLUME}:/var/lib/postgresql/data" "${PG_IMAGE}"
-    wait_in_container kaiku-nats nats-server bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222'
-    wait_in_container kaiku-postgres PostgreSQL /usr/lib/postgresql/15/bin/pg_isready -h 127.0.0.1 -d kaiku
-
+    make_keys_once
+    log_step "starting NATS and PostgreSQL (compose project ${COMPOSE_PROJECT})"
+    compose up -d nats postgres
+    wait_healthy 90 nats postgres
+    # The migration runs once PostgreSQL is healthy (podman-compose cannot wait for that itself)
+    # and must have succeeded before the services that read the schema start.
     log_step "migrating the read models"
-    pm run --rm --network "${NETWORK}" -e "DATABASE_URL=${DATABASE_URL_PODMAN}" \
-        "${KAIKU_IMAGE}" projection --migrate-only || die "the migration failed (its output is above)"
-
-    start_service survey-definition 50051 -e KAIKU_STREAM_REPLICAS=1
-    start_service response-intake 50052 -e KAIKU_STREAM_REPLICAS=1
-    start_service projection 50054 -e "DATABASE_URL=${DATABASE_URL_PODMAN}"
-    start_service analytics 50053 -e "DATABASE_URL=${DATABASE_URL_PODMAN}"
-    if ! kaikuctl_in_network wait-ready --timeout 60s; then
-        local name
-        for name in survey-definition response-intake projection analytics; do
-            printf -- '---- podman logs --tail 20 kaiku-%s ----\n' "${name}" >&2
-            pm logs --tail 20 "kaiku-${name}" >&2 || true
-        done
-        die "the services did not all report SERVING within 60s"
+    compose up -d migrate
+    local migrate_status
+    migrate_status="$(pm wait "$(container_of migrate)")"
+    if [[ "${migrate_status}" != 0 ]]; then
+        pm logs "$(container_of migrate)" >&2 || true
+        die "the migration exited with ${migrate_status}"
     fi
-
-    if [[ ! -s "${PODMAN_DEMO_ID_FILE}" ]]; then
-        log_step "creating and publishing the demo survey"
-        local output
-        output="$(kaikuctl_in_network survey create --file /demo/nps-survey.json --publish)"
-        printf '%s\n' "${output}"
-        sed -n 's/^survey_id=\([0-9A-Fa-f-]\{1,\}\)[[:space:]]*$/\1/p' <<<"${output}" | tail -n 1 >"${PODMAN_DEMO_ID_FILE}"
-    fi
-    printf '\nKaiku runs in podman: gRPC on 127.0.0.1:50051-50054 as with make up; demo survey %s.\n' \
-        "$(<"${PODMAN_DEMO_ID_FILE}")"
-    printf 'Logs: podman logs -f kaiku-<service>. Stop: %s down\n' "$0"
+    log_step "starting the Kaiku services"
+    compose up -d
+    wait_healthy 120 "${HEALTHY_SERVICES[@]}"
+    printf '\nKaiku runs in podman (project %s): see podman ps; gRPC on 127.0.0.1:%s-%s.\n' \
+        "${COMPOSE_PROJECT}" "${KAIKU_SURVEY_DEFINITION_PORT:-50051}" "${KAIKU_PROJECTION_PORT:-50054}"
+    printf 'Tokens are in %s/.env; stop with %s down\n' "${COMPOSE_DIR}" "$0"
 }
 
 down() {
     require_root
+    install_tools
     configure_podman
-    log_step "stopping the Kaiku containers (volumes ${NATS_VOLUME} and ${PG_VOLUME} are kept)"
-    local name
-    for name in "${CONTAINERS[@]}"; do
-        pm rm -f -t 10 "${name}" >/dev/null 2>&1 || true
-    done
+    log_step "stopping compose project ${COMPOSE_PROJECT}"
+    compose down "$@"
 }
 
 main() {
     case "${1:-build}" in
         build) build_all ;;
         up) up ;;
-        down) down ;;
+        down)
+            shift
+            down "$@"
+            ;;
         *)
             printf 'usage: %s [build|up|down]\n' "$(basename -- "$0")" >&2
             exit 2

@@ -61,6 +61,18 @@ missing_packages() {
     if ! command -v zbarimg >/dev/null 2>&1; then
         echo zbar-tools
     fi
+    # Container tests: podman (with runc) builds and runs the images, debootstrap makes their
+    # base without a registry; podman-compose and the Kubernetes schema checker come from PyPI
+    # into virtualenvs under .kaiku/tools (python3-venv).
+    local tool
+    for tool in podman runc debootstrap; do
+        if ! command -v "${tool}" >/dev/null 2>&1 && [[ ! -x "/usr/sbin/${tool}" ]]; then
+            echo "${tool}"
+        fi
+    done
+    if ! /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        echo python3-venv
+    fi
 }
 
 # apt-get as root directly, otherwise through sudo (the only thing that ever needs it).

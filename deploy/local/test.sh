@@ -25,6 +25,20 @@ run_tests() {
     fi
 }
 
+# The deployment: every Kubernetes manifest against the Kubernetes schemas, the compose stack
+# under podman-compose, and the Kaiku Deployments under `podman play kube` (images built here
+# with podman; needs root, as CI has).
+run_container_tests() {
+    local status=0
+    log_step "deploy/local/k8s-check.sh (schemas of deploy/k8s)"
+    "${KAIKU_ROOT}/deploy/local/k8s-check.sh" || status=$?
+    log_step "tests/containers/compose.sh (docker-compose.yml with podman-compose)"
+    "${KAIKU_ROOT}/tests/containers/compose.sh" || status=$?
+    log_step "tests/containers/kube.sh (deploy/k8s Deployments with podman play kube)"
+    "${KAIKU_ROOT}/tests/containers/kube.sh" || status=$?
+    return "${status}"
+}
+
 main() {
     "${KAIKU_ROOT}/deploy/local/install-deps.sh"
     ensure_cargo_on_path
@@ -37,7 +51,13 @@ main() {
     # The system tests run the real service binaries from target/debug, so build them first.
     log_step "cargo build --workspace --bins"
     cargo build --workspace --bins
-    run_tests "$@"
+    local status=0
+    run_tests "$@" || status=$?
+    # A run narrowed to some tests (arguments) leaves the containers out.
+    if (($# == 0)); then
+        run_container_tests || status=$?
+    fi
+    ((status == 0)) || die "some tests failed (see above)"
     log_step "all gates and tests passed"
 }
 

@@ -362,13 +362,7 @@ create_demo_units() {
     log_step "creating the demo units (deploy/demo/units.tsv)"
     CURRENT_LOG="$(log_file_for kaikuctl-demo)"
     : >"${CURRENT_LOG}"
-    local id parent level name_fi name_sv name_en
-    while IFS=$'\t' read -r id parent level name_fi name_sv name_en; do
-        [[ -z "${id}" || "${id}" == \#* ]] && continue
-        [[ "${parent}" == "-" ]] && parent=""
-        kaikuctl_local unit create --id "${id}" --parent "${parent}" --level "${level}" \
-            --name "fi=${name_fi}" --name "sv=${name_sv}" --name "en=${name_en}" >>"${CURRENT_LOG}" 2>&1
-    done <"${KAIKU_ROOT}/deploy/demo/units.tsv"
+    kaikuctl_local unit import --file "${KAIKU_ROOT}/deploy/demo/units.tsv" >>"${CURRENT_LOG}" 2>&1
 }
 
 # Creates and publishes one demo survey unless its id is already recorded in STATE_FILE.

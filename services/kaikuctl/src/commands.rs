@@ -73,6 +73,17 @@ enum Command {
         #[arg(long, default_value = "60s", value_parser = parse_duration)]
         timeout: Duration,
     },
+    /// Check one service once, for container health checks: a gRPC address must report
+    /// SERVING (grpc.health.v1), an `http://host:port/path` address must answer 200.
+    Health {
+        /// e.g. http://127.0.0.1:50051 (gRPC) or http://127.0.0.1:8080/healthz with --http.
+        addr: String,
+        /// Check with an HTTP GET instead of grpc.health.v1.
+        #[arg(long)]
+        http: bool,
+        #[arg(long, default_value = "3s", value_parser = parse_duration)]
+        timeout: Duration,
+    },
     /// Surveys: create from a file, publish, list, show.
     #[command(subcommand)]
     Survey(SurveyCommand),
@@ -210,6 +221,12 @@ enum UnitCommand {
         /// Name as LANG=TEXT, e.g. --name "fi=Koulu 1" (repeatable).
         #[arg(long, required = true)]
         name: Vec<String>,
+    },
+    /// Create the units of a tab-separated file, parents first: id, parent (`-` for none),
+    /// level, then the names in fi, sv and en; `#` starts a comment (deploy/demo/units.tsv).
+    Import {
+        #[arg(long)]
+        file: std::path::PathBuf,
     },
     /// List the open units, parents first.
     List,
@@ -395,6 +412,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 &cli.projection_addr,
             ];
             wait_ready(&addrs, timeout).await
+        }
+        Command::Health {
+            addr,
+            http,
+            timeout,
+        } => {
+            if http {
+                http_health(&addr, timeout).await
+            } else {
+                wait_ready(&[&addr], timeout).await
+            }
         }
         Command::Survey(command) => survey(&cli.survey_addr, command).await,
         Command::Unit(command) => unit(&cli.survey_addr, command).await,
@@ -641,6 +669,45 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// A unit to create; `names` as LANG=TEXT.
+fn unit_request(
+    id: String,
+    parent: String,
+    level: &str,
+    names: &[String],
+) -> Result<CreateUnitRequest, CliError> {
+    let level = match level {
+        "county" => UnitLevel::County,
+        "service_area" => UnitLevel::ServiceArea,
+        "unit" => UnitLevel::Unit,
+        other => {
+            return Err(CliError::Usage(format!(
+                "unknown level {other:?}: county, service_area or unit"
+            )));
+        }
+    };
+    let names = names
+        .iter()
+        .map(|raw| {
+            let (language, text) = raw
+                .split_once('=')
+                .ok_or_else(|| CliError::Usage(format!("--name {raw:?}: expected LANG=TEXT")))?;
+            let language = survey_file::language(language)
+                .ok_or_else(|| CliError::Usage(format!("--name {raw:?}: unknown language")))?;
+            Ok(LocalizedText {
+                language: language as i32,
+                text: text.to_owned(),
+            })
+        })
+        .collect::<Result<_, CliError>>()?;
+    Ok(CreateUnitRequest {
+        unit_id: id,
+        parent_unit_id: parent,
+        level: level as i32,
+        names,
+    })
+}
+
 async fn unit(addr: &str, command: UnitCommand) -> Result<(), CliError> {
     let mut client = SurveyDefinitionClient::new(connect(addr).await?);
     match command {
@@ -650,43 +717,39 @@ async fn unit(addr: &str, command: UnitCommand) -> Result<(), CliError> {
             level,
             name,
         } => {
-            let level = match level.as_str() {
-                "county" => UnitLevel::County,
-                "service_area" => UnitLevel::ServiceArea,
-                "unit" => UnitLevel::Unit,
-                other => {
-                    return Err(CliError::Usage(format!(
-                        "unknown level {other:?}: county, service_area or unit"
-                    )));
-                }
-            };
-            let names = name
-                .iter()
-                .map(|raw| {
-                    let (language, text) = raw.split_once('=').ok_or_else(|| {
-                        CliError::Usage(format!("--name {raw:?}: expected LANG=TEXT"))
-                    })?;
-                    let language = survey_file::language(language).ok_or_else(|| {
-                        CliError::Usage(format!("--name {raw:?}: unknown language"))
-                    })?;
-                    Ok(LocalizedText {
-                        language: language as i32,
-                        text: text.to_owned(),
-                    })
-                })
-                .collect::<Result<_, CliError>>()?;
-            let reply = client
-                .create_unit(CreateUnitRequest {
-                    unit_id: id,
-                    parent_unit_id: parent,
-                    level: level as i32,
-                    names,
-                })
+            let request = unit_request(id, parent, &level, &name)?;
+            let unit = client
+                .create_unit(request)
                 .await?
-                .into_inner();
-            let unit = reply.unit.unwrap_or_default();
+                .into_inner()
+                .unit
+                .unwrap_or_default();
             println!("unit_id={}", unit.unit_id);
             println!("revision={}", unit.revision);
+            Ok(())
+        }
+        UnitCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            for (number, line) in text.lines().enumerate() {
+                if line.trim().is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let fields: Vec<&str> = line.split('\t').collect();
+                let [id, parent, level, fi, sv, en] = fields[..] else {
+                    return Err(CliError::Usage(format!(
+                        "{} line {}: expected 6 tab-separated fields, found {}",
+                        file.display(),
+                        number + 1,
+                        fields.len()
+                    )));
+                };
+                let parent = if parent == "-" { "" } else { parent };
+                let names = [format!("fi={fi}"), format!("sv={sv}"), format!("en={en}")];
+                let request = unit_request(id.to_owned(), parent.to_owned(), level, &names)?;
+                client.create_unit(request).await?;
+                println!("unit_id={id}");
+            }
             Ok(())
         }
         UnitCommand::List => {
@@ -935,6 +998,36 @@ fn parse_answer(form: &GetFormResponse, raw: &str) -> Result<Answer, CliError> {
         question_key: key.to_owned(),
         value: Some(value),
     })
+}
+
+/// One HTTP/1.0 GET; healthy when the status line says 200. Plain TCP, no client library:
+/// a health endpoint on the container's own loopback needs nothing more.
+async fn http_health(url: &str, timeout: Duration) -> Result<(), CliError> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| CliError::Usage(format!("{url:?} is not an http:// address")))?;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(authority).await?;
+        stream
+            .write_all(format!("GET /{path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").as_bytes())
+            .await?;
+        let mut head = [0u8; 32];
+        let read = stream.read(&mut head).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..read]).into_owned())
+    };
+    let head = tokio::time::timeout(timeout, check)
+        .await
+        .map_err(|_| CliError::Usage(format!("{url} did not answer within {timeout:?}")))?
+        .map_err(|e| CliError::Usage(format!("{url}: {e}")))?;
+    let status_line = head.lines().next().unwrap_or_default();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        println!("{url} OK");
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!("{url} answered {status_line:?}")))
+    }
 }
 
 async fn wait_ready(addrs: &[&String], timeout: Duration) -> Result<(), CliError> {
