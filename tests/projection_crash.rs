@@ -13,7 +13,11 @@ const TOTAL: usize = BACKLOG + 1_200;
 
 #[tokio::test]
 async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
-    let mut stack = Stack::start().await?;
+    // Batches of 500: the backlog takes many commits, so the kill can land between two of them
+    // (with the default 50,000 the whole backlog can be one batch, committed before the
+    // projection has even reported SERVING to the test).
+    let mut stack =
+        Stack::start_with_env(&[("KAIKU_PROJECTION_BATCH_SIZE", "500".to_owned())]).await?;
     let survey_id = stack.publish_nps_survey(&["unit-1"]).await?;
     let answers = |range: std::ops::Range<usize>| {
         range

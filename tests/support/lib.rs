@@ -21,7 +21,7 @@ use kaiku_test_support::{
     Grant, NatsServer, PostgresServer, ServiceProcess, TestCredentials, free_port,
 };
 use tonic::transport::Channel;
-use tonic_health::pb::health_check_response::ServingStatus;
+pub use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -41,6 +41,8 @@ pub struct Stack {
     /// `kaiku_reader`, which may only read.
     pub reader_database_url: String,
     ports: HashMap<&'static str, u16>,
+    /// Where each service serves its Prometheus metrics.
+    metrics_ports: HashMap<&'static str, u16>,
     processes: HashMap<&'static str, ServiceProcess>,
     /// Settings every service gets on top of the defaults (e.g. KAIKU_MIN_GROUP_SIZE).
     extra_env: Vec<(&'static str, String)>,
@@ -84,6 +86,7 @@ impl Stack {
             database_url,
             reader_database_url,
             ports: HashMap::new(),
+            metrics_ports: HashMap::new(),
             processes: HashMap::new(),
             extra_env: extra_env.to_vec(),
             credentials,
@@ -91,11 +94,44 @@ impl Stack {
         };
         for name in SERVICES {
             stack.ports.insert(name, free_port()?);
+            stack.metrics_ports.insert(name, free_port()?);
         }
         for name in SERVICES {
             stack.start_service(name).await?;
         }
         Ok((stack, tokens))
+    }
+
+    /// A service's Prometheus metrics as text (GET /metrics).
+    pub async fn metrics(&self, name: &str) -> TestResult<String> {
+        let port = self
+            .metrics_ports
+            .get(name)
+            .copied()
+            .ok_or("unknown service")?;
+        let response = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await?;
+        if !response.status().is_success() {
+            return Err(format!("{name} /metrics answered {}", response.status()).into());
+        }
+        Ok(response.text().await?)
+    }
+
+    /// The overall grpc.health.v1 status of a service (None when it does not answer).
+    pub async fn health(&self, name: &str) -> Option<ServingStatus> {
+        let channel = Channel::from_shared(self.address(name))
+            .ok()?
+            .connect()
+            .await
+            .ok()?;
+        let status = HealthClient::new(channel)
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .ok()?
+            .into_inner()
+            .status;
+        ServingStatus::try_from(status).ok()
     }
 
     pub fn address(&self, name: &str) -> String {
@@ -122,6 +158,13 @@ impl Stack {
             ),
             ("DATABASE_URL", database_url),
             ("KAIKU_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+            (
+                "KAIKU_METRICS_ADDR",
+                format!(
+                    "127.0.0.1:{}",
+                    self.metrics_ports.get(name).copied().unwrap_or_default()
+                ),
+            ),
             ("KAIKU_SHUTDOWN_GRACE", "5s".to_owned()),
             ("RUST_LOG", "info".to_owned()),
             ("KAIKU_AUTH_API_KEYS", self.keys_file()),
@@ -200,24 +243,25 @@ impl Stack {
     }
 
     async fn wait_serving(&self, name: &str, timeout: Duration) -> TestResult {
+        self.wait_health(name, ServingStatus::Serving, timeout)
+            .await
+    }
+
+    /// Waits until a service reports `wanted` as its overall health.
+    pub async fn wait_health(
+        &self,
+        name: &str,
+        wanted: ServingStatus,
+        timeout: Duration,
+    ) -> TestResult {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let status = match Channel::from_shared(self.address(name))?.connect().await {
-                Ok(channel) => HealthClient::new(channel)
-                    .check(HealthCheckRequest {
-                        service: String::new(),
-                    })
-                    .await
-                    .map(|r| r.into_inner().status)
-                    .ok(),
-                Err(_) => None,
-            };
-            if status == Some(ServingStatus::Serving as i32) {
+            if self.health(name).await == Some(wanted) {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
                 return Err(format!(
-                    "{name} not SERVING after {timeout:?}; log:\n{}",
+                    "{name} not {wanted:?} after {timeout:?}; log:\n{}",
                     self.log(name)
                 )
                 .into());

@@ -2,6 +2,8 @@
 
 mod adapter;
 mod auth;
+mod metrics;
+mod readiness;
 mod server;
 mod settings;
 mod shed;
@@ -10,6 +12,8 @@ mod status;
 
 pub use adapter::{AdapterClients, AdapterSettings};
 pub use auth::{AuthSettings, AuthorizedChannel, BearerToken, authorized};
+pub use metrics::{Metrics, RpcMetricsLayer, latency_histogram};
+pub use readiness::{CHECK_INTERVAL, Readiness};
 pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};
 pub use settings::{CommonSettings, parse_duration};
 pub use shed::LoadShedLayer;

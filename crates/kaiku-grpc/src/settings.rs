@@ -59,6 +59,10 @@ pub struct CommonSettings {
     #[command(flatten)]
     pub auth: crate::AuthSettings,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`), e.g. 0.0.0.0:9464; unset = none.
+    #[arg(long, env = "KAIKU_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
     /// How long in-flight requests and batches may take to finish after SIGTERM.
     #[arg(long, env = "KAIKU_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
@@ -95,7 +99,7 @@ impl CommonSettings {
         policy: kaiku_auth::MethodPolicy,
     ) -> Result<crate::GrpcServer, crate::BindError> {
         let auth = self.auth.layer(policy).map_err(crate::BindError::Auth)?;
-        crate::GrpcServer::bind(addr, self.server_limits(), auth).await
+        crate::GrpcServer::bind(addr, self.server_limits(), auth, self.metrics_addr).await
     }
 
     pub fn server_limits(&self) -> ServerLimits {

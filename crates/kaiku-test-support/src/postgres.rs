@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 use crate::child::{
-    log_stdio, poll_until_ready, read_log, reap_blocking, send_signal, tcp_accepts,
+    kill_and_reap, log_stdio, poll_until_ready, read_log, reap_blocking, send_signal, tcp_accepts,
 };
 use crate::error::{Result, TestSupportError};
 use crate::port::free_port;
@@ -32,6 +32,9 @@ const START_ATTEMPTS: usize = 3;
 pub struct PostgresServer {
     child: Option<Child>,
     port: u16,
+    binaries: Binaries,
+    runas: Option<RunAs>,
+    layout: Layout,
     dir: TempDir, // declared last: removed only after the postmaster is gone
 }
 
@@ -52,13 +55,16 @@ impl PostgresServer {
         let mut server = PostgresServer {
             child: None,
             port: 0,
+            binaries,
+            runas,
+            layout,
             dir,
         };
         let mut attempt = 1;
         loop {
             server.port = free_port()?;
             // Should this fail, dropping `server` shuts the half-started postmaster down.
-            match server.spawn_and_wait(&binaries, runas, &layout).await {
+            match server.spawn_and_wait().await {
                 Ok(()) => return Ok(server),
                 Err(TestSupportError::ExitedEarly { .. }) if attempt < START_ATTEMPTS => {
                     attempt += 1;
@@ -106,6 +112,22 @@ impl PostgresServer {
         self.port
     }
 
+    /// SIGKILL and reap: an outage, not a shutdown. The cluster is kept for
+    /// [`PostgresServer::restart`].
+    pub async fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            kill_and_reap(&mut child, "postgres").await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the postmaster again on the same port and cluster (after crash recovery),
+    /// killing it first if it still runs.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.kill().await?;
+        self.spawn_and_wait().await
+    }
+
     /// Everything the postmaster has logged so far.
     pub fn log(&self) -> String {
         read_log(&log_path(self.dir.path()))
@@ -115,12 +137,8 @@ impl PostgresServer {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
-    async fn spawn_and_wait(
-        &mut self,
-        binaries: &Binaries,
-        runas: Option<RunAs>,
-        layout: &Layout,
-    ) -> Result<()> {
+    async fn spawn_and_wait(&mut self) -> Result<()> {
+        let (binaries, runas, layout) = (&self.binaries, self.runas, &self.layout);
         let log = log_path(self.dir.path());
         let (stdout, stderr) = log_stdio(&log)?;
         let mut command = Command::new(&binaries.postgres);
@@ -179,6 +197,7 @@ fn log_path(dir: &Path) -> PathBuf {
 }
 
 /// The cluster's directories inside the temporary directory, owned by whoever runs the server.
+#[derive(Debug)]
 struct Layout {
     data: PathBuf,
     sockets: PathBuf,

@@ -13,10 +13,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use kaiku_eventstore::EventStore;
-use kaiku_grpc::{CommonSettings, GrpcServer, Shutdown, parse_duration, standard_routes};
+use kaiku_grpc::{
+    CommonSettings, GrpcServer, Readiness, Shutdown, parse_duration, standard_routes,
+};
 use kaiku_proto::analytics::v1::analytics_server::AnalyticsServer;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tonic::server::NamedService;
 
 pub use consistency::Consistency;
 pub use error::AnalyticsError;
@@ -95,9 +98,15 @@ impl Application {
         )
         .await?;
         let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_serving::<AnalyticsServer<AnalyticsService>>()
-            .await;
+        // Ready while NATS (read-your-writes) and PostgreSQL (every figure) answer.
+        let readiness = Readiness::new(
+            health,
+            &[<AnalyticsServer<AnalyticsService> as NamedService>::NAME],
+            &["nats", "postgres"],
+        )
+        .await;
+        readiness.watch_nats(self.store.clone(), shutdown.clone());
+        readiness.watch_postgres(self.pool.clone(), shutdown.clone());
         let service =
             AnalyticsService::new(self.pool.clone(), consistency, self.config.min_group_size);
         let routes = standard_routes(health_service)

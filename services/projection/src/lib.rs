@@ -5,6 +5,7 @@ use std::sync::Arc;
 mod apply;
 mod error;
 mod facts;
+mod metrics;
 pub mod rebuild;
 mod rollups;
 mod runner;
@@ -13,12 +14,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use kaiku_domain::feedback::FeedbackDictionary;
-use kaiku_eventstore::EventStore;
-use kaiku_grpc::{CommonSettings, GrpcServer, ServingStatus, Shutdown, standard_routes};
+use kaiku_eventstore::{EventStore, RESPONSES_STREAM, SURVEYS_STREAM};
+use kaiku_grpc::{CommonSettings, GrpcServer, Readiness, Shutdown, standard_routes};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use error::ProjectionError;
+pub use metrics::ProjectionMetrics;
 pub use runner::{Batching, Runner, checkpoint};
 
 /// The read-model schema; the projection is its only owner and writer.
@@ -175,15 +177,23 @@ impl Application {
     /// Follows both streams until shutdown; the current batch commits before it stops.
     pub async fn run(self, shutdown: Shutdown) -> Result<(), ProjectionError> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_service_status("", ServingStatus::NotServing)
-            .await;
+        // Ready while both streams are followed and NATS and PostgreSQL answer.
+        let readiness = Readiness::new(
+            health,
+            &[],
+            &[SURVEYS_STREAM, RESPONSES_STREAM, "nats", "postgres"],
+        )
+        .await;
+        readiness.watch_nats(self.store.clone(), shutdown.clone());
+        readiness.watch_postgres(self.pool.clone(), shutdown.clone());
+        let metrics = ProjectionMetrics::registered(&self.server.metrics());
         let runners: Vec<_> = Runner::for_streams(
             self.store.clone(),
             self.pool.clone(),
             self.batching,
             self.dictionary.clone(),
-            health,
+            readiness,
+            metrics,
         )
         .into_iter()
         .map(|runner| tokio::spawn(runner.run(shutdown.clone())))

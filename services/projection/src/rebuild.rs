@@ -59,7 +59,9 @@ impl Rebuild {
         MIGRATOR.run(&fresh).await?;
         tracing::info!(schema = %built_as, "replaying the streams into a fresh schema");
 
+        // Nobody probes a rebuild: its readiness and metrics go nowhere.
         let (health, _) = tonic_health::server::health_reporter();
+        let readiness = kaiku_grpc::Readiness::new(health, &[], &[]).await;
         let stop = Shutdown::new();
         let mut runners = Vec::new();
         for mut runner in Runner::for_streams(
@@ -67,7 +69,8 @@ impl Rebuild {
             fresh.clone(),
             self.batching,
             self.dictionary.clone(),
-            health,
+            readiness.clone(),
+            crate::ProjectionMetrics::default(),
         ) {
             // Analytics follows the live checkpoints, not this one.
             runner.announce = false;

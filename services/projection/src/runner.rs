@@ -11,7 +11,7 @@ use kaiku_domain::feedback::FeedbackDictionary;
 use kaiku_eventstore::{
     EventStore, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM, SURVEYS_STREAM, StoredEvent,
 };
-use kaiku_grpc::{HealthReporter, ServingStatus, Shutdown};
+use kaiku_grpc::{Readiness, Shutdown};
 use kaiku_proto::events::v1::ProjectionProgress;
 use prost::Message;
 use sqlx::PgPool;
@@ -49,7 +49,9 @@ pub struct Runner {
     pub pool: PgPool,
     pub batching: Batching,
     pub dictionary: Arc<FeedbackDictionary>,
-    pub health: HealthReporter,
+    /// Each stream is one readiness condition, met while it is followed.
+    pub readiness: Readiness,
+    pub metrics: crate::ProjectionMetrics,
     /// Publish each new checkpoint on kaiku.projection.progress (not while rebuilding).
     pub announce: bool,
 }
@@ -60,7 +62,8 @@ impl Runner {
         pool: PgPool,
         batching: Batching,
         dictionary: Arc<FeedbackDictionary>,
-        health: HealthReporter,
+        readiness: Readiness,
+        metrics: crate::ProjectionMetrics,
     ) -> Vec<Runner> {
         [SURVEYS_STREAM, RESPONSES_STREAM]
             .into_iter()
@@ -70,7 +73,8 @@ impl Runner {
                 pool: pool.clone(),
                 batching,
                 dictionary: dictionary.clone(),
-                health: health.clone(),
+                readiness: readiness.clone(),
+                metrics: metrics.clone(),
                 announce: true,
             })
             .collect()
@@ -85,9 +89,7 @@ impl Runner {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(stream = self.stream, error = %e, ?backoff, "projection interrupted; resuming from checkpoint");
-                    self.health
-                        .set_service_status("", ServingStatus::NotServing)
-                        .await;
+                    self.readiness.set(self.stream, false).await;
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {}
                         () = shutdown.wait() => return,
@@ -105,9 +107,7 @@ impl Runner {
             .subscribe(self.stream, None, checkpoint + 1)
             .await?;
         futures::pin_mut!(events);
-        self.health
-            .set_service_status("", ServingStatus::Serving)
-            .await;
+        self.readiness.set(self.stream, true).await;
         tracing::info!(stream = self.stream, checkpoint, "following stream");
         // At most one batch is being written while the next one is collected and decoded: the
         // database and this process's CPU work side by side (ADR 0006).
@@ -218,9 +218,16 @@ impl Runner {
                 crate::facts::count(&mut rollups, &response, -1);
             }
         }
-        let Some(last) = fresh.last().map(|(e, _)| e.stream_sequence) else {
+        let Some((last, pending)) = fresh.last().map(|(e, _)| (e.stream_sequence, e.pending))
+        else {
             return Ok(None);
         };
+        let dead_lettered = fresh
+            .iter()
+            .filter(|(_, prepared)| matches!(prepared, Prepared::Rejected(_)))
+            .count() as u64;
+        let events = fresh.len();
+        let started = std::time::Instant::now();
         // Each traced event's span continues the trace it was published under; its child covers
         // the transaction that writes it. Both end when this function returns.
         let traced: Vec<(tracing::Span, tracing::Span)> = fresh
@@ -249,9 +256,19 @@ impl Runner {
             })
             .collect();
         let result = self.write_batch(checkpoint, last, fresh, rollups).await;
-        if let Err(error) = &result {
-            for (_, write) in &traced {
-                write.in_scope(|| tracing::warn!(%error, "batch not written"));
+        match &result {
+            Ok(_) => self.metrics.committed(
+                self.stream,
+                events,
+                dead_lettered,
+                last,
+                pending,
+                started.elapsed().as_secs_f64(),
+            ),
+            Err(error) => {
+                for (_, write) in &traced {
+                    write.in_scope(|| tracing::warn!(%error, "batch not written"));
+                }
             }
         }
         result.map(Some)

@@ -24,11 +24,20 @@ pub const RESPONSE_REDACTED: &str = "ResponseRedacted";
 pub struct Intake {
     store: EventStore,
     catalogue: CatalogueHandle,
+    metrics: crate::IntakeMetrics,
 }
 
 impl Intake {
-    pub fn new(store: EventStore, catalogue: CatalogueHandle) -> Self {
-        Self { store, catalogue }
+    pub fn new(
+        store: EventStore,
+        catalogue: CatalogueHandle,
+        metrics: crate::IntakeMetrics,
+    ) -> Self {
+        Self {
+            store,
+            catalogue,
+            metrics,
+        }
     }
 
     pub async fn submit(
@@ -62,6 +71,7 @@ impl Intake {
             occurred_at: Some(kaiku_domain::time::to_timestamp(received_at)),
             kind: Some(Kind::Submitted(submitted.clone())),
         };
+        let publishing = std::time::Instant::now();
         let appended = self
             .store
             .append(NewEvent {
@@ -72,6 +82,8 @@ impl Intake {
                 expected_last_subject_sequence: None,
             })
             .await?;
+        self.metrics
+            .observe_publish(publishing.elapsed().as_secs_f64());
         if appended.duplicate {
             let stored = self.stored_submission(appended.sequence).await?;
             if !is_same_response(&stored, &submitted, request.answered_at.is_some()) {

@@ -3,6 +3,7 @@
 mod catalogue_follower;
 mod error;
 mod intake;
+mod metrics;
 mod service;
 
 use std::net::SocketAddr;
@@ -10,12 +11,15 @@ use std::time::Duration;
 
 use kaiku_eventstore::{EventStore, StreamSettings, responses_stream_config};
 use kaiku_grpc::{
-    CommonSettings, GrpcServer, ServingStatus, Shutdown, parse_duration, standard_routes,
+    CommonSettings, GrpcServer, Readiness, Shutdown, parse_duration, standard_routes,
 };
+use tonic::server::NamedService;
+
 use kaiku_proto::intake::v1::response_intake_server::ResponseIntakeServer;
 
 pub use error::IntakeError;
 pub use intake::Intake;
+pub use metrics::IntakeMetrics;
 pub use service::ResponseIntakeService;
 
 /// response-intake: validates submissions and appends them to KAIKU_RESPONSES.
@@ -86,35 +90,38 @@ impl Application {
             shutdown.clone(),
         );
         let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_not_serving::<ResponseIntakeServer<ResponseIntakeService>>()
-            .await;
-        health
-            .set_service_status("", ServingStatus::NotServing)
-            .await;
-        let readiness = {
-            let (health, catalogue, shutdown) =
-                (health.clone(), catalogue.clone(), shutdown.clone());
+        // Ready while the catalogue has loaded what KAIKU_SURVEYS held at start-up and NATS is
+        // connected.
+        let readiness = Readiness::new(
+            health,
+            &[<ResponseIntakeServer<ResponseIntakeService> as NamedService>::NAME],
+            &["catalogue", "nats"],
+        )
+        .await;
+        readiness.watch_nats(self.store.clone(), shutdown.clone());
+        let catalogue_loaded = {
+            let (readiness, catalogue, shutdown) =
+                (readiness.clone(), catalogue.clone(), shutdown.clone());
             async move {
-                // Ready once the catalogue holds what KAIKU_SURVEYS held at start-up.
                 while catalogue.catch_up().await.is_err() {
                     if shutdown.is_triggered() {
                         return;
                     }
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                health
-                    .set_serving::<ResponseIntakeServer<ResponseIntakeService>>()
-                    .await;
-                health.set_service_status("", ServingStatus::Serving).await;
+                readiness.set("catalogue", true).await;
                 tracing::info!(
                     applied = catalogue.applied_sequence(),
-                    "survey catalogue loaded; ready"
+                    "survey catalogue loaded"
                 );
             }
         };
-        tokio::spawn(readiness);
-        let service = ResponseIntakeService::new(Intake::new(self.store.clone(), catalogue));
+        tokio::spawn(catalogue_loaded);
+        let metrics = IntakeMetrics::registered(&self.server.metrics());
+        let service = ResponseIntakeService::new(
+            Intake::new(self.store.clone(), catalogue, metrics.clone()),
+            metrics,
+        );
         let routes = standard_routes(health_service)
             .map_err(|e| IntakeError::Startup(e.to_string()))?
             .add_service(

@@ -15,11 +15,12 @@ const STREAM_IN_FLIGHT: usize = 32;
 
 pub struct ResponseIntakeService {
     intake: Intake,
+    metrics: crate::IntakeMetrics,
 }
 
 impl ResponseIntakeService {
-    pub fn new(intake: Intake) -> Self {
-        Self { intake }
+    pub fn new(intake: Intake, metrics: crate::IntakeMetrics) -> Self {
+        Self { intake, metrics }
     }
 }
 
@@ -32,9 +33,16 @@ impl ResponseIntake for ResponseIntakeService {
         &self,
         request: Request<SubmitResponseRequest>,
     ) -> Result<Response<SubmitResponseReply>, Status> {
-        may_submit(kaiku_auth::principal(&request), request.get_ref())?;
-        let reply = self.intake.submit(request.get_ref()).await?;
-        Ok(Response::new(reply))
+        let submitted = match may_submit(kaiku_auth::principal(&request), request.get_ref()) {
+            Ok(()) => self
+                .intake
+                .submit(request.get_ref())
+                .await
+                .map_err(Status::from),
+            Err(denied) => Err(denied),
+        };
+        self.metrics.record(&submitted);
+        submitted.map(Response::new)
     }
 
     /// The method policy lets only survey admins here.
@@ -60,16 +68,19 @@ impl ResponseIntake for ResponseIntakeService {
         request: Request<Streaming<SubmitResponseRequest>>,
     ) -> Result<Response<Self::SubmitResponsesStream>, Status> {
         let intake = self.intake.clone();
+        let metrics = self.metrics.clone();
         let caller = kaiku_auth::principal(&request).cloned();
         let replies = request.into_inner().map(move |item| {
             let intake = intake.clone();
             let caller = caller.clone();
+            let metrics = metrics.clone();
             async move {
                 let request = item?;
                 let submitted = match may_submit(caller.as_ref(), &request) {
                     Ok(()) => intake.submit(&request).await.map_err(Status::from),
                     Err(denied) => Err(denied),
                 };
+                metrics.record(&submitted);
                 let outcome = match submitted {
                     Ok(reply) => Outcome::Accepted(reply),
                     Err(status) => Outcome::Rejected(SubmissionError {

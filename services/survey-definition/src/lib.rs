@@ -9,8 +9,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use kaiku_eventstore::{EventStore, StreamSettings, surveys_stream_config};
-use kaiku_grpc::{CommonSettings, GrpcServer, Shutdown, parse_duration, standard_routes};
+use kaiku_grpc::{
+    CommonSettings, GrpcServer, Readiness, Shutdown, parse_duration, standard_routes,
+};
 use kaiku_proto::survey::v1::survey_definition_server::SurveyDefinitionServer;
+use tonic::server::NamedService;
 
 pub use error::ServiceError;
 pub use repository::SurveyRepository;
@@ -79,9 +82,14 @@ impl Application {
             SurveyRepository::new(self.store.clone()),
             UnitRepository::new(self.store.clone()),
         );
-        health
-            .set_serving::<SurveyDefinitionServer<SurveyDefinitionService>>()
-            .await;
+        // Ready while NATS, where every survey and unit lives, is connected.
+        let readiness = Readiness::new(
+            health,
+            &[<SurveyDefinitionServer<SurveyDefinitionService> as NamedService>::NAME],
+            &["nats"],
+        )
+        .await;
+        readiness.watch_nats(self.store.clone(), shutdown.clone());
         let routes = standard_routes(health_service)
             .map_err(|e| ServiceError::Startup(e.to_string()))?
             .add_service(
