@@ -87,6 +87,33 @@ impl From<&Denied> for tonic::Status {
     }
 }
 
+/// Who a request says it comes from, for the audit record, without verifying anything and
+/// without any secret: `api-key:<id>` for a service API key, `jwt:<sub>` for a JWT (its claimed
+/// subject), `anonymous` with no token, `unreadable` for anything else.
+pub fn claimed_caller(authorization: Option<&str>) -> String {
+    let Some(token) = authorization
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return "anonymous".to_owned();
+    };
+    if let Some(rest) = token.strip_prefix("kaiku_") {
+        return match rest.split_once('_') {
+            Some((id, _secret)) if !id.is_empty() => format!("api-key:{id}"),
+            _ => "unreadable".to_owned(),
+        };
+    }
+    #[derive(serde::Deserialize)]
+    struct Subject {
+        sub: String,
+    }
+    match jsonwebtoken::dangerous::insecure_decode_claims::<Subject>(token) {
+        Ok(claims) => format!("jwt:{}", claims.sub),
+        Err(_) => "unreadable".to_owned(),
+    }
+}
+
 /// The caller of a request the layer let through.
 pub fn principal<T>(request: &tonic::Request<T>) -> Option<&Principal> {
     request.extensions().get::<Principal>()

@@ -7,6 +7,8 @@ use async_nats::jetstream::stream::{Config, DiscardPolicy, RetentionPolicy, Stor
 
 pub const SURVEYS_STREAM: &str = "KAIKU_SURVEYS";
 pub const RESPONSES_STREAM: &str = "KAIKU_RESPONSES";
+/// Append-only record of admin actions, exports and refused requests (`kaiku.events.v1.AuditEvent`).
+pub const AUDIT_STREAM: &str = "KAIKU_AUDIT";
 
 /// Header naming the event kind, so tools can read the stream without decoding payloads.
 /// Core NATS (not JetStream) subject on which the projection announces each committed batch as
@@ -45,6 +47,26 @@ pub fn unit_subject(unit_id: impl std::fmt::Display) -> String {
 
 pub fn response_subject(survey_id: impl std::fmt::Display) -> String {
     format!("kaiku.response.{survey_id}")
+}
+
+/// Where one service's audit events go; each service may publish only to its own.
+pub fn audit_subject(service: &str) -> String {
+    format!("kaiku.audit.{service}")
+}
+
+/// KAIKU_AUDIT: like the record streams, and the server itself refuses to delete or purge any
+/// of it (`deny_delete`, `deny_purge`; they cannot be switched off once set).
+pub fn audit_stream_config(settings: StreamSettings) -> Config {
+    Config {
+        deny_delete: true,
+        deny_purge: true,
+        ..record_stream(
+            AUDIT_STREAM,
+            vec!["kaiku.audit.*".into()],
+            "Audit: admin actions, exports and refused requests, without content",
+            settings,
+        )
+    }
 }
 
 pub fn surveys_stream_config(settings: StreamSettings) -> Config {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod adapter;
+mod audit;
 mod auth;
 mod metrics;
 mod readiness;
@@ -11,6 +12,7 @@ mod shutdown;
 mod status;
 
 pub use adapter::{AdapterClients, AdapterSettings};
+pub use audit::{Audit, AuditLayer};
 pub use auth::{AuthSettings, AuthorizedChannel, BearerToken, authorized};
 pub use metrics::{Metrics, RpcMetricsLayer, latency_histogram};
 pub use readiness::{CHECK_INTERVAL, Readiness};

@@ -159,13 +159,11 @@ where
             // A refusal or error before any message is sent comes as a trailers-only response
             // with grpc-status in its headers; a call that streamed replies ends with the
             // status in trailers, which a layer does not wait for: it is counted as OK.
+            // A refusal or error before any message is sent comes as a trailers-only response
+            // with grpc-status in its headers; a call that streamed replies ends with the
+            // status in trailers, which a layer does not wait for: it is counted as OK.
             let code = match &response {
-                Ok(response) => response
-                    .headers()
-                    .get("grpc-status")
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.parse::<i32>().ok())
-                    .map_or(tonic::Code::Ok, tonic::Code::from_i32),
+                Ok(response) => status_code(response.headers()),
                 Err(_) => tonic::Code::Unknown,
             };
             duration
@@ -177,6 +175,16 @@ where
             response
         })
     }
+}
+
+/// The status of a response whose head carries it (a trailers-only response: a refusal or an
+/// error before any message); OK otherwise.
+pub(crate) fn status_code(headers: &http::HeaderMap) -> tonic::Code {
+    headers
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<i32>().ok())
+        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
 }
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ pub struct GrpcServer {
     metrics: crate::Metrics,
     /// Where `GET /metrics` is served, when asked for.
     metrics_listener: Option<TcpListener>,
+    audit: Option<crate::Audit>,
 }
 
 /// Why a server could not be set up: its address, or its authentication settings.
@@ -109,11 +110,18 @@ impl GrpcServer {
             auth,
             metrics: crate::Metrics::new(),
             metrics_listener,
+            audit: None,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Records admin actions, exports and refused calls in KAIKU_AUDIT (crate::Audit).
+    pub fn with_audit(mut self, audit: crate::Audit) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// The registry this server's call metrics go to; a service registers its own there too.
@@ -147,8 +155,12 @@ impl GrpcServer {
             .http2_keepalive_timeout(Some(limits.keepalive_timeout))
             .max_concurrent_streams(Some(limits.max_concurrent_streams_per_connection))
             .trace_fn(kaiku_telemetry::grpc_server_span)
-            // Outermost, so calls refused by load shedding or authentication are counted too.
+            // Outermost, so calls refused by load shedding or authentication are counted and
+            // audited too.
             .layer(self.metrics.layer())
+            .layer(tower::util::option_layer(
+                self.audit.map(|audit| audit.layer()),
+            ))
             .layer(crate::shed::LoadShedLayer::new(
                 limits.max_concurrent_requests,
             ))

@@ -76,7 +76,12 @@ impl Application {
         let server = config
             .common
             .bind(config.listen_addr, method_policy)
-            .await?;
+            .await?
+            .with_audit(kaiku_grpc::Audit::new(
+                store.clone(),
+                "analytics",
+                method_policy,
+            ));
         Ok(Self {
             server,
             store,

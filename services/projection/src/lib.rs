@@ -160,7 +160,12 @@ impl Application {
         let server = config
             .common
             .bind(config.listen_addr, method_policy)
-            .await?;
+            .await?
+            .with_audit(kaiku_grpc::Audit::new(
+                store.clone(),
+                "projection",
+                method_policy,
+            ));
         Ok(Self {
             server,
             store,

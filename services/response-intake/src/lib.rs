@@ -71,7 +71,12 @@ impl Application {
         let server = config
             .common
             .bind(config.listen_addr, method_policy)
-            .await?;
+            .await?
+            .with_audit(kaiku_grpc::Audit::new(
+                store.clone(),
+                "response-intake",
+                method_policy,
+            ));
         Ok(Self {
             server,
             store,

@@ -8,7 +8,7 @@ mod units;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use kaiku_eventstore::{EventStore, StreamSettings, surveys_stream_config};
+use kaiku_eventstore::{EventStore, StreamSettings, audit_stream_config, surveys_stream_config};
 use kaiku_grpc::{
     CommonSettings, GrpcServer, Readiness, Shutdown, parse_duration, standard_routes,
 };
@@ -61,10 +61,23 @@ impl Application {
                 replicas: config.stream_replicas,
             }))
             .await?;
+        // The audit stream too: survey-definition, the admin service, owns it; every service
+        // writes its own subject in it (kaiku_grpc::Audit).
+        store
+            .ensure_stream(audit_stream_config(StreamSettings {
+                duplicate_window: config.duplicate_window,
+                replicas: config.stream_replicas,
+            }))
+            .await?;
         let server = config
             .common
             .bind(config.listen_addr, method_policy)
-            .await?;
+            .await?
+            .with_audit(kaiku_grpc::Audit::new(
+                store.clone(),
+                "survey-definition",
+                method_policy,
+            ));
         Ok(Self {
             server,
             store,
