@@ -141,7 +141,26 @@ impl Stack {
         )
     }
 
+    /// Starts a service on its ports; if another test took one of them between choosing and
+    /// binding (a free port is only free until someone binds it), on new ones.
     pub async fn start_service(&mut self, name: &'static str) -> TestResult {
+        const ATTEMPTS: usize = 3;
+        for attempt in 1..=ATTEMPTS {
+            match self.start_service_once(name).await {
+                Err(error)
+                    if attempt < ATTEMPTS
+                        && error.to_string().contains("Address already in use") =>
+                {
+                    self.ports.insert(name, free_port()?);
+                    self.metrics_ports.insert(name, free_port()?);
+                }
+                other => return other,
+            }
+        }
+        Err(format!("{name} found no free port").into())
+    }
+
+    async fn start_service_once(&mut self, name: &'static str) -> TestResult {
         let port = self.ports.get(name).copied().ok_or("unknown service")?;
         // Analytics reads with the read-only role; the projection owns and writes the tables.
         let database_url = if name == "analytics" {
