@@ -299,33 +299,30 @@ async fn every_wrong_caller_is_refused_and_leaves_nothing_behind() -> TestResult
             .iter()
             .all(|u| u.unit.as_ref().is_none_or(|u| u.unit_id != "school-x"))
     );
-    // The analytics database role reads and cannot write.
-    let reader = sqlx::PgPool::connect(&stack.reader_database_url).await?;
-    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM response")
-        .fetch_one(&reader)
-        .await?;
-    assert_eq!(rows, 5);
-    for write in [
-        "DELETE FROM response",
-        "UPDATE response SET unit_id = 'x'",
-        "INSERT INTO org_unit (unit_id, parent_unit_id, level, path) VALUES ('x', '', 'unit', '{x}')",
-        "CREATE TABLE stolen (x int)",
-        "DROP TABLE response",
-    ] {
-        let error = sqlx::query(sqlx::AssertSqlSafe(write))
-            .execute(&reader)
-            .await
-            .expect_err(write);
-        let refused = error.to_string();
-        assert!(
-            refused.contains("permission denied") || refused.contains("must be owner"),
-            "{write}: {refused}"
-        );
-    }
-    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM response")
-        .fetch_one(&reader)
-        .await?;
-    assert_eq!(rows, 5, "nothing changed");
+    // The analytics database role reads and cannot write; the projection's writes rows and
+    // cannot change the schema (migrations run as the owner, KAIKU_MIGRATE_ON_START is off).
+    refused_as(
+        &stack.reader_database_url,
+        &[
+            "DELETE FROM response",
+            "UPDATE response SET unit_id = 'x'",
+            "INSERT INTO org_unit (unit_id, parent_unit_id, level, path) VALUES ('x', '', 'unit', '{x}')",
+            "CREATE TABLE stolen (x int)",
+            "DROP TABLE response",
+        ],
+    )
+    .await?;
+    refused_as(
+        &stack.projection_database_url,
+        &[
+            "CREATE TABLE stolen (x int)",
+            "DROP TABLE response",
+            "ALTER TABLE response ADD COLUMN stolen int",
+            "TRUNCATE response",
+            "CREATE ROLE intruder LOGIN",
+        ],
+    )
+    .await?;
 
     // Health stays open for probes.
     let channel = tonic::transport::Channel::from_shared(stack.address("analytics"))?
@@ -337,6 +334,28 @@ async fn every_wrong_caller_is_refused_and_leaves_nothing_behind() -> TestResult
         })
         .await;
     assert!(health.is_ok());
+    Ok(())
+}
+
+/// Each statement, run as the database role of `url`, is refused for lack of privilege, and the
+/// five stored responses are still there.
+async fn refused_as(url: &str, statements: &[&str]) -> TestResult {
+    let pool = sqlx::PgPool::connect(url).await?;
+    for statement in statements {
+        let error = sqlx::query(sqlx::AssertSqlSafe(*statement))
+            .execute(&pool)
+            .await
+            .expect_err(statement);
+        let refused = error.to_string();
+        assert!(
+            refused.contains("permission denied") || refused.contains("must be owner"),
+            "{statement}: {refused}"
+        );
+    }
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM response")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(rows, 5, "nothing changed");
     Ok(())
 }
 

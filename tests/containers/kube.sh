@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
 
 readonly NETWORK=kaikukube
 readonly DEPLOYMENTS=(survey-definition response-intake analytics projection web-form)
-readonly SECRETS=(kaiku-nats-users kaiku-api-keys kaiku-service-tokens kaiku-link-keys kaiku-pg-analytics kaiku-pg-app)
+readonly SECRETS=(kaiku-nats-users kaiku-api-keys kaiku-service-tokens kaiku-link-keys kaiku-pg-analytics kaiku-pg-projection kaiku-pg-app)
 readonly STAND_INS=(kaiku-nats-0 kaiku-nats-1 kaiku-nats-2 kaiku-pg-rw)
 WORK_DIR="$(mktemp -d -t kaiku-kube-test.XXXXXX)"
 readonly WORK_DIR
@@ -90,6 +90,8 @@ for user in survey-definition response-intake projection analytics admin; do
 done
 pg_password="$(random_hex)"
 analytics_password="$(random_hex)"
+owner_password="$(random_hex)"
+projection_password="$(random_hex)"
 # Three NATS servers in a JetStream cluster, all answering to kaiku-nats: the manifests create
 # the streams with three replicas (KAIKU_STREAM_REPLICAS=3).
 for node in 0 1 2; do
@@ -120,6 +122,8 @@ pm run -d --name kaiku-pg-rw --network "${NETWORK}" \
     -v "${KAIKU_ROOT}/deploy/docker/initdb:/docker-entrypoint-initdb.d:ro" \
     -e "POSTGRES_PASSWORD=${pg_password}" -e POSTGRES_DB=kaiku \
     -e "KAIKU_ANALYTICS_DB_PASSWORD=${analytics_password}" \
+    -e "KAIKU_OWNER_DB_PASSWORD=${owner_password}" \
+    -e "KAIKU_PROJECTION_DB_PASSWORD=${projection_password}" \
     localhost/kaiku-postgres:local >/dev/null
 # /healthz is 200 once JetStream is current (the cluster has its meta leader).
 for node in 0 1 2; do
@@ -135,7 +139,9 @@ until pm exec kaiku-pg-rw /usr/lib/postgresql/15/bin/pg_isready -h 127.0.0.1 -d 
     ((SECONDS < deadline)) || die "PostgreSQL stand-in not ready within 60s"
     sleep 1
 done
-database_url="postgres://postgres:${pg_password}@kaiku-pg-rw:5432/kaiku"
+# The owner migrates (as the migrate Job does); the projection's Deployment logs in as its own
+# role, which may not change the schema.
+database_url="postgres://kaiku_owner:${owner_password}@kaiku-pg-rw:5432/kaiku"
 pm run --rm --network "${NETWORK}" -e "DATABASE_URL=${database_url}" localhost/kaiku:local \
     projection --migrate-only >/dev/null
 
@@ -152,6 +158,7 @@ podman_secret volume kaiku-api-keys "api-keys.json=$(tr -d '\n' <"${keys}")"
 podman_secret env kaiku-service-tokens "web-form=${web_form_key}"
 podman_secret env kaiku-link-keys "link-keys=k1:$(head -c 32 /dev/urandom | base64 -w 0)"
 podman_secret env kaiku-pg-analytics username=kaiku_analytics "password=${analytics_password}"
+podman_secret env kaiku-pg-projection username=kaiku_projection "password=${projection_password}"
 podman_secret env kaiku-pg-app "uri=${database_url}"
 
 log_step "podman play kube: the Kaiku Deployments of deploy/k8s"

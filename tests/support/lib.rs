@@ -36,7 +36,11 @@ pub const SERVICES: [&str; 4] = [
 pub struct Stack {
     pub nats: NatsServer,
     pub postgres: PostgresServer,
+    /// The test's database as its owner `kaiku_owner` sees it (migrations, rebuilds, and the
+    /// tests' own inspection).
     pub database_url: String,
+    /// As the projection writes it: `kaiku_projection` in `kaiku_writer`, rows only.
+    pub projection_database_url: String,
     /// The same database as analytics sees it: the login role `kaiku_analytics`, a member of
     /// `kaiku_reader`, which may only read.
     pub reader_database_url: String,
@@ -78,12 +82,13 @@ impl Stack {
         }
         let nats = NatsServer::start().await?;
         let postgres = PostgresServer::start().await?;
-        let database_url = postgres.create_database().await?;
-        let reader_database_url = reader_role(&database_url).await?;
+        let (database_url, projection_database_url, reader_database_url) =
+            database_roles(&postgres.create_database().await?).await?;
         let mut stack = Stack {
             nats,
             postgres,
             database_url,
+            projection_database_url,
             reader_database_url,
             ports: HashMap::new(),
             metrics_ports: HashMap::new(),
@@ -95,6 +100,13 @@ impl Stack {
         for name in SERVICES {
             stack.ports.insert(name, free_port()?);
             stack.metrics_ports.insert(name, free_port()?);
+        }
+        // Migrations run as the owner, first, as a deployment's migration job does.
+        let (migrated, stdout, stderr) = stack
+            .run_command("projection", &["--migrate-only"], Duration::from_secs(60))
+            .await?;
+        if !migrated {
+            return Err(format!("migrating failed:\n{stdout}\n{stderr}").into());
         }
         for name in SERVICES {
             stack.start_service(name).await?;
@@ -162,11 +174,12 @@ impl Stack {
 
     async fn start_service_once(&mut self, name: &'static str) -> TestResult {
         let port = self.ports.get(name).copied().ok_or("unknown service")?;
-        // Analytics reads with the read-only role; the projection owns and writes the tables.
-        let database_url = if name == "analytics" {
-            self.reader_database_url.clone()
-        } else {
-            self.database_url.clone()
+        // Analytics reads with the read-only role; the projection writes rows as its own role,
+        // which cannot change the schema (so it does not migrate at start-up).
+        let database_url = match name {
+            "analytics" => self.reader_database_url.clone(),
+            "projection" => self.projection_database_url.clone(),
+            _ => self.database_url.clone(),
         };
         let mut env = vec![
             ("NATS_URL", self.nats.address()),
@@ -187,6 +200,7 @@ impl Stack {
             ("KAIKU_SHUTDOWN_GRACE", "5s".to_owned()),
             ("RUST_LOG", "info".to_owned()),
             ("KAIKU_AUTH_API_KEYS", self.keys_file()),
+            ("KAIKU_MIGRATE_ON_START", "false".to_owned()),
         ];
         env.extend(self.extra_env.iter().cloned());
         let process = ServiceProcess::start(name, &[], &env).await?;
@@ -419,24 +433,46 @@ pub fn nps_answer(
     }
 }
 
-/// Creates the analytics login role (in the cluster, once) and returns `database_url` as that
-/// role sees it. The projection's migration creates `kaiku_reader` too and grants it SELECT;
-/// creating it here first lets the login role join it before anything is migrated.
-async fn reader_role(database_url: &str) -> TestResult<String> {
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(database_url).await?;
-    sqlx::query(
+/// The database's roles as deployed: `kaiku_owner` owns the database and runs the migrations,
+/// the projection writes rows as `kaiku_projection` (in `kaiku_writer`, migration 0008), and
+/// analytics reads as `kaiku_analytics` (in `kaiku_reader`, 0007). Roles belong to the cluster
+/// (one per test), so they are made here with the superuser, before anything is migrated.
+/// Returns the owner's, the projection's and the reader's URLs for `admin_database_url`.
+async fn database_roles(admin_database_url: &str) -> TestResult<(String, String, String)> {
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin_database_url).await?;
+    let database: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(&mut conn)
+        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_owner') THEN
+                CREATE ROLE kaiku_owner LOGIN;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_writer') THEN
+                CREATE ROLE kaiku_writer NOLOGIN;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_projection') THEN
+                CREATE ROLE kaiku_projection LOGIN IN ROLE kaiku_writer;
+            END IF;
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_reader') THEN
                 CREATE ROLE kaiku_reader NOLOGIN;
             END IF;
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kaiku_analytics') THEN
                 CREATE ROLE kaiku_analytics LOGIN IN ROLE kaiku_reader;
             END IF;
-        END $$",
-    )
+        END $$;
+        ALTER DATABASE \"{database}\" OWNER TO kaiku_owner;"
+    )))
     .execute(&mut conn)
     .await?;
-    Ok(database_url.replacen("postgres://postgres@", "postgres://kaiku_analytics@", 1))
+    let as_role = |role: &str| {
+        admin_database_url.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1)
+    };
+    Ok((
+        as_role("kaiku_owner"),
+        as_role("kaiku_projection"),
+        as_role("kaiku_analytics"),
+    ))
 }
 
 /// A unit named `name` in Finnish, "`name` (sv)" in Swedish and "`name` (en)" in English.

@@ -7,6 +7,10 @@ pub enum ProjectionError {
     Database(#[from] sqlx::Error),
     #[error("migrating the read models: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the read models are at migration {applied}, this projection needs {expected}: run `projection --migrate-only` with the owner's DATABASE_URL first (KAIKU_MIGRATE_ON_START is off)"
+    )]
+    NotMigrated { applied: i64, expected: i64 },
     #[error("event store: {0}")]
     Store(#[from] EventStoreError),
     #[error(

@@ -55,9 +55,16 @@ pub struct Config {
     #[arg(long, env = "KAIKU_FEEDBACK_DICTIONARY")]
     pub feedback_dictionary: Option<std::path::PathBuf>,
 
-    /// Run the read-model migrations and exit.
+    /// Run the read-model migrations and exit (as the tables' owner).
     #[arg(long)]
     pub migrate_only: bool,
+
+    /// Migrate at start-up. Off where the projection runs as its least-privileged role
+    /// (kaiku_writer, which cannot change the schema) and a migration job runs first as the
+    /// owner: then the projection only checks that the schema is current and refuses to start
+    /// otherwise.
+    #[arg(long, env = "KAIKU_MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
 
     /// Admin command: replay both streams into a fresh schema while the running projection and
     /// analytics keep serving the current one, switch over atomically, and exit (ADR 0007).
@@ -118,6 +125,24 @@ pub async fn connect_database_in(
         .await?)
 }
 
+/// Refuses a database whose read models lack a migration this build has (or have one it does
+/// not know): the projection would write to tables that are not the ones it expects.
+pub async fn ensure_migrated(pool: &PgPool) -> Result<(), ProjectionError> {
+    let expected: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    let applied: Vec<i64> =
+        sqlx::query_scalar("select version from _sqlx_migrations where success order by version")
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
+    if applied == expected {
+        return Ok(());
+    }
+    Err(ProjectionError::NotMigrated {
+        applied: applied.last().copied().unwrap_or(0),
+        expected: expected.last().copied().unwrap_or(0),
+    })
+}
+
 /// The --rebuild admin command.
 pub async fn rebuild(config: &Config) -> Result<rebuild::RebuildReport, ProjectionError> {
     let store = EventStore::connect_as(
@@ -150,7 +175,11 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, ProjectionError> {
         let dictionary = load_dictionary(config)?;
         let pool = connect_database(&config.database_url).await?;
-        MIGRATOR.run(&pool).await?;
+        if config.migrate_on_start {
+            MIGRATOR.run(&pool).await?;
+        } else {
+            ensure_migrated(&pool).await?;
+        }
         let store = EventStore::connect_as(
             &config.common.nats_url,
             "projection",

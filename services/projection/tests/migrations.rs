@@ -92,3 +92,28 @@ async fn rollups_and_answers_survive_the_move_to_cuboids() -> TestResult {
     );
     Ok(())
 }
+
+/// Where the projection runs without migrating (as a role that cannot), it refuses a schema that
+/// is not exactly the one it was built for, naming the command that fixes it.
+#[tokio::test]
+async fn a_projection_that_does_not_migrate_refuses_a_schema_behind_it() -> TestResult {
+    let postgres = PostgresServer::start().await?;
+    let pool = PgPool::connect(&postgres.create_database().await?).await?;
+    let refused = projection::ensure_migrated(&pool)
+        .await
+        .expect_err("an empty database");
+    assert!(refused.to_string().contains("--migrate-only"), "{refused}");
+    migrator_before(8).run(&pool).await?;
+    let refused = projection::ensure_migrated(&pool)
+        .await
+        .expect_err("one migration behind");
+    assert!(
+        refused
+            .to_string()
+            .contains("at migration 7, this projection needs 8"),
+        "{refused}"
+    );
+    MIGRATOR.run(&pool).await?;
+    projection::ensure_migrated(&pool).await?;
+    Ok(())
+}

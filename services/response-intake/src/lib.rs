@@ -95,8 +95,7 @@ impl Application {
             shutdown.clone(),
         );
         let (health, health_service) = tonic_health::server::health_reporter();
-        // Ready while the catalogue has loaded what KAIKU_SURVEYS held at start-up and NATS is
-        // connected.
+        // Ready while the catalogue is current and NATS is connected.
         let readiness = Readiness::new(
             health,
             &[<ResponseIntakeServer<ResponseIntakeService> as NamedService>::NAME],
@@ -104,24 +103,19 @@ impl Application {
         )
         .await;
         readiness.watch_nats(self.store.clone(), shutdown.clone());
-        let catalogue_loaded = {
-            let (readiness, catalogue, shutdown) =
-                (readiness.clone(), catalogue.clone(), shutdown.clone());
-            async move {
-                while catalogue.catch_up().await.is_err() {
-                    if shutdown.is_triggered() {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                readiness.set("catalogue", true).await;
-                tracing::info!(
-                    applied = catalogue.applied_sequence(),
-                    "survey catalogue loaded"
-                );
-            }
-        };
-        tokio::spawn(catalogue_loaded);
+        // The catalogue is current: it holds what KAIKU_SURVEYS holds. Re-checked like the
+        // connection, because after NATS restarts the catalogue's consumer takes until its
+        // missed heartbeats (about 10 s) to resume, and until then a new survey's answers would
+        // be refused as UNAVAILABLE.
+        let following = catalogue.clone();
+        readiness.watch(
+            "catalogue",
+            move || {
+                let catalogue = following.clone();
+                async move { catalogue.catch_up().await.is_ok() }
+            },
+            shutdown.clone(),
+        );
         let metrics = IntakeMetrics::registered(&self.server.metrics());
         let service = ResponseIntakeService::new(
             Intake::new(self.store.clone(), catalogue, metrics.clone()),
