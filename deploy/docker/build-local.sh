@@ -129,7 +129,7 @@ build_kaiku_image() {
         -f "${KAIKU_ROOT}/deploy/docker/Dockerfile.local" -t "${KAIKU_IMAGE}" "${context}"
     # The image this one replaces (the binaries change with every build) is left untagged;
     # without this each `make test` would keep another 0.5-1 GB.
-    pm image prune -f >/dev/null
+    pm image prune -f --filter label=io.kaiku.image=kaiku >/dev/null
 }
 
 # NATS from Debian's package (2.9): JetStream on /data, monitoring on 8222. 2.9 rejects

@@ -16,6 +16,9 @@ readonly PROJECT=kaikutest
 WORK_DIR="$(mktemp -d -t kaiku-compose-test.XXXXXX)"
 readonly WORK_DIR
 
+# Set before the trap: its `down -v` must only ever reach this throwaway project.
+export KAIKU_COMPOSE_DIR="${WORK_DIR}" KAIKU_COMPOSE_PROJECT="${PROJECT}"
+
 cleanup() {
     local status=$?
     if ((status != 0)); then
@@ -40,7 +43,6 @@ mkdir -p "${WORK_DIR}/deploy/docker"
 cp -r "${KAIKU_ROOT}/deploy/docker/initdb" "${KAIKU_ROOT}/deploy/docker/make-keys.sh" \
     "${KAIKU_ROOT}/deploy/docker/compose.local.yml" "${WORK_DIR}/deploy/docker/"
 
-export KAIKU_COMPOSE_DIR="${WORK_DIR}" KAIKU_COMPOSE_PROJECT="${PROJECT}"
 export KAIKU_SURVEY_DEFINITION_PORT=25051 KAIKU_INTAKE_PORT=25052 KAIKU_ANALYTICS_PORT=25053 \
     KAIKU_PROJECTION_PORT=25054 KAIKU_WEB_FORM_PORT=28080 KAIKU_JAEGER_UI_PORT=26686
 for port in 25051 25052 25053 25054 28080; do

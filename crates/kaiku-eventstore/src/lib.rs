@@ -68,13 +68,32 @@ fn without_password(url: &str) -> String {
 pub struct EventStore {
     client: async_nats::Client,
     jetstream: jetstream::Context,
+    /// How many times the connection has been (re)established; subscriptions watch it.
+    connections: tokio::sync::watch::Receiver<u64>,
 }
 
 impl EventStore {
+    /// A store on a client whose reconnects it does not see (subscriptions then rely on the
+    /// ordered consumer's heartbeats alone); [`EventStore::connect_as`] sees them.
     pub fn new(client: async_nats::Client) -> Self {
+        Self::with_connections(client, tokio::sync::watch::channel(0).1)
+    }
+
+    fn with_connections(
+        client: async_nats::Client,
+        connections: tokio::sync::watch::Receiver<u64>,
+    ) -> Self {
         let mut jetstream = jetstream::new(client.clone());
         jetstream.set_timeout(JETSTREAM_TIMEOUT);
-        Self { client, jetstream }
+        Self {
+            client,
+            jetstream,
+            connections,
+        }
+    }
+
+    pub(crate) fn connections(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.connections.clone()
     }
 
     /// Connects to NATS with a client name that shows in the server's connection list, without
@@ -93,10 +112,23 @@ impl EventStore {
         login: Option<&NatsLogin>,
     ) -> Result<Self, EventStoreError> {
         let login = login.cloned().or_else(|| NatsLogin::from_url(url));
+        // Counts (re)connections, so a subscription can start over at once after NATS comes
+        // back: its ordered consumer lived on the old server and would otherwise be noticed
+        // missing only after missed heartbeats (about 10 s).
+        let (connected, connections) = tokio::sync::watch::channel(0u64);
+        let connected = std::sync::Arc::new(connected);
         let mut options = async_nats::ConnectOptions::new()
             .name(client_name)
             .connection_timeout(JETSTREAM_TIMEOUT)
-            .retry_on_initial_connect();
+            .retry_on_initial_connect()
+            .event_callback(move |event| {
+                let connected = connected.clone();
+                async move {
+                    if matches!(event, async_nats::Event::Connected) {
+                        connected.send_modify(|count| *count += 1);
+                    }
+                }
+            });
         if let Some(login) = &login {
             options = options
                 .user_and_password(login.user.clone(), login.password.clone())
@@ -109,7 +141,7 @@ impl EventStore {
                 url: without_password(url),
                 reason: e.to_string(),
             })?;
-        Ok(Self::new(client))
+        Ok(Self::with_connections(client, connections))
     }
 
     pub fn client(&self) -> &async_nats::Client {
@@ -125,6 +157,23 @@ impl EventStore {
         let name = config.name.clone();
         self.jetstream
             .create_or_update_stream(config)
+            .await
+            .map(|_| ())
+            .map_err(|e| EventStoreError::Stream {
+                stream: name,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Creates the stream when it does not exist, and never changes an existing one: for a
+    /// stream whose configuration only an operator may change (KAIKU_AUDIT).
+    pub async fn ensure_stream_exists(
+        &self,
+        config: jetstream::stream::Config,
+    ) -> Result<(), EventStoreError> {
+        let name = config.name.clone();
+        self.jetstream
+            .get_or_create_stream(config)
             .await
             .map(|_| ())
             .map_err(|e| EventStoreError::Stream {

@@ -124,7 +124,9 @@ impl EventStore {
 
     /// An endless, ordered stream of events from `start_sequence` on (1 = from the beginning),
     /// optionally of one subject filter. Backed by an ordered consumer, which recreates itself
-    /// after a gap or reconnect, so no event is skipped or repeated.
+    /// after a gap, so no event is skipped or repeated. When the connection is re-established
+    /// (NATS restarted) the stream yields one error and ends: the caller subscribes again from
+    /// the last event it applied, at once instead of after the consumer's missed heartbeats.
     pub async fn subscribe(
         &self,
         stream: &str,
@@ -132,7 +134,18 @@ impl EventStore {
         start_sequence: u64,
     ) -> Result<impl Stream<Item = Result<StoredEvent, EventStoreError>> + use<>, EventStoreError>
     {
-        Ok(self.open(stream, filter_subject, start_sequence).await?.1)
+        let mut connections = self.connections();
+        connections.borrow_and_update();
+        let events = self.open(stream, filter_subject, start_sequence).await?.1;
+        let what = stream.to_owned();
+        let reconnected = futures::stream::once(async move {
+            if connections.changed().await.is_err() {
+                // The client is gone; its stream ends by itself.
+                futures::future::pending::<()>().await;
+            }
+            Err(read_error(&what, "reconnected to NATS; subscribe again"))
+        });
+        Ok(futures::stream::select(events, reconnected))
     }
 
     /// Opens an ordered consumer; also returns how many matching events were pending at creation.

@@ -54,12 +54,19 @@ pub fn audit_subject(service: &str) -> String {
     format!("kaiku.audit.{service}")
 }
 
-/// KAIKU_AUDIT: like the record streams, and the server itself refuses to delete or purge any
-/// of it (`deny_delete`, `deny_purge`; they cannot be switched off once set).
+/// Most bytes KAIKU_AUDIT keeps; beyond it new audit events are refused (and logged by the
+/// services) rather than the disk filled: refused calls are audited, and anyone can make those.
+/// About five million events.
+pub const AUDIT_MAX_BYTES: i64 = 1024 * 1024 * 1024;
+
+/// KAIKU_AUDIT: like the record streams, but bounded (AUDIT_MAX_BYTES, new ones refused when
+/// full), and the server itself refuses to delete or purge messages (`deny_delete`,
+/// `deny_purge`; they cannot be switched off once set).
 pub fn audit_stream_config(settings: StreamSettings) -> Config {
     Config {
         deny_delete: true,
         deny_purge: true,
+        max_bytes: AUDIT_MAX_BYTES,
         ..record_stream(
             AUDIT_STREAM,
             vec!["kaiku.audit.*".into()],

@@ -3,9 +3,11 @@
 //! every call refused as UNAUTHENTICATED or PERMISSION_DENIED, whether by the auth layer or by
 //! a service's own grant check. It says who, what, when and how it ended, never what was sent.
 //!
-//! Recorded by the outermost layer once the call's response head is known; the reply waits for
-//! JetStream's acknowledgement of the audit event. When the record cannot be written (NATS
-//! away), the call is not failed after the fact: the event goes to the log at error level.
+//! Recorded once the call's response head is known; the reply waits for JetStream's
+//! acknowledgement of the audit event. The call and its record run in their own task, so a
+//! client that hangs up or times out cannot stop either halfway (an erasure still erases, and
+//! is still recorded). When the record cannot be written (NATS away, or KAIKU_AUDIT full), the
+//! call is not failed after the fact: the event goes to the log at error level.
 
 use std::task::{Context, Poll};
 
@@ -101,12 +103,24 @@ pub struct AuditService<S> {
     audit: Audit,
 }
 
+/// Longest method path or caller kept: both come from the request, and a refused caller
+/// chooses them.
+const MAX_FIELD_CHARS: usize = 128;
+
+fn bounded(value: String) -> String {
+    if value.chars().count() <= MAX_FIELD_CHARS {
+        value
+    } else {
+        value.chars().take(MAX_FIELD_CHARS).collect::<String>() + "..."
+    }
+}
+
 impl<S, B, ResBody> tower::Service<http::Request<B>> for AuditService<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<ResBody>>,
     S::Future: Send + 'static,
-    S::Error: Send,
-    ResBody: Send,
+    S::Error: Send + 'static,
+    ResBody: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -119,37 +133,50 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let method = request.uri().path().to_owned();
-        let caller = kaiku_auth::claimed_caller(
+        let method = bounded(request.uri().path().to_owned());
+        let caller = bounded(kaiku_auth::claimed_caller(
             request
                 .headers()
                 .get(http::header::AUTHORIZATION)
                 .and_then(|value| value.to_str().ok()),
-        );
+        ));
         let audit = self.audit.clone();
         let response = self.inner.call(request);
         Box::pin(async move {
-            let response = response.await;
-            let code = match &response {
-                Ok(response) => crate::metrics::status_code(response.headers()),
-                Err(_) => tonic::Code::Unknown,
-            };
-            if let Some(reason) = audit.reason(&method, code) {
-                audit
-                    .record(AuditEvent {
-                        occurred_at: Some(prost_types::Timestamp::from(
-                            std::time::SystemTime::now(),
-                        )),
-                        service: audit.service.to_owned(),
-                        method,
-                        caller,
-                        reason: reason.to_owned(),
-                        code: format!("{code:?}"),
-                        trace_id: kaiku_telemetry::current_trace_id().unwrap_or_default(),
-                    })
-                    .await;
+            // Spawned from the first poll, where the request's span (which tonic enters around
+            // this future, not around `call`) is current: the handler's spans stay in its trace.
+            let span = tracing::Span::current();
+            let call = tokio::spawn(tracing::Instrument::instrument(
+                async move {
+                    let response = response.await;
+                    let code = match &response {
+                        Ok(response) => crate::metrics::status_code(response.headers()),
+                        Err(_) => tonic::Code::Unknown,
+                    };
+                    if let Some(reason) = audit.reason(&method, code) {
+                        audit
+                            .record(AuditEvent {
+                                occurred_at: Some(prost_types::Timestamp::from(
+                                    std::time::SystemTime::now(),
+                                )),
+                                service: audit.service.to_owned(),
+                                method,
+                                caller,
+                                reason: reason.to_owned(),
+                                code: format!("{code:?}"),
+                                trace_id: kaiku_telemetry::current_trace_id().unwrap_or_default(),
+                            })
+                            .await;
+                    }
+                    response
+                },
+                span,
+            ));
+            match call.await {
+                Ok(response) => response,
+                // The call panicked: let the panic go on as it would have without this layer.
+                Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
             }
-            response
         })
     }
 }

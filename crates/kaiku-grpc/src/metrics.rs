@@ -159,9 +159,6 @@ where
             // A refusal or error before any message is sent comes as a trailers-only response
             // with grpc-status in its headers; a call that streamed replies ends with the
             // status in trailers, which a layer does not wait for: it is counted as OK.
-            // A refusal or error before any message is sent comes as a trailers-only response
-            // with grpc-status in its headers; a call that streamed replies ends with the
-            // status in trailers, which a layer does not wait for: it is counted as OK.
             let code = match &response {
                 Ok(response) => status_code(response.headers()),
                 Err(_) => tonic::Code::Unknown,

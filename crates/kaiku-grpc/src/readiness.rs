@@ -117,14 +117,20 @@ impl Readiness {
         );
     }
 
-    /// Condition "postgres": the pool gets an answer to `select 1`.
+    /// Condition "postgres": the database answers `select 1`, on a connection of its own (the
+    /// same settings as `pool`), so a pool busy with long exports or batches does not read as
+    /// the database being away.
     #[cfg(feature = "postgres")]
-    pub fn watch_postgres(&self, pool: sqlx::PgPool, shutdown: Shutdown) {
+    pub fn watch_postgres(&self, pool: &sqlx::PgPool, shutdown: Shutdown) {
+        let probe = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CHECK_INTERVAL)
+            .connect_lazy_with((*pool.connect_options()).clone());
         self.watch(
             "postgres",
             move || {
-                let pool = pool.clone();
-                async move { sqlx::query("select 1").execute(&pool).await.is_ok() }
+                let probe = probe.clone();
+                async move { sqlx::query("select 1").execute(&probe).await.is_ok() }
             },
             shutdown,
         );

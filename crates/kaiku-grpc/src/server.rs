@@ -155,14 +155,15 @@ impl GrpcServer {
             .http2_keepalive_timeout(Some(limits.keepalive_timeout))
             .max_concurrent_streams(Some(limits.max_concurrent_streams_per_connection))
             .trace_fn(kaiku_telemetry::grpc_server_span)
-            // Outermost, so calls refused by load shedding or authentication are counted and
-            // audited too.
+            // Outermost, so calls refused by load shedding or authentication are counted too.
             .layer(self.metrics.layer())
-            .layer(tower::util::option_layer(
-                self.audit.map(|audit| audit.layer()),
-            ))
             .layer(crate::shed::LoadShedLayer::new(
                 limits.max_concurrent_requests,
+            ))
+            // Inside the concurrency limit, so refused calls cannot be audited faster than the
+            // limit lets calls through; outside auth, so its refusals are audited.
+            .layer(tower::util::option_layer(
+                self.audit.map(|audit| audit.layer()),
             ))
             .layer(auth)
             .add_routes(routes)

@@ -111,7 +111,7 @@ impl Application {
         )
         .await;
         readiness.watch_nats(self.store.clone(), shutdown.clone());
-        readiness.watch_postgres(self.pool.clone(), shutdown.clone());
+        readiness.watch_postgres(&self.pool, shutdown.clone());
         let service =
             AnalyticsService::new(self.pool.clone(), consistency, self.config.min_group_size);
         let routes = standard_routes(health_service)

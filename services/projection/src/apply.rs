@@ -174,21 +174,14 @@ pub fn prepare_response_event(
             }
         }
         Some(response_event::Kind::Redacted(mut redacted)) => {
-            let remaining = match redacted.remaining.take() {
-                Some(remaining) => {
-                    match submitted_response(
-                        dictionary,
-                        survey_id,
-                        remaining,
-                        received_at,
-                        sequence,
-                    ) {
-                        Ok(response) => Some(response),
-                        Err(rejected) => return Prepared::Rejected(rejected),
-                    }
-                }
-                None => None,
-            };
+            // Remains that do not validate are not counted, but the texts still go.
+            let remaining = redacted.remaining.take().and_then(|remaining| {
+                submitted_response(dictionary, survey_id, remaining, received_at, sequence)
+                    .map_err(|rejected| {
+                        tracing::error!(sequence, %rejected, "redaction's remains not counted");
+                    })
+                    .ok()
+            });
             Prepared::Redacted {
                 redacted,
                 remaining,
@@ -214,6 +207,14 @@ pub async fn redaction(
             redacted.submission_id
         ))));
     };
+    // A dead-lettered copy of the erased event would keep the text in its payload.
+    if redacted.sequence > 0 {
+        sqlx::query("delete from dead_letter where stream = $1 and sequence = $2")
+            .bind(kaiku_eventstore::RESPONSES_STREAM)
+            .bind(to_i64(redacted.sequence))
+            .execute(&mut **tx)
+            .await?;
+    }
     let known: bool =
         sqlx::query_scalar("select exists (select 1 from response where submission_id = $1)")
             .bind(submission_id)

@@ -219,7 +219,7 @@ impl Application {
         )
         .await;
         readiness.watch_nats(self.store.clone(), shutdown.clone());
-        readiness.watch_postgres(self.pool.clone(), shutdown.clone());
+        readiness.watch_postgres(&self.pool, shutdown.clone());
         let metrics = ProjectionMetrics::registered(&self.server.metrics());
         let runners: Vec<_> = Runner::for_streams(
             self.store.clone(),

@@ -148,6 +148,7 @@ impl Intake {
                 question_keys: question_keys.clone(),
                 reason: target.reason.clone(),
                 remaining: Some(remaining),
+                sequence: target.sequence,
             })),
         };
         let appended = self

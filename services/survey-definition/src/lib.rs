@@ -64,7 +64,7 @@ impl Application {
         // The audit stream too: survey-definition, the admin service, owns it; every service
         // writes its own subject in it (kaiku_grpc::Audit).
         store
-            .ensure_stream(audit_stream_config(StreamSettings {
+            .ensure_stream_exists(audit_stream_config(StreamSettings {
                 duplicate_window: config.duplicate_window,
                 replicas: config.stream_replicas,
             }))
