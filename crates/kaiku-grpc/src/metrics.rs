@@ -150,7 +150,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let method = request.uri().path().to_owned();
+        let method = method_label(request.uri().path());
         let started = Instant::now();
         let duration = self.duration.clone();
         let response = self.inner.call(request);
@@ -174,6 +174,22 @@ where
     }
 }
 
+/// A method path as a label: Kaiku's own and the standard gRPC services' methods as they are,
+/// anything else (a client's invention, refused anyway) as `unknown`, so refused garbage cannot
+/// grow the number of series without bound.
+fn method_label(path: &str) -> String {
+    let known = (path.starts_with("/kaiku.") || path.starts_with("/grpc."))
+        && path.len() <= 96
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_'));
+    if known {
+        path.to_owned()
+    } else {
+        "unknown".to_owned()
+    }
+}
+
 /// The status of a response whose head carries it (a trailers-only response: a refusal or an
 /// error before any message); OK otherwise.
 pub(crate) fn status_code(headers: &http::HeaderMap) -> tonic::Code {
@@ -188,6 +204,24 @@ pub(crate) fn status_code(headers: &http::HeaderMap) -> tonic::Code {
 mod tests {
     use super::*;
     use prometheus_client::metrics::counter::Counter;
+
+    #[test]
+    fn unknown_paths_share_one_label() {
+        assert_eq!(
+            method_label("/kaiku.intake.v1.ResponseIntake/SubmitResponse"),
+            "/kaiku.intake.v1.ResponseIntake/SubmitResponse"
+        );
+        assert_eq!(
+            method_label("/grpc.health.v1.Health/Check"),
+            "/grpc.health.v1.Health/Check"
+        );
+        assert_eq!(method_label("/made.up/Thing"), "unknown");
+        assert_eq!(method_label("/kaiku.x/\u{1}"), "unknown");
+        assert_eq!(
+            method_label(&format!("/kaiku.{}", "a".repeat(200))),
+            "unknown"
+        );
+    }
 
     #[test]
     fn registered_metrics_are_encoded_with_the_prefix() {
