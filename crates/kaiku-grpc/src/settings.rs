@@ -92,14 +92,35 @@ impl CommonSettings {
         }
     }
 
-    /// The service's gRPC server on `addr`, with these limits and authentication by `policy`.
+    /// Connects to NATS as this service's user; `client_name` shows in the server's connection
+    /// list.
+    pub async fn event_store(
+        &self,
+        client_name: &str,
+    ) -> Result<kaiku_eventstore::EventStore, kaiku_eventstore::EventStoreError> {
+        kaiku_eventstore::EventStore::connect_as(
+            &self.nats_url,
+            client_name,
+            self.nats_login().as_ref(),
+        )
+        .await
+    }
+
+    /// The service's gRPC server on `addr`, with these limits, authentication by `policy`, and
+    /// its admin actions, exports and refused calls audited into KAIKU_AUDIT as `service`.
     pub async fn bind(
         &self,
         addr: std::net::SocketAddr,
         policy: kaiku_auth::MethodPolicy,
+        store: &kaiku_eventstore::EventStore,
+        service: &'static str,
     ) -> Result<crate::GrpcServer, crate::BindError> {
         let auth = self.auth.layer(policy).map_err(crate::BindError::Auth)?;
-        crate::GrpcServer::bind(addr, self.server_limits(), auth, self.metrics_addr).await
+        Ok(
+            crate::GrpcServer::bind(addr, self.server_limits(), auth, self.metrics_addr)
+                .await?
+                .with_audit(crate::Audit::new(store.clone(), service, policy)),
+        )
     }
 
     pub fn server_limits(&self) -> ServerLimits {

@@ -67,21 +67,11 @@ impl Application {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options.statement_cache_capacity(0))
             .await?;
-        let store = EventStore::connect_as(
-            &config.common.nats_url,
-            "analytics",
-            config.common.nats_login().as_ref(),
-        )
-        .await?;
+        let store = config.common.event_store("analytics").await?;
         let server = config
             .common
-            .bind(config.listen_addr, method_policy)
-            .await?
-            .with_audit(kaiku_grpc::Audit::new(
-                store.clone(),
-                "analytics",
-                method_policy,
-            ));
+            .bind(config.listen_addr, method_policy, &store, "analytics")
+            .await?;
         Ok(Self {
             server,
             store,

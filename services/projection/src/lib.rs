@@ -145,12 +145,7 @@ pub async fn ensure_migrated(pool: &PgPool) -> Result<(), ProjectionError> {
 
 /// The --rebuild admin command.
 pub async fn rebuild(config: &Config) -> Result<rebuild::RebuildReport, ProjectionError> {
-    let store = EventStore::connect_as(
-        &config.common.nats_url,
-        "projection-rebuild",
-        config.common.nats_login().as_ref(),
-    )
-    .await?;
+    let store = config.common.event_store("projection-rebuild").await?;
     rebuild::Rebuild {
         database_url: config.database_url.clone(),
         store,
@@ -180,21 +175,11 @@ impl Application {
         } else {
             ensure_migrated(&pool).await?;
         }
-        let store = EventStore::connect_as(
-            &config.common.nats_url,
-            "projection",
-            config.common.nats_login().as_ref(),
-        )
-        .await?;
+        let store = config.common.event_store("projection").await?;
         let server = config
             .common
-            .bind(config.listen_addr, method_policy)
-            .await?
-            .with_audit(kaiku_grpc::Audit::new(
-                store.clone(),
-                "projection",
-                method_policy,
-            ));
+            .bind(config.listen_addr, method_policy, &store, "projection")
+            .await?;
         Ok(Self {
             server,
             store,

@@ -56,12 +56,7 @@ pub struct Application {
 impl Application {
     /// Connects to NATS, ensures KAIKU_RESPONSES exists and binds the listener.
     pub async fn build(config: &Config) -> Result<Self, IntakeError> {
-        let store = EventStore::connect_as(
-            &config.common.nats_url,
-            "response-intake",
-            config.common.nats_login().as_ref(),
-        )
-        .await?;
+        let store = config.common.event_store("response-intake").await?;
         store
             .ensure_stream(responses_stream_config(StreamSettings {
                 duplicate_window: config.duplicate_window,
@@ -70,13 +65,8 @@ impl Application {
             .await?;
         let server = config
             .common
-            .bind(config.listen_addr, method_policy)
-            .await?
-            .with_audit(kaiku_grpc::Audit::new(
-                store.clone(),
-                "response-intake",
-                method_policy,
-            ));
+            .bind(config.listen_addr, method_policy, &store, "response-intake")
+            .await?;
         Ok(Self {
             server,
             store,

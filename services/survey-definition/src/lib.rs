@@ -49,12 +49,7 @@ pub struct Application {
 impl Application {
     /// Connects to NATS, ensures KAIKU_SURVEYS exists and binds the listener.
     pub async fn build(config: &Config) -> Result<Self, ServiceError> {
-        let store = EventStore::connect_as(
-            &config.common.nats_url,
-            "survey-definition",
-            config.common.nats_login().as_ref(),
-        )
-        .await?;
+        let store = config.common.event_store("survey-definition").await?;
         store
             .ensure_stream(surveys_stream_config(StreamSettings {
                 duplicate_window: config.duplicate_window,
@@ -71,13 +66,13 @@ impl Application {
             .await?;
         let server = config
             .common
-            .bind(config.listen_addr, method_policy)
-            .await?
-            .with_audit(kaiku_grpc::Audit::new(
-                store.clone(),
-                "survey-definition",
+            .bind(
+                config.listen_addr,
                 method_policy,
-            ));
+                &store,
+                "survey-definition",
+            )
+            .await?;
         Ok(Self {
             server,
             store,
