@@ -6,11 +6,18 @@
 #      `kaikuctl dataset`, once, while the projection is stopped;
 #   2. drops the read models and times the projection replaying the whole stream (catch-up);
 #   3. times every analytics query shape the system tests use (`kaikuctl bench-queries`);
-#   4. records each service's memory and the read models' size;
-# and writes the figures into BENCHMARKS.md between the bench markers.
+#   4. measures the machine's raw limits with kaiku-load and the same payloads: acknowledged
+#      JetStream publishes, and PostgreSQL batched inserts of the read model's rows;
+#   5. drives intake with kaiku-load: streaming at saturation, unary at BENCH_UNARY_RATE
+#      (latency and ack-to-visible freshness), unary at saturation; checks every run's record
+#      against the read models; samples each service's resident memory under that load;
+#   6. records each service's memory and the read models' size;
+# and writes the figures into BENCHMARKS.md between the bench markers, each as a share of the
+# raw limit measured in the same run.
 #
 # Settings: BENCH_RESPONSES, BENCH_STREAMS (concurrent submit streams, 8), BENCH_ITERATIONS
-# (runs per query shape, 100), BENCH_CATCHUP=0 to skip the replay. Needs the ports of `make up`:
+# (runs per query shape, 100), BENCH_CATCHUP=0 to skip the replay, BENCH_LOAD_SECONDS (each
+# intake load phase, 30), BENCH_UNARY_RATE (2000), BENCH_RAW_EVENTS (200000). Needs the ports of `make up`:
 # stop the development stack first (make down).
 set -Eeuo pipefail
 
@@ -23,6 +30,9 @@ BENCH_RESPONSES="${BENCH_RESPONSES:-10000000}"
 BENCH_STREAMS="${BENCH_STREAMS:-8}"
 BENCH_ITERATIONS="${BENCH_ITERATIONS:-100}"
 BENCH_CATCHUP="${BENCH_CATCHUP:-1}"
+BENCH_LOAD_SECONDS="${BENCH_LOAD_SECONDS:-30}"
+BENCH_UNARY_RATE="${BENCH_UNARY_RATE:-2000}"
+BENCH_RAW_EVENTS="${BENCH_RAW_EVENTS:-200000}"
 
 # The steps of `make up` (up.sh only runs its main when executed).
 # shellcheck source-path=SCRIPTDIR source=up.sh
@@ -30,6 +40,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/up.sh"
 
 readonly DATASET_OUT="${STATE_DIR}/bench-dataset.out"
 readonly REPORT="${STATE_DIR}/bench-report.md"
+readonly LOAD_DIR="${STATE_DIR}/load"
 
 # Settings for a 24 GiB machine holding tens of millions of rows; `make up` keeps the defaults.
 # Catch-up writes ~50 MB of WAL a second: with the default max_wal_size a checkpoint started
@@ -107,6 +118,17 @@ measure_catch_up() {
         printf '%s\t%s\n' "$(awk -v a="${now}" -v b="${started}" 'BEGIN { printf "%.1f", a - b }')" "${checkpoint}" | tee -a "${samples}"
         ((checkpoint >= target)) && break
     done
+    # From the projection's start to the commit of its last batch, both on the database's
+    # clock; includes the projection's start-up. Kept now: the intake load moves the checkpoint.
+    psql_local -d "${PG_DATABASE}" -tA -c "
+        select round(last_sequence / (extract(epoch from updated_at) - $(<"${STATE_DIR}/catch-up-started")))
+        from projection_checkpoint where stream = 'KAIKU_RESPONSES'" >"${STATE_DIR}/catch-up-rate"
+    psql_local -d "${PG_DATABASE}" -tA -c "
+        select format('- exact: %s events from the projection''s start to its last commit in %s s: %s responses/s',
+                      last_sequence, round(d, 1), round(last_sequence / d))
+        from (select last_sequence,
+                     extract(epoch from updated_at) - $(<"${STATE_DIR}/catch-up-started") as d
+              from projection_checkpoint where stream = 'KAIKU_RESPONSES') t" >"${STATE_DIR}/catch-up-exact"
     start_service analytics
     wait_until_ready
 }
@@ -114,16 +136,7 @@ measure_catch_up() {
 catch_up_figures() {
     local samples="${STATE_DIR}/catch-up-samples.tsv"
     [[ -s "${samples}" ]] || return 0
-    if [[ -s "${STATE_DIR}/catch-up-started" ]]; then
-        # From the projection's start to the commit of its last batch, both on the database's
-        # clock; includes the projection's start-up.
-        psql_local -d "${PG_DATABASE}" -tA -c "
-            select format('- exact: %s events from the projection''s start to its last commit in %s s: %s responses/s',
-                          last_sequence, round(d, 1), round(last_sequence / d))
-            from (select last_sequence,
-                         extract(epoch from updated_at) - $(<"${STATE_DIR}/catch-up-started") as d
-                  from projection_checkpoint where stream = 'KAIKU_RESPONSES') t"
-    fi
+    [[ -s "${STATE_DIR}/catch-up-exact" ]] && cat -- "${STATE_DIR}/catch-up-exact"
     awk -F'\t' '
         { t[NR] = $1; c[NR] = $2 }
         END {
@@ -158,6 +171,134 @@ read_model_sizes() {
         order by pg_total_relation_size(c.oid) desc"
 }
 
+kaiku_load_local() { local_client "${BIN_DIR}/kaiku-load" "$@"; }
+
+#   figure FILE KEY: the value of a key=value line of kaiku-load's output.
+figure() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+
+# The raw limits, with the events intake writes and the rows the projection writes. The raw
+# PostgreSQL figure uses the projection's batch size (50,000).
+measure_raw_limits() {
+    mkdir -p "${LOAD_DIR}"
+    log_step "raw limit: ${BENCH_RAW_EVENTS} acknowledged JetStream publishes (kaiku-load raw-jetstream)"
+    NATS_URL="${NATS_URL_LOCAL}" NATS_USER=admin NATS_PASSWORD="$(nats_password admin)" \
+        "${BIN_DIR}/kaiku-load" raw-jetstream --count "${BENCH_RAW_EVENTS}" --in-flight 256 \
+        | tee "${LOAD_DIR}/raw-jetstream.out"
+    log_step "raw limit: 500000 rows in batched inserts (kaiku-load raw-postgres)"
+    DATABASE_URL="${DATABASE_URL_LOCAL}" \
+        "${BIN_DIR}/kaiku-load" raw-postgres --count 500000 --batch 50000 \
+        | tee "${LOAD_DIR}/raw-postgres.out"
+}
+
+# Peak resident memory of each service while a command runs, into LOAD_DIR/memory-peaks.
+with_memory_samples() {
+    local samples="${LOAD_DIR}/memory-samples.tsv"
+    (
+        while :; do
+            local name pid
+            for name in "${SERVICES[@]}"; do
+                pid="$(running_pid "${name}")" || continue
+                awk -v name="${name}" '/^VmRSS/ { printf "%s\t%d\n", name, $2 }' "/proc/${pid}/status" 2>/dev/null || true
+            done
+            sleep 0.5
+        done
+    ) >>"${samples}" &
+    local sampler=$!
+    local status=0
+    "$@" || status=$?
+    kill "${sampler}" 2>/dev/null || true
+    wait "${sampler}" 2>/dev/null || true
+    return "${status}"
+}
+
+intake_phase() {
+    local phase="$1"
+    shift
+    log_step "intake load: ${phase} (kaiku-load run $*)"
+    kaiku_load_local run --survey-id "${LOAD_SURVEY}" --units "${LOAD_UNITS}" \
+        --duration "${BENCH_LOAD_SECONDS}s" --record "${LOAD_DIR}/${phase}.record" "$@" \
+        | tee "${LOAD_DIR}/${phase}.out"
+    [[ "$(figure "${LOAD_DIR}/${phase}.out" refused)" == 0 ]] \
+        || log_warn "${phase}: intake refused submissions (see ${LOAD_DIR}/${phase}.out)"
+}
+
+measure_intake() {
+    log_step "creating the load survey (kaiku-load setup)"
+    kaiku_load_local setup --units 10 | tee "${LOAD_DIR}/setup.out"
+    LOAD_SURVEY="$(figure "${LOAD_DIR}/setup.out" survey_id)"
+    LOAD_UNITS="$(figure "${LOAD_DIR}/setup.out" units)"
+    : >"${LOAD_DIR}/memory-samples.tsv"
+    with_memory_samples intake_phase streaming-saturation --mode streaming --workers 8 --window 256
+    with_memory_samples intake_phase "unary-${BENCH_UNARY_RATE}" --mode unary --rate "${BENCH_UNARY_RATE}" \
+        --workers 64 --freshness-every 20ms
+    with_memory_samples intake_phase unary-saturation --mode unary --workers 64
+    local phase
+    for phase in streaming-saturation "unary-${BENCH_UNARY_RATE}" unary-saturation; do
+        log_step "checking the read models against the ${phase} record (kaiku-load verify)"
+        DATABASE_URL="${DATABASE_URL_LOCAL}" kaiku_load_local verify \
+            --record "${LOAD_DIR}/${phase}.record" | tee "${LOAD_DIR}/${phase}.verify"
+    done
+}
+
+#   ratio A B: A as a percentage of B.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
+#   below A B: "met" when A < B.
+below() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? "met" : "missed" }'; }
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? "met" : "missed" }'; }
+
+load_figures() {
+    local raw_js raw_pg stream unary sat catch_up
+    raw_js="$(figure "${LOAD_DIR}/raw-jetstream.out" raw_jetstream_per_s)"
+    raw_pg="$(figure "${LOAD_DIR}/raw-postgres.out" raw_postgres_per_s)"
+    stream="${LOAD_DIR}/streaming-saturation.out"
+    unary="${LOAD_DIR}/unary-${BENCH_UNARY_RATE}.out"
+    sat="${LOAD_DIR}/unary-saturation.out"
+    catch_up="$(catch_up_rate)"
+    printf '#### Raw limits (kaiku-load, same payloads)\n\n'
+    printf '| raw limit | rate | latency p50 / p99 |\n|---|---:|---:|\n'
+    printf '| JetStream acknowledged publish, 256 in flight, %s events | %.0f/s | %s / %s ms |\n' \
+        "$(figure "${LOAD_DIR}/raw-jetstream.out" raw_jetstream_count)" "${raw_js}" \
+        "$(figure "${LOAD_DIR}/raw-jetstream.out" raw_jetstream_ack_p50_ms)" \
+        "$(figure "${LOAD_DIR}/raw-jetstream.out" raw_jetstream_ack_p99_ms)"
+    printf '| PostgreSQL batched insert of response + open-text rows, 50,000 per transaction | %.0f/s | %s / %s ms per batch |\n\n' \
+        "${raw_pg}" "$(figure "${LOAD_DIR}/raw-postgres.out" raw_postgres_batch_p50_ms)" \
+        "$(figure "${LOAD_DIR}/raw-postgres.out" raw_postgres_batch_p99_ms)"
+    printf '#### Intake under load (kaiku-load run, %s s each, records verified against the read models)\n\n' "${BENCH_LOAD_SECONDS}"
+    printf '| run | acknowledged/s | share of raw JetStream | latency p50 / p99 (ms) | freshness p50 / p99 (ms) | refused | read models = record |\n|---|---:|---:|---:|---:|---:|---|\n'
+    local phase out
+    for phase in streaming-saturation "unary-${BENCH_UNARY_RATE}" unary-saturation; do
+        out="${LOAD_DIR}/${phase}.out"
+        printf '| %s | %.0f | %s | %s / %s | %s | %s | %s |\n' "${phase}" \
+            "$(figure "${out}" acknowledged_per_s)" "$(ratio "$(figure "${out}" acknowledged_per_s)" "${raw_js}")" \
+            "$(figure "${out}" latency_p50_ms)" "$(figure "${out}" latency_p99_ms)" \
+            "$(if [[ "$(figure "${out}" freshness_count)" -gt 0 ]]; then printf '%s / %s' "$(figure "${out}" freshness_p50_ms)" "$(figure "${out}" freshness_p99_ms)"; else printf -- '-'; fi)" \
+            "$(figure "${out}" refused)" \
+            "$(if grep -qx 'exact=true' "${LOAD_DIR}/${phase}.verify" 2>/dev/null; then echo "exact ($(figure "${out}" acknowledged))"; else echo DIFFERS; fi)"
+    done
+    printf '\n#### Peak resident memory under the intake load (MiB, sampled every 0.5 s)\n\n| service | peak resident | target < 100 MiB |\n|---|---:|---|\n'
+    awk -F'\t' '{ if ($2 > peak[$1]) peak[$1] = $2 } END { for (s in peak) printf "| %s | %.0f | %s |\n", s, peak[s] / 1024, (peak[s] < 102400) ? "met" : "missed" }' \
+        "${LOAD_DIR}/memory-samples.tsv" | sort
+    printf '\n#### Targets of issue 7 in this run\n\n| target | measured | |\n|---|---|---|\n'
+    printf '| streaming intake >= 50 %% of raw JetStream publish | %s (%.0f of %.0f/s) | %s |\n' \
+        "$(ratio "$(figure "${stream}" acknowledged_per_s)" "${raw_js}")" "$(figure "${stream}" acknowledged_per_s)" "${raw_js}" \
+        "$(at_least "$(figure "${stream}" acknowledged_per_s)" "$(awk -v r="${raw_js}" 'BEGIN { print r / 2 }')")"
+    printf '| unary p99 < 20 ms at %s/s | %s ms (%.0f/s acknowledged) | %s |\n' "${BENCH_UNARY_RATE}" \
+        "$(figure "${unary}" latency_p99_ms)" "$(figure "${unary}" acknowledged_per_s)" "$(below "$(figure "${unary}" latency_p99_ms)" 20)"
+    printf '| ack-to-visible freshness p99 < 1 s at %s/s | %s ms | %s |\n' "${BENCH_UNARY_RATE}" \
+        "$(figure "${unary}" freshness_p99_ms)" "$(below "$(figure "${unary}" freshness_p99_ms)" 1000)"
+    printf '| projection catch-up >= 50 %% of raw PostgreSQL insert | %s (%s of %.0f/s) | %s |\n' \
+        "$(ratio "${catch_up:-0}" "${raw_pg}")" "${catch_up:-not measured}" "${raw_pg}" \
+        "$(at_least "${catch_up:-0}" "$(awk -v r="${raw_pg}" 'BEGIN { print r / 2 }')")"
+    printf '\nUnary saturation: %.0f/s acknowledged (%s of raw JetStream), p99 %s ms.\n\n' \
+        "$(figure "${sat}" acknowledged_per_s)" "$(ratio "$(figure "${sat}" acknowledged_per_s)" "${raw_js}")" "$(figure "${sat}" latency_p99_ms)"
+}
+
+# The catch-up rate of the last replay (database clock), saved by measure_catch_up.
+catch_up_rate() {
+    [[ -s "${STATE_DIR}/catch-up-rate" ]] && cat -- "${STATE_DIR}/catch-up-rate"
+    return 0
+}
+
 write_report() {
     local surveys=("$@")
     {
@@ -174,6 +315,7 @@ write_report() {
         printf '#### Loading through response-intake (streaming submit, projection stopped)\n\n'
         awk -F= '/^responses=/ { n = $2 } /^seconds=/ { s = $2 }
             END { printf "- %d responses in %.0f s: %.0f responses/s\n\n", n, s, n / s }' "${DATASET_OUT}"
+        load_figures
         printf '#### Projection catch-up (replay of the whole stream into empty read models)\n\n'
         catch_up_figures
         printf '\n#### Analytics query latency (sequential calls over gRPC, after VACUUM ANALYZE)\n\n'
@@ -212,6 +354,8 @@ bench_main() {
     log_step "timing the analytics queries (${BENCH_ITERATIONS} runs per shape)"
     kaikuctl_local bench-queries "${survey_args[@]}" --iterations "${BENCH_ITERATIONS}" \
         | tee "${STATE_DIR}/bench-queries.md"
+    measure_raw_limits
+    measure_intake
     write_report "${surveys[@]}"
     log_step "the bench stack keeps running; stop it with: KAIKU_STATE_DIR=${STATE_DIR} ./deploy/local/down.sh"
 }

@@ -53,8 +53,11 @@ main() {
     cargo build --workspace --bins
     local status=0
     run_tests "$@" || status=$?
-    # A run narrowed to some tests (arguments) leaves the containers out.
+    # A run narrowed to some tests (arguments) leaves the fuzzers and containers out.
     if (($# == 0)); then
+        # Each fuzz target briefly, from the committed seeds: `make fuzz` runs them for long.
+        log_step "deploy/local/fuzz.sh (every fuzz target for ${FUZZ_SECONDS:-20} s)"
+        FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "${KAIKU_ROOT}/deploy/local/fuzz.sh" || status=$?
         run_container_tests || status=$?
     fi
     ((status == 0)) || die "some tests failed (see above)"

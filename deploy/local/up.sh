@@ -322,16 +322,19 @@ report_service_failures() {
     done
 }
 
-# kaikuctl against this stack, whatever KAIKU_*_ADDR the caller's shell may have exported.
-kaikuctl_local() {
+# A client command (kaikuctl, kaiku-load) against this stack as admin, whatever KAIKU_*_ADDR
+# the caller's shell may have exported.
+local_client() {
     env \
         KAIKU_TOKEN="$(<"${TOKENS_DIR}/admin")" \
         KAIKU_SURVEY_ADDR="http://${SERVICE_ADDR[survey-definition]}" \
         KAIKU_INTAKE_ADDR="http://${SERVICE_ADDR[response-intake]}" \
         KAIKU_ANALYTICS_ADDR="http://${SERVICE_ADDR[analytics]}" \
         KAIKU_PROJECTION_ADDR="http://${SERVICE_ADDR[projection]}" \
-        "${KAIKUCTL}" "$@"
+        "$@"
 }
+
+kaikuctl_local() { local_client "${KAIKUCTL}" "$@"; }
 
 # kaikuctl wait-ready polls gRPC health; meanwhile watch our own processes, so a service that
 # dies at start-up fails `make up` at once with its log instead of after the whole timeout.

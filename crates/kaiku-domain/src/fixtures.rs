@@ -9,6 +9,35 @@ use kaiku_proto::survey::v1::{
 };
 
 pub const NPS_KEY: &str = "nps";
+
+/// SplitMix64: a small, fast, deterministic generator for generated data (kaikuctl's data
+/// set, kaiku-load's workload); statistical quality is plenty for test and load data.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in 0..n (0 when n is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// True with the given chance in percent.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+}
 pub const OPEN_KEY: &str = "open_feedback";
 
 pub fn texts(fi: &str, sv: &str, en: &str) -> Vec<LocalizedText> {

@@ -63,6 +63,10 @@ impl EventStore {
                 expected: event.expected_last_subject_sequence.unwrap_or_default(),
             },
             PublishErrorKind::MaxPayloadExceeded => EventStoreError::TooLarge { size },
+            _ if crate::error::is_store_full(&reason) => EventStoreError::StoreFull {
+                subject: subject.clone(),
+                reason,
+            },
             _ => EventStoreError::Append {
                 subject: subject.clone(),
                 reason,

@@ -97,3 +97,28 @@ pub type AuthorizedChannel = InterceptedService<Channel, BearerToken>;
 pub fn authorized(channel: Channel, token: &str) -> AuthorizedChannel {
     InterceptedService::new(channel, BearerToken::new(token))
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to {addr}: {reason}")]
+pub struct ConnectError {
+    pub addr: String,
+    pub reason: String,
+}
+
+/// Connects a command-line client (kaikuctl, kaiku-load) to the service at `addr`: fails within
+/// 5 s when nothing answers, gives each call 30 s, and carries `token` on every call.
+pub async fn connect_client(addr: &str, token: &str) -> Result<AuthorizedChannel, ConnectError> {
+    let error = |e: &dyn std::fmt::Display| ConnectError {
+        addr: addr.to_owned(),
+        reason: e.to_string(),
+    };
+    let channel = tonic::transport::Endpoint::from_shared(addr.to_owned())
+        .map_err(|e| error(&e))?
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .tcp_nodelay(true)
+        .timeout(std::time::Duration::from_secs(30))
+        .connect()
+        .await
+        .map_err(|e| error(&e))?;
+    Ok(authorized(channel, token))
+}

@@ -13,7 +13,9 @@ mod status;
 
 pub use adapter::{AdapterClients, AdapterSettings};
 pub use audit::{Audit, AuditLayer};
-pub use auth::{AuthSettings, AuthorizedChannel, BearerToken, authorized};
+pub use auth::{
+    AuthSettings, AuthorizedChannel, BearerToken, ConnectError, authorized, connect_client,
+};
 pub use metrics::{Metrics, RpcMetricsLayer, latency_histogram};
 pub use readiness::{CHECK_INTERVAL, Readiness};
 pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};

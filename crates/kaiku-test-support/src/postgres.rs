@@ -123,9 +123,21 @@ impl PostgresServer {
 
     /// Starts the postmaster again on the same port and cluster (after crash recovery),
     /// killing it first if it still runs.
+    /// Backends of a killed postmaster live on until they notice (at their next query or
+    /// within about a second) and hold the old shared memory until then, so the new postmaster
+    /// may refuse to start at first: it is tried again for up to ten seconds.
     pub async fn restart(&mut self) -> Result<()> {
         self.kill().await?;
-        self.spawn_and_wait().await
+        let mut attempt = 1;
+        loop {
+            match self.spawn_and_wait().await {
+                Err(TestSupportError::ExitedEarly { .. }) if attempt < 20 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Everything the postmaster has logged so far.

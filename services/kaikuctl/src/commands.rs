@@ -17,7 +17,6 @@ use kaiku_proto::survey::v1::{
     PublishVersionRequest, ScheduledCollection, UnitLevel, question::Kind,
     survey_content::Collection, survey_definition_client::SurveyDefinitionClient,
 };
-use tonic::transport::Endpoint;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -365,22 +364,13 @@ static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// A channel whose calls carry the caller's token.
 pub(crate) async fn connect(addr: &str) -> Result<kaiku_grpc::AuthorizedChannel, CliError> {
-    let error = |e: &dyn std::fmt::Display| CliError::Connect {
-        addr: addr.to_owned(),
-        reason: e.to_string(),
-    };
-    let channel = Endpoint::from_shared(addr.to_owned())
-        .map_err(|e| error(&e))?
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .connect()
+    let token = TOKEN.get().map(String::as_str).unwrap_or("");
+    kaiku_grpc::connect_client(addr, token)
         .await
-        .map_err(|e| error(&e))?;
-    Ok(kaiku_grpc::authorized(
-        channel,
-        TOKEN.get().map(String::as_str).unwrap_or(""),
-    ))
+        .map_err(|e| CliError::Connect {
+            addr: e.addr,
+            reason: e.reason,
+        })
 }
 
 /// `autumn=2026-11-09..2026-11-29` as a collection period.

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{Datelike, Duration as Days, NaiveDate, TimeZone, Utc};
+use kaiku_domain::fixtures::SplitMix64;
 use kaiku_domain::time::{helsinki_date, local_date, to_timestamp};
 use kaiku_grpc::AuthorizedChannel as GrpcChannel;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
@@ -42,26 +43,7 @@ pub struct DatasetArgs {
     pub streams: usize,
 }
 
-/// SplitMix64: small, fast and deterministic; statistical quality is plenty for test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
+type Rng = SplitMix64;
 
 fn names(fi: &str, sv: &str, en: &str) -> Vec<LocalizedText> {
     [(Language::Fi, fi), (Language::Sv, sv), (Language::En, en)]
@@ -169,7 +151,7 @@ pub async fn load(survey_addr: &str, intake_addr: &str, args: DatasetArgs) -> Re
             (columns.len() == 4).then(|| (columns[0], columns[3]))
         })
         .collect();
-    let mut rng = Rng(args.seed);
+    let mut rng = Rng::new(args.seed);
     let mut forms: HashMap<String, GetFormResponse> = HashMap::new();
     // Submitters: one stream each, fed batches round-robin.
     let streams = args.streams.max(1);

@@ -19,7 +19,11 @@ use kaiku_grpc::{CommonSettings, GrpcServer, Readiness, Shutdown, standard_route
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+/// Decoding and shaping of one response-stream event, without the database (the fuzz target
+/// `response_event` drives it with arbitrary bytes).
+pub use apply::{Prepared, prepare_response_event};
 pub use error::ProjectionError;
+pub use facts::{INSERT_FEEDBACK_TEXTS, INSERT_RESPONSES};
 pub use metrics::ProjectionMetrics;
 pub use runner::{Batching, Runner, checkpoint};
 

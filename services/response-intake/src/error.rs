@@ -61,6 +61,9 @@ impl From<IntakeError> for Status {
             IntakeError::Store(EventStoreError::TooLarge { .. }) => {
                 Status::invalid_argument(error.to_string())
             }
+            IntakeError::Store(EventStoreError::StoreFull { .. }) => {
+                Status::resource_exhausted(error.to_string())
+            }
             IntakeError::Store(store) if store.is_transient() => {
                 Status::unavailable(error.to_string())
             }

@@ -63,6 +63,9 @@ impl From<ServiceError> for Status {
             ServiceError::Store(EventStoreError::TooLarge { .. }) => {
                 Status::new(Code::InvalidArgument, error.to_string())
             }
+            ServiceError::Store(EventStoreError::StoreFull { .. }) => {
+                Status::resource_exhausted(error.to_string())
+            }
             ServiceError::Store(store) if store.is_transient() => {
                 Status::unavailable(error.to_string())
             }
