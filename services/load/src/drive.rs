@@ -109,6 +109,8 @@ pub struct RunReport {
     /// Due time to acknowledgement, acknowledged submissions only.
     pub latency: Percentiles,
     pub freshness: Percentiles,
+    /// Freshness probes analytics did not answer (e.g. UNAVAILABLE: not caught up in its wait).
+    pub freshness_failed: u64,
 }
 
 impl RunReport {
@@ -143,7 +145,7 @@ struct Shared {
 pub struct Running {
     shared: Arc<Shared>,
     workers: Vec<tokio::task::JoinHandle<()>>,
-    prober: Option<tokio::task::JoinHandle<Vec<Duration>>>,
+    prober: Option<tokio::task::JoinHandle<(Vec<Duration>, u64)>>,
 }
 
 impl Running {
@@ -185,9 +187,9 @@ impl Running {
         let elapsed = self.shared.started.elapsed();
         // The prober ends once it has seen the last acknowledgement in analytics.
         self.shared.done.store(true, Ordering::Relaxed);
-        let mut freshness = match self.prober {
+        let (mut freshness, freshness_failed) = match self.prober {
             Some(prober) => prober.await.map_err(|e| LoadError::Worker(e.to_string()))?,
-            None => Vec::new(),
+            None => (Vec::new(), 0),
         };
         let shared = &self.shared;
         let take = |m: &Mutex<Vec<Duration>>| std::mem::take(&mut *lock(m));
@@ -200,6 +202,7 @@ impl Running {
             elapsed,
             latency: Percentiles::of(&mut latencies),
             freshness: Percentiles::of(&mut freshness),
+            freshness_failed,
         })
     }
 }
@@ -340,7 +343,7 @@ impl Worker {
 
     async fn run_unary(mut self) {
         while let Some(due) = self.next_due() {
-            tokio::time::sleep_until(due).await;
+            wait_until(due).await;
             let planned = self.take_slot();
             submit_unary(&mut self.intake, &self.shared, &planned, due).await;
         }
@@ -486,6 +489,15 @@ impl Worker {
 
 async fn sleep_until_some(due: Option<Instant>) {
     if let Some(due) = due {
+        wait_until(due).await;
+    }
+}
+
+/// Sleeps until `due` unless it has come: tokio's timer works in whole milliseconds and a
+/// sleep whose deadline has passed still waits for the timer's next turn, which at saturation
+/// would pace every worker to about one submission a millisecond.
+async fn wait_until(due: Instant) {
+    if due > Instant::now() {
         tokio::time::sleep_until(due).await;
     }
 }
@@ -582,8 +594,9 @@ async fn probe_freshness(
     mut analytics: AnalyticsClient<AuthorizedChannel>,
     shared: Arc<Shared>,
     every: Duration,
-) -> Vec<Duration> {
+) -> (Vec<Duration>, u64) {
     let mut samples = Vec::new();
+    let mut failed = 0;
     let mut last_probed = 0;
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -594,7 +607,7 @@ async fn probe_freshness(
         let latest = *shared.last_ack.borrow();
         let Some((sequence, acknowledged_at)) = latest.filter(|(s, _)| *s != last_probed) else {
             if done {
-                return samples;
+                return (samples, failed);
             }
             continue;
         };
@@ -608,8 +621,9 @@ async fn probe_freshness(
                 grouping: None,
             })
             .await;
-        if answer.is_ok() {
-            samples.push(acknowledged_at.elapsed());
+        match answer {
+            Ok(_) => samples.push(acknowledged_at.elapsed()),
+            Err(_) => failed += 1,
         }
     }
 }
