@@ -8,9 +8,10 @@
 #   3. times every analytics query shape the system tests use (`kaikuctl bench-queries`);
 #   4. measures the machine's raw limits with kaiku-load and the same payloads: acknowledged
 #      JetStream publishes, and PostgreSQL batched inserts of the read model's rows;
-#   5. drives intake with kaiku-load: streaming at saturation, unary at BENCH_UNARY_RATE
-#      (latency and ack-to-visible freshness), unary at saturation; checks every run's record
-#      against the read models; samples each service's resident memory under that load;
+#   5. drives intake with kaiku-load, after an unmeasured warm-up: streaming at saturation
+#      (projection stopped), unary at BENCH_UNARY_RATE (latency and ack-to-visible freshness),
+#      unary at saturation, each retrying with the same submission id as adapters do; checks
+#      every run's record against the read models; samples each service's resident memory;
 #   6. records each service's memory and the read models' size;
 # and writes the figures into BENCHMARKS.md between the bench markers, each as a share of the
 # raw limit measured in the same run.
