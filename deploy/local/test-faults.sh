@@ -19,7 +19,12 @@ main() {
         --success-output final --failure-output final "$@" 2>&1 | tee "${KAIKU_ROOT}/target/faults.log"
     local status="${PIPESTATUS[0]}"
     log_step "fault suite summary"
-    grep -E '^\s*FAULTS ' "${KAIKU_ROOT}/target/faults.log" | sed -E 's/^\s+//' | sort -u || true
+    grep -E '^\s*FAULTS ' "${KAIKU_ROOT}/target/faults.log" | sed -E 's/^\s+//' | sort -u \
+        | tee "${KAIKU_ROOT}/target/faults-summary.log" || true
+    awk '{ if (match($0, /acknowledged=[0-9]+/)) a += substr($0, RSTART + 13, RLENGTH - 13)
+           if (match($0, /faults=[0-9]+/)) f += substr($0, RSTART + 7, RLENGTH - 7) }
+         END { printf "FAULTS total: %d acknowledged submissions checked against the read models, %d faults injected, in %d scenarios\n", a, f, NR }' \
+        "${KAIKU_ROOT}/target/faults-summary.log"
     ((status == 0)) || die "the fault suite failed (see above)"
 }
 
