@@ -124,7 +124,10 @@ running_pid() {
     kill -0 "${pid}" 2>/dev/null || return 1
     # argv[0] is the first NUL-separated field of /proc/<pid>/cmdline. Right after
     # start_detached it may still be one of the wrappers that exec into the program.
+    # While a wrapper execs into the next program, cmdline reads empty for a moment: the
+    # process is alive (kill -0 above), so that counts as running, not as exited.
     argv0="$(tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null | head -n 1)" || return 1
+    [[ -z "${argv0}" ]] && { printf '%s\n' "${pid}"; return 0; }
     case "$(basename -- "${argv0}")" in
         "${name}" | setsid | nohup | env) ;;
         *) return 1 ;;
