@@ -46,18 +46,20 @@ pub fn language_code_of(raw: i32) -> &'static str {
     language_code(Language::try_from(raw).unwrap_or(Language::Unspecified))
 }
 
+/// Every channel a respondent can answer through.
+pub const ALL_CHANNELS: [Channel; 6] = [
+    Channel::Paper,
+    Channel::Qr,
+    Channel::Kiosk,
+    Channel::Sms,
+    Channel::WebLink,
+    Channel::Api,
+];
+
 /// The enum a code names (the inverse of the functions above); None for anything else, and for
 /// "unspecified", which no caller may choose.
 pub fn channel_from_code(code: &str) -> Option<Channel> {
-    const ALL: [Channel; 6] = [
-        Channel::Paper,
-        Channel::Qr,
-        Channel::Kiosk,
-        Channel::Sms,
-        Channel::WebLink,
-        Channel::Api,
-    ];
-    ALL.into_iter().find(|c| channel_code(*c) == code)
+    ALL_CHANNELS.into_iter().find(|c| channel_code(*c) == code)
 }
 
 pub fn role_from_code(code: &str) -> Option<RespondentRole> {

@@ -28,9 +28,6 @@ use crate::workload::{Workload, load_form};
 /// Where the raw JetStream measurement publishes; its own stream, deleted afterwards.
 pub const RAW_STREAM: &str = "KAIKU_BENCH_RAW";
 const RAW_SUBJECT_PREFIX: &str = "kaiku.bench.raw";
-/// The raw PostgreSQL measurement's own schema (spelled out in its statements: sqlx takes only
-/// literal SQL), dropped afterwards. The inserts are the projection's own statements.
-pub const RAW_SCHEMA: &str = "kaiku_bench_raw";
 
 /// `count` submissions of the load workload as intake turns them into events: validated,
 /// redacted and encoded. Their survey id is random; nothing here is sent anywhere.
@@ -139,7 +136,8 @@ pub async fn jetstream_publish(
 
 /// Inserts the events' response rows and open texts in batches of `batch`, one transaction per
 /// batch, with the projection's statement shape, into copies (indexes and generated columns
-/// included) of `response` and `feedback_text` in their own schema.
+/// included) of `response` and `feedback_text` in their own schema, `kaiku_bench_raw` (dropped
+/// afterwards; named in literal SQL, as sqlx takes no other).
 pub async fn postgres_inserts(
     pool: &PgPool,
     events: &[ResponseSubmitted],

@@ -4,6 +4,7 @@
 //! is new load, not a retry.
 
 use kaiku_domain::catalogue::PublishedForm;
+use kaiku_domain::codes::ALL_CHANNELS;
 use kaiku_domain::fixtures::{OPEN_KEY, SplitMix64, nps_survey, texts};
 use kaiku_domain::ids::SurveyId;
 use kaiku_proto::intake::v1::{
@@ -11,7 +12,7 @@ use kaiku_proto::intake::v1::{
     answer::Value,
 };
 use kaiku_proto::survey::v1::{
-    Channel, Language, Question, RespondentRole, StatementQuestion, SurveyContent, question::Kind,
+    Language, Question, RespondentRole, StatementQuestion, SurveyContent, question::Kind,
 };
 
 pub use kaiku_domain::fixtures::NPS_KEY;
@@ -102,15 +103,6 @@ const TEXTS: [(&str, Language); 8] = [
     ),
 ];
 
-const CHANNELS: [Channel; 6] = [
-    Channel::Paper,
-    Channel::Qr,
-    Channel::Kiosk,
-    Channel::Sms,
-    Channel::WebLink,
-    Channel::Api,
-];
-
 /// Makes the submissions of one load stream.
 #[derive(Debug, Clone)]
 pub struct Workload {
@@ -180,7 +172,7 @@ impl Workload {
             });
         }
         let unit_id = self.unit_ids[rng.below(self.unit_ids.len())].clone();
-        let channel = CHANNELS[rng.below(CHANNELS.len())];
+        let channel = ALL_CHANNELS[rng.below(ALL_CHANNELS.len())];
         Planned {
             request: SubmitResponseRequest {
                 submission_id: uuid::Uuid::new_v4().to_string(),
