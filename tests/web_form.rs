@@ -4,9 +4,6 @@
 //! target/test-artifacts/browser/). Counts are read from analytics after a marker submission,
 //! so "exactly" means exactly: everything sent before the marker has been projected.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use chrono::Utc;
 use kaiku_domain::time::{helsinki_date, local_date};
 use kaiku_links::{LinkContext, LinkKeys};
@@ -18,7 +15,7 @@ use kaiku_proto::survey::v1::{
     Channel, CollectionPeriod, Language, ListTemplatesRequest, RespondentRole, ScheduledCollection,
     SurveyContent, UnitLevel, survey_content::Collection,
 };
-use kaiku_system_tests::{Stack, TEST_LINK_KEYS, TestResult, WebForm, unit};
+use kaiku_system_tests::{Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, unit};
 use serde_json::json;
 
 // The kiosk warns 20 s before it empties a form (WCAG 2.2.1), so 22 s is the shortest idle time.
@@ -192,50 +189,6 @@ impl Fixture {
             .await?;
         Ok(count)
     }
-}
-
-fn browser_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
-}
-
-fn artifact_dir(test: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/test-artifacts/browser")
-        .join(test)
-}
-
-/// Runs a browser scenario and returns its RESULT; its output is in the error when it fails.
-async fn browser(
-    script: &str,
-    test: &str,
-    input: serde_json::Value,
-) -> TestResult<serde_json::Value> {
-    let dir = browser_dir();
-    if !dir.join("node_modules/playwright-core").exists() {
-        return Err(
-            "tests/browser/node_modules is missing: run `npm ci` in tests/browser (make test does)"
-                .into(),
-        );
-    }
-    let output = tokio::process::Command::new("node")
-        .arg(script)
-        .current_dir(&dir)
-        .env("KAIKU_SCENARIO", input.to_string())
-        .env("KAIKU_ARTIFACT_DIR", artifact_dir(test))
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), output).await??;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        return Err(format!("{script} failed:\n{stdout}\n{stderr}").into());
-    }
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .ok_or_else(|| format!("{script} printed no RESULT:\n{stdout}\n{stderr}"))?;
-    Ok(serde_json::from_str(line)?)
 }
 
 fn filter(

@@ -578,3 +578,138 @@ pub fn files_bytes(dir: &std::path::Path, out: &mut Vec<u8>) -> std::io::Result<
     }
     Ok(())
 }
+
+fn browser_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+fn artifact_dir(test: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-artifacts/browser")
+        .join(test)
+}
+
+/// Runs a browser scenario of tests/browser (`script`, input as KAIKU_SCENARIO) in Debian's
+/// Chromium, screenshots under target/test-artifacts/browser/`test`/, and returns its RESULT; its output is in the error when it fails.
+pub async fn browser(
+    script: &str,
+    test: &str,
+    input: serde_json::Value,
+) -> TestResult<serde_json::Value> {
+    let dir = browser_dir();
+    if !dir.join("node_modules/playwright-core").exists() {
+        return Err(
+            "tests/browser/node_modules is missing: run `npm ci` in tests/browser (make test does)"
+                .into(),
+        );
+    }
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .current_dir(&dir)
+        .env("KAIKU_SCENARIO", input.to_string())
+        .env("KAIKU_ARTIFACT_DIR", artifact_dir(test))
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(300), output).await??;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("{script} failed:\n{stdout}\n{stderr}").into());
+    }
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .ok_or_else(|| format!("{script} printed no RESULT:\n{stdout}\n{stderr}"))?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// The issuer of the console's service tokens in tests; the services trust its key.
+pub const CONSOLE_ISSUER: &str = "kaiku-console";
+
+fn auth_testdata(name: &str) -> String {
+    format!(
+        "{}/../crates/kaiku-auth/testdata/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Settings that make the services trust the console's tokens (test-only RSA key pair); give
+/// them to `Stack::start_with_env` before starting a console.
+pub fn console_trust_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("KAIKU_AUTH_JWT_PUBLIC_KEYS", auth_testdata("idp-rsa.pub")),
+        ("KAIKU_AUTH_JWT_ISSUER", CONSOLE_ISSUER.to_owned()),
+        ("KAIKU_AUTH_JWT_AUDIENCE", "kaiku".to_owned()),
+    ]
+}
+
+/// A local console account for a test: its password is hashed into the accounts file.
+pub struct ConsoleAccount<'a> {
+    pub username: &'a str,
+    pub name: &'a str,
+    pub password: &'a str,
+    /// "unit-manager" or "county-staff".
+    pub role: &'a str,
+    pub units: &'a [&'a str],
+}
+
+/// A running console; dropping it stops it.
+pub struct Console {
+    pub url: String,
+    process: ServiceProcess,
+    _accounts: tempfile::TempDir,
+}
+
+impl Console {
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+}
+
+impl Stack {
+    /// Starts the console against this stack's survey-definition and analytics (the stack
+    /// must trust the console: `console_trust_env`).
+    pub async fn start_console(&self, accounts: &[ConsoleAccount<'_>]) -> TestResult<Console> {
+        let dir = tempfile::Builder::new()
+            .prefix("kaiku-console-")
+            .tempdir()?;
+        let mut entries = Vec::new();
+        for account in accounts {
+            entries.push(serde_json::json!({
+                "username": account.username,
+                "name": account.name,
+                "password_hash": console::accounts::hash_password(account.password)?,
+                "role": account.role,
+                "units": account.units,
+            }));
+        }
+        let accounts_file = dir.path().join("accounts.json");
+        std::fs::write(&accounts_file, serde_json::to_vec(&entries)?)?;
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let env = vec![
+            ("KAIKU_CONSOLE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+            ("KAIKU_PUBLIC_URL", url.clone()),
+            (
+                "KAIKU_SURVEY_DEFINITION_URL",
+                self.address("survey-definition"),
+            ),
+            ("KAIKU_ANALYTICS_URL", self.address("analytics")),
+            ("KAIKU_CONSOLE_SIGNING_KEY", auth_testdata("idp-rsa.key")),
+            ("KAIKU_CONSOLE_TOKEN_ISSUER", CONSOLE_ISSUER.to_owned()),
+            (
+                "KAIKU_CONSOLE_ACCOUNTS",
+                accounts_file.display().to_string(),
+            ),
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        let process = ServiceProcess::start("console", &[], &env).await?;
+        process.wait_for_port(port, Duration::from_secs(30)).await?;
+        Ok(Console {
+            url,
+            process,
+            _accounts: dir,
+        })
+    }
+}

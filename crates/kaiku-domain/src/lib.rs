@@ -11,6 +11,7 @@ pub mod form;
 pub mod ids;
 pub mod nps;
 pub mod redaction;
+pub mod review;
 pub mod rollup;
 pub mod statement;
 pub mod submission;

@@ -11,7 +11,7 @@ pub use read::StoredEvent;
 pub use streams::{
     AUDIT_STREAM, EVENT_TYPE_HEADER, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM, SURVEYS_STREAM,
     StreamSettings, audit_stream_config, audit_subject, response_subject, responses_stream_config,
-    survey_subject, surveys_stream_config, unit_subject,
+    review_subject, survey_subject, surveys_stream_config, unit_subject,
 };
 
 use std::time::Duration;

@@ -45,6 +45,11 @@ pub fn unit_subject(unit_id: impl std::fmt::Display) -> String {
     format!("kaiku.unit.{unit_id}")
 }
 
+/// A unit's results reviews (development targets); on KAIKU_SURVEYS beside the unit itself.
+pub fn review_subject(unit_id: impl std::fmt::Display) -> String {
+    format!("kaiku.review.{unit_id}")
+}
+
 pub fn response_subject(survey_id: impl std::fmt::Display) -> String {
     format!("kaiku.response.{survey_id}")
 }
@@ -79,8 +84,12 @@ pub fn audit_stream_config(settings: StreamSettings) -> Config {
 pub fn surveys_stream_config(settings: StreamSettings) -> Config {
     record_stream(
         SURVEYS_STREAM,
-        vec!["kaiku.survey.*".into(), "kaiku.unit.*".into()],
-        "Survey and organisation-unit aggregates",
+        vec![
+            "kaiku.survey.*".into(),
+            "kaiku.unit.*".into(),
+            "kaiku.review.*".into(),
+        ],
+        "Survey, organisation-unit and results-review aggregates",
         settings,
     )
 }

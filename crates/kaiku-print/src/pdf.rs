@@ -1,7 +1,7 @@
 //! A small flowing-layout PDF writer over pdf-writer: A4 pages, text that wraps and moves to the
 //! next page, boxes, faces and QR codes. Enough for posters and paper forms, nothing more.
 
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use crate::metrics::{text_width, win_ansi, wrap};
 use crate::qr::{QUIET_ZONE, QrMatrix};
@@ -33,12 +33,20 @@ impl Weight {
     }
 }
 
+/// A raster image (a chart) as the PDF stores it: 8-bit RGB, zlib-compressed.
+struct Image {
+    zlib_rgb: Vec<u8>,
+    width: u32,
+    height: u32,
+}
+
 /// Pages under construction; `y` is the top of the free space on the current page.
 pub(crate) struct Document {
     title: String,
     language: String,
     pages: Vec<Content>,
     current: Content,
+    images: Vec<Image>,
     pub(crate) y: f32,
 }
 
@@ -50,8 +58,28 @@ impl Document {
             language: language.to_owned(),
             pages: Vec::new(),
             current: Content::new(),
+            images: Vec::new(),
             y: PAGE_HEIGHT - MARGIN,
         }
+    }
+
+    /// An RGB image (`rgb`: width x height x 3 bytes) at the cursor, `draw_width` points wide
+    /// and as high as its proportions ask, on a new page when it does not fit.
+    pub(crate) fn image(&mut self, rgb: &[u8], width: u32, height: u32, draw_width: f32) {
+        let draw_height = draw_width * height as f32 / width.max(1) as f32;
+        self.ensure_space(draw_height);
+        self.y -= draw_height;
+        self.images.push(Image {
+            zlib_rgb: miniz_oxide::deflate::compress_to_vec_zlib(rgb, 6),
+            width,
+            height,
+        });
+        let name = image_name(self.images.len() - 1);
+        self.current
+            .save_state()
+            .transform([draw_width, 0.0, 0.0, draw_height, MARGIN, self.y])
+            .x_object(Name(name.as_bytes()))
+            .restore_state();
     }
 
     pub(crate) fn new_page(&mut self) {
@@ -206,6 +234,10 @@ impl Document {
         let page_ids: Vec<Ref> = (0..self.pages.len())
             .map(|i| Ref::new(first_page + 2 * i as i32))
             .collect();
+        let first_image = first_page + 2 * self.pages.len() as i32;
+        let image_ids: Vec<Ref> = (0..self.images.len())
+            .map(|i| Ref::new(first_image + i as i32))
+            .collect();
 
         let mut catalog = pdf.catalog(catalog_id);
         catalog.pages(tree_id);
@@ -237,10 +269,31 @@ impl Document {
             fonts.pair(REGULAR, regular_id);
             fonts.pair(BOLD, bold_id);
             fonts.finish();
+            if !image_ids.is_empty() {
+                let mut objects = resources.x_objects();
+                for (i, id) in image_ids.iter().enumerate() {
+                    let name = image_name(i);
+                    objects.pair(Name(name.as_bytes()), *id);
+                }
+                objects.finish();
+            }
             resources.finish();
             page.finish();
             pdf.stream(content_id, &content.finish());
         }
+        for (image, id) in self.images.iter().zip(&image_ids) {
+            let mut xobject = pdf.image_xobject(*id, &image.zlib_rgb);
+            xobject.filter(Filter::FlateDecode);
+            xobject.width(image.width as i32);
+            xobject.height(image.height as i32);
+            xobject.color_space().device_rgb();
+            xobject.bits_per_component(8);
+            xobject.finish();
+        }
         pdf.finish()
     }
+}
+
+fn image_name(index: usize) -> String {
+    format!("Im{}", index + 1)
 }

@@ -1,4 +1,5 @@
 use kaiku_domain::Violations;
+use kaiku_domain::review::{ReviewError, ReviewFoldError};
 use kaiku_domain::submission::SubmissionError;
 use kaiku_domain::survey::{FoldError, SurveyError};
 use kaiku_domain::unit::{UnitError, UnitFoldError};
@@ -17,6 +18,12 @@ pub enum ServiceError {
     Unit(#[from] UnitError),
     #[error("cannot fold unit events: {0}")]
     UnitFold(#[from] UnitFoldError),
+    #[error(transparent)]
+    Review(#[from] ReviewError),
+    #[error("cannot fold review events: {0}")]
+    ReviewFold(#[from] ReviewFoldError),
+    #[error(transparent)]
+    Denied(#[from] kaiku_auth::Denied),
     #[error("event store: {0}")]
     Store(#[from] EventStoreError),
     #[error("cannot decode the event at KAIKU_SURVEYS sequence {sequence}: {reason}")]
@@ -57,6 +64,12 @@ impl From<ServiceError> for Status {
                 UnitError::StaleRevision { .. } => Status::aborted(error.to_string()),
                 UnitError::Closed(_) => Status::failed_precondition(error.to_string()),
             },
+            ServiceError::Review(review_error) => match review_error {
+                ReviewError::Invalid(violations) => kaiku_grpc::invalid_argument(violations),
+                ReviewError::TargetNotFound { .. } => Status::not_found(error.to_string()),
+                ReviewError::AlreadyExists(_) => Status::already_exists(error.to_string()),
+            },
+            ServiceError::Denied(denied) => Status::from(denied),
             ServiceError::Store(EventStoreError::WrongExpectedSequence { .. }) => Status::aborted(
                 format!("{error}: another change was saved first; reload the survey and retry"),
             ),
@@ -72,7 +85,8 @@ impl From<ServiceError> for Status {
             ServiceError::Store(_) => Status::internal(error.to_string()),
             ServiceError::CorruptEvent { .. }
             | ServiceError::Fold(_)
-            | ServiceError::UnitFold(_) => Status::data_loss(error.to_string()),
+            | ServiceError::UnitFold(_)
+            | ServiceError::ReviewFold(_) => Status::data_loss(error.to_string()),
             ServiceError::Bind(_) | ServiceError::Startup(_) => Status::internal(error.to_string()),
         };
         kaiku_grpc::log_server_fault(&status);

@@ -2,6 +2,7 @@
 
 mod error;
 mod repository;
+mod reviews;
 mod service;
 mod units;
 
@@ -17,6 +18,7 @@ use tonic::server::NamedService;
 
 pub use error::ServiceError;
 pub use repository::SurveyRepository;
+pub use reviews::ReviewRepository;
 pub use service::SurveyDefinitionService;
 pub use units::UnitRepository;
 
@@ -89,6 +91,7 @@ impl Application {
         let service = SurveyDefinitionService::new(
             SurveyRepository::new(self.store.clone()),
             UnitRepository::new(self.store.clone()),
+            ReviewRepository::new(self.store.clone()),
         );
         // Ready while NATS, where every survey and unit lives, is connected.
         let readiness = Readiness::new(
@@ -113,8 +116,15 @@ impl Application {
 }
 
 /// Reading surveys and forms: any caller (channel adapters resolve forms); changing them: admins.
+/// Results reviews: readers of figures (managers), for the units their grant covers (checked in
+/// the handler against the unit tree).
 pub fn method_policy(path: &str) -> kaiku_auth::Access {
     use kaiku_auth::{Access, Scope};
+    const REVIEWS: [&str; 3] = [
+        "RecordDevelopmentTarget",
+        "FollowUpDevelopmentTarget",
+        "ListDevelopmentTargets",
+    ];
     const READS: [&str; 5] = [
         "GetSurvey",
         "ListSurveys",
@@ -127,6 +137,7 @@ pub fn method_policy(path: &str) -> kaiku_auth::Access {
     }
     match path.strip_prefix("/kaiku.survey.v1.SurveyDefinition/") {
         Some(method) if READS.contains(&method) => Access::Authenticated,
+        Some(method) if REVIEWS.contains(&method) => Access::AnyOf(&[Scope::AnalyticsRead]),
         _ => Access::AnyOf(&[Scope::SurveyAdmin]),
     }
 }

@@ -2,29 +2,61 @@ use chrono::Utc;
 use kaiku_domain::SurveyId;
 use kaiku_domain::catalogue::Lookup;
 use kaiku_domain::form::{respondent_form, text_in};
+use kaiku_domain::review::{ReviewCommand, ReviewState};
 use kaiku_domain::submission::resolve_form;
 use kaiku_domain::survey::{SurveyCommand, SurveyError, SurveyState, decide, envelope};
-use kaiku_domain::unit::{UnitCommand, UnitState, check_targets};
+use kaiku_domain::unit::{UnitCommand, UnitError, UnitState, check_targets};
 use kaiku_proto::survey::v1::{
-    CloseUnitRequest, CreateSurveyRequest, CreateSurveyResponse, CreateUnitRequest, GetFormRequest,
-    GetFormResponse, GetSurveyRequest, GetSurveyResponse, ListSurveysRequest, ListSurveysResponse,
-    ListTemplatesRequest, ListTemplatesResponse, ListUnitsRequest, ListUnitsResponse,
-    MoveUnitRequest, PublishVersionRequest, PublishVersionResponse, RenameUnitRequest,
-    SurveyStatus, SurveySummary, SurveyTemplate, UnitResponse, UpdateDraftRequest,
-    UpdateDraftResponse, survey_definition_server::SurveyDefinition,
+    CloseUnitRequest, CreateSurveyRequest, CreateSurveyResponse, CreateUnitRequest,
+    DevelopmentTarget, DevelopmentTargetResponse, FollowUpDevelopmentTargetRequest, GetFormRequest,
+    GetFormResponse, GetSurveyRequest, GetSurveyResponse, ListDevelopmentTargetsRequest,
+    ListDevelopmentTargetsResponse, ListSurveysRequest, ListSurveysResponse, ListTemplatesRequest,
+    ListTemplatesResponse, ListUnitsRequest, ListUnitsResponse, MoveUnitRequest,
+    PublishVersionRequest, PublishVersionResponse, RecordDevelopmentTargetRequest,
+    RenameUnitRequest, SurveyStatus, SurveySummary, SurveyTemplate, UnitResponse,
+    UpdateDraftRequest, UpdateDraftResponse, survey_definition_server::SurveyDefinition,
 };
 use tonic::{Request, Response, Status};
 
-use crate::{ServiceError, SurveyRepository, UnitRepository};
+use crate::{ReviewRepository, ServiceError, SurveyRepository, UnitRepository};
 
 pub struct SurveyDefinitionService {
     repository: SurveyRepository,
     units: UnitRepository,
+    reviews: ReviewRepository,
 }
 
 impl SurveyDefinitionService {
-    pub fn new(repository: SurveyRepository, units: UnitRepository) -> Self {
-        Self { repository, units }
+    pub fn new(
+        repository: SurveyRepository,
+        units: UnitRepository,
+        reviews: ReviewRepository,
+    ) -> Self {
+        Self {
+            repository,
+            units,
+            reviews,
+        }
+    }
+
+    /// The caller of a review method, once it is known that they may read `unit_id`: the unit
+    /// must exist and lie in a subtree of their grant. Returns their subject.
+    async fn review_caller<T>(
+        &self,
+        request: &Request<T>,
+        unit_id: &str,
+    ) -> Result<String, ServiceError> {
+        let caller = kaiku_auth::principal(request).ok_or_else(|| {
+            ServiceError::Startup(
+                "the auth layer let a review call through without a caller".into(),
+            )
+        })?;
+        let tree = self.units.load_tree().await?;
+        if tree.get(unit_id).is_none() {
+            return Err(UnitError::NotFound(unit_id.to_owned()).into());
+        }
+        caller.may_read_unit(unit_id, &tree.lineage(unit_id))?;
+        Ok(caller.subject.clone())
     }
 
     /// Load, decide, append: the one path every command takes.
@@ -276,6 +308,82 @@ impl SurveyDefinition for SurveyDefinitionService {
                 .collect(),
         }))
     }
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
+    async fn record_development_target(
+        &self,
+        request: Request<RecordDevelopmentTargetRequest>,
+    ) -> Result<Response<DevelopmentTargetResponse>, Status> {
+        let recorded_by = self
+            .review_caller(&request, &request.get_ref().unit_id)
+            .await?;
+        let request = request.into_inner();
+        let target_id = request.target_id.clone();
+        let command = ReviewCommand::RecordTarget {
+            target_id: request.target_id,
+            survey_id: request.survey_id,
+            period_id: request.period_id,
+            text: request.text,
+        };
+        let state = self
+            .reviews
+            .execute(&request.unit_id, &recorded_by, command)
+            .await?;
+        tracing::info!("development target recorded");
+        let named = (!target_id.is_empty()).then_some(target_id.as_str());
+        target_response(&state, named)
+    }
+
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
+    async fn follow_up_development_target(
+        &self,
+        request: Request<FollowUpDevelopmentTargetRequest>,
+    ) -> Result<Response<DevelopmentTargetResponse>, Status> {
+        let recorded_by = self
+            .review_caller(&request, &request.get_ref().unit_id)
+            .await?;
+        let request = request.into_inner();
+        let target_id = request.target_id.clone();
+        let command = ReviewCommand::FollowUp {
+            target_id: request.target_id,
+            progress: request.progress,
+            note: request.note,
+            period_id: request.period_id,
+        };
+        let state = self
+            .reviews
+            .execute(&request.unit_id, &recorded_by, command)
+            .await?;
+        target_response(&state, Some(&target_id))
+    }
+
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
+    async fn list_development_targets(
+        &self,
+        request: Request<ListDevelopmentTargetsRequest>,
+    ) -> Result<Response<ListDevelopmentTargetsResponse>, Status> {
+        self.review_caller(&request, &request.get_ref().unit_id)
+            .await?;
+        let request = request.into_inner();
+        let state = self.reviews.load(&request.unit_id).await?;
+        let targets = state
+            .targets()
+            .filter(|t| request.survey_id.is_empty() || t.survey_id == request.survey_id)
+            .cloned()
+            .collect();
+        Ok(Response::new(ListDevelopmentTargetsResponse { targets }))
+    }
+}
+
+fn target_response(
+    state: &ReviewState,
+    target_id: Option<&str>,
+) -> Result<Response<DevelopmentTargetResponse>, Status> {
+    // The command's own target: the one named, or the one just recorded (the newest).
+    let target: Option<DevelopmentTarget> = match target_id {
+        Some(id) => state.target(id).cloned(),
+        None => state.targets().last().cloned(),
+    };
+    Ok(Response::new(DevelopmentTargetResponse { target }))
 }
 
 fn unit_response(unit: &UnitState) -> UnitResponse {

@@ -12,6 +12,9 @@ pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 pub struct TestApp {
     pub client: SurveyDefinitionClient<AuthorizedChannel>,
+    /// The service's address, for clients with other tokens.
+    #[allow(dead_code, reason = "each test file uses a part of the common module")]
+    pub url: String,
     pub _credentials: TestCredentials,
     pub store: EventStore,
     _nats: NatsServer,
@@ -24,9 +27,21 @@ impl Drop for TestApp {
     }
 }
 
+#[allow(dead_code, reason = "each test file uses a part of the common module")]
 pub async fn spawn_app() -> TestResult<TestApp> {
+    Ok(spawn_app_with_keys(&[]).await?.0)
+}
+
+/// As `spawn_app`, with more API keys (name, scopes, grant) the service knows; returns them.
+pub async fn spawn_app_with_keys(
+    keys: &[(&str, &[kaiku_auth::Scope], kaiku_test_support::Grant)],
+) -> TestResult<(TestApp, Vec<String>)> {
     let nats = NatsServer::start().await?;
     let credentials = TestCredentials::new()?;
+    let mut tokens = Vec::new();
+    for (name, scopes, grant) in keys {
+        tokens.push(credentials.add(name, scopes, grant.clone())?);
+    }
     let keys = credentials.api_keys_file().display().to_string();
     let config = Config::try_parse_from([
         "survey-definition",
@@ -41,18 +56,35 @@ pub async fn spawn_app() -> TestResult<TestApp> {
     let addr = app.local_addr().ok_or("no address")?;
     let shutdown = Shutdown::new();
     tokio::spawn(app.run(shutdown.clone()));
+    let url = format!("http://{addr}");
     let client = SurveyDefinitionClient::new(authorized(
-        Channel::from_shared(format!("http://{addr}"))?
-            .connect()
-            .await?,
+        Channel::from_shared(url.clone())?.connect().await?,
         &credentials.admin_token,
     ));
     let store = EventStore::connect(&nats.url(), "test").await?;
-    Ok(TestApp {
-        client,
-        _credentials: credentials,
-        store,
-        _nats: nats,
-        shutdown,
-    })
+    Ok((
+        TestApp {
+            client,
+            url,
+            _credentials: credentials,
+            store,
+            _nats: nats,
+            shutdown,
+        },
+        tokens,
+    ))
+}
+
+#[allow(dead_code, reason = "each test file uses a part of the common module")]
+impl TestApp {
+    /// A client whose calls carry `token`.
+    pub async fn client_as(
+        &self,
+        token: &str,
+    ) -> TestResult<SurveyDefinitionClient<AuthorizedChannel>> {
+        Ok(SurveyDefinitionClient::new(authorized(
+            Channel::from_shared(self.url.clone())?.connect().await?,
+            token,
+        )))
+    }
 }

@@ -1,0 +1,495 @@
+//! The figures of one selection (survey, unit subtree, period and filters), read from analytics
+//! as the signed-in person: the dashboard, the results review and the reports all show these,
+//! so they are fetched and shaped once, here.
+
+use kaiku_proto::analytics::v1::{
+    ComparePeriodsRequest, ComparePeriodsResponse, Dimension, FeedbackText, GetNpsRequest,
+    GetResponseVolumeRequest, GetStatementSummaryRequest, Grouping, ListFeedbackTextsRequest,
+    NpsFigure, ResponseFilter, TimeBucket,
+};
+use kaiku_proto::survey::v1::{
+    Channel, CollectionPeriod, GetSurveyRequest, Language, ListUnitsRequest, LocalizedText,
+    RespondentRole, Survey, SurveyContent, Unit, question, survey_content,
+};
+
+use crate::backend::Clients;
+use crate::error::ConsoleError;
+use crate::session::Staff;
+
+/// What the person chose to look at. `period`: None = every period, Some("") = continuous.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selection {
+    pub survey_id: String,
+    pub unit_id: String,
+    pub period: Option<String>,
+    pub channel: Option<Channel>,
+    pub role: Option<RespondentRole>,
+    pub professional_group: Option<String>,
+    pub age_band: Option<String>,
+    pub language: Option<Language>,
+}
+
+impl Selection {
+    /// The analytics filter: the unit with everything below it, and the chosen dimensions.
+    pub fn filter(&self) -> ResponseFilter {
+        ResponseFilter {
+            unit_subtrees: vec![self.unit_id.clone()],
+            period_ids: self.period.iter().cloned().collect(),
+            channels: self.channel.iter().map(|c| *c as i32).collect(),
+            respondent_roles: self.role.iter().map(|r| *r as i32).collect(),
+            professional_groups: self.professional_group.iter().cloned().collect(),
+            age_bands: self.age_band.iter().cloned().collect(),
+            languages: self.language.iter().map(|l| *l as i32).collect(),
+            ..ResponseFilter::default()
+        }
+    }
+}
+
+/// A figure that is either shown or suppressed (too few answers); `None` inside = no answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<T> {
+    Shown(T),
+    Suppressed,
+}
+
+/// The units the person may see, parents first, with their depth below the top one shown.
+#[derive(Debug, Clone)]
+pub struct VisibleUnit {
+    pub unit: Unit,
+    pub depth: usize,
+    pub name: String,
+}
+
+/// A text in `language`, or in the first language there is.
+pub fn text_in(texts: &[LocalizedText], language: Language) -> String {
+    texts
+        .iter()
+        .find(|t| t.language == language as i32)
+        .or_else(|| texts.first())
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
+/// Every open unit in the person's grant, parents before children (ListUnits' order).
+pub async fn visible_units(
+    clients: &mut Clients,
+    staff: &Staff,
+    language: Language,
+) -> Result<Vec<VisibleUnit>, ConsoleError> {
+    let units: Vec<Unit> = clients
+        .surveys
+        .list_units(ListUnitsRequest {
+            include_closed: false,
+        })
+        .await?
+        .into_inner()
+        .units
+        .into_iter()
+        .filter_map(|u| u.unit)
+        .collect();
+    let parent_of = |id: &str| {
+        units
+            .iter()
+            .find(|u| u.unit_id == id)
+            .map(|u| u.parent_unit_id.clone())
+            .unwrap_or_default()
+    };
+    let lineage = |id: &str| {
+        let mut chain = vec![id.to_owned()];
+        let mut current = parent_of(id);
+        while !current.is_empty() && !chain.contains(&current) {
+            chain.push(current.clone());
+            current = parent_of(&current);
+        }
+        chain
+    };
+    Ok(units
+        .iter()
+        .filter_map(|unit| {
+            let chain = lineage(&unit.unit_id);
+            let visible = staff.units.is_empty() || chain.iter().any(|u| staff.units.contains(u));
+            visible.then(|| {
+                // Depth below the highest unit the person sees in this branch.
+                let depth = if staff.units.is_empty() {
+                    chain.len() - 1
+                } else {
+                    chain
+                        .iter()
+                        .position(|u| staff.units.contains(u))
+                        .unwrap_or_default()
+                };
+                VisibleUnit {
+                    unit: unit.clone(),
+                    depth,
+                    name: text_in(&unit.names, language),
+                }
+            })
+        })
+        .collect())
+}
+
+pub async fn survey(clients: &mut Clients, survey_id: &str) -> Result<Survey, ConsoleError> {
+    clients
+        .surveys
+        .get_survey(GetSurveyRequest {
+            survey_id: survey_id.to_owned(),
+        })
+        .await?
+        .into_inner()
+        .survey
+        .ok_or_else(|| ConsoleError::NotFound(format!("survey {survey_id}")))
+}
+
+/// What the results are read against: the latest published version, else the draft.
+pub fn current_content(survey: &Survey) -> SurveyContent {
+    survey
+        .versions
+        .last()
+        .and_then(|v| v.content.clone())
+        .or_else(|| survey.draft.clone())
+        .unwrap_or_default()
+}
+
+/// The survey's scheduled periods, earliest first; none for continuous collection.
+pub fn periods(content: &SurveyContent) -> Vec<CollectionPeriod> {
+    let mut periods = match &content.collection {
+        Some(survey_content::Collection::Scheduled(s)) => s.periods.clone(),
+        _ => Vec::new(),
+    };
+    periods.sort_by_key(|p| {
+        p.starts_on
+            .as_ref()
+            .map(|d| (d.year, d.month, d.day))
+            .unwrap_or_default()
+    });
+    periods
+}
+
+/// The period before `period_id` in the schedule.
+pub fn previous_period(content: &SurveyContent, period_id: &str) -> Option<CollectionPeriod> {
+    let periods = periods(content);
+    let index = periods.iter().position(|p| p.period_id == period_id)?;
+    index.checked_sub(1).and_then(|i| periods.get(i).cloned())
+}
+
+/// Statement questions in survey order: key and text in `language`.
+pub fn statements(content: &SurveyContent, language: Language) -> Vec<(String, String)> {
+    content
+        .questions
+        .iter()
+        .filter(|q| matches!(q.kind, Some(question::Kind::Statement(_))))
+        .map(|q| (q.key.clone(), text_in(&q.texts, language)))
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementResult {
+    pub key: String,
+    pub text: String,
+    /// n, mean, counts of 1..5, don't know
+    pub figure: Cell<(u64, Option<f64>, Vec<u64>, u64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub min_group_size: u32,
+    pub as_of_sequence: u64,
+    pub nps: Cell<NpsFigure>,
+    pub responses: Cell<u64>,
+    /// Against the previous period, when one is selected and there is one before it.
+    pub previous: Option<(CollectionPeriod, ComparePeriodsResponse)>,
+    /// The parent unit's figure, when the unit has a parent the person may see.
+    pub parent: Option<(String, Cell<NpsFigure>)>,
+    /// By month (label "2026-05").
+    pub trend: Vec<(String, Cell<NpsFigure>)>,
+    pub statements: Vec<StatementResult>,
+    pub by_channel: Vec<(Channel, Cell<u64>)>,
+    pub by_role: Vec<(RespondentRole, Cell<u64>)>,
+    /// NPS of each unit inside the subtree (unit id, name, figure).
+    pub by_unit: Vec<(String, String, Cell<NpsFigure>)>,
+}
+
+fn nps_cell(figure: Option<NpsFigure>, suppressed: bool) -> Cell<NpsFigure> {
+    if suppressed {
+        Cell::Suppressed
+    } else {
+        Cell::Shown(figure.unwrap_or_default())
+    }
+}
+
+fn group(dimensions: &[Dimension], bucket: TimeBucket) -> Option<Grouping> {
+    Some(Grouping {
+        group_by: dimensions.iter().map(|d| *d as i32).collect(),
+        bucket: bucket as i32,
+    })
+}
+
+fn month_label(date: Option<&kaiku_proto::survey::v1::LocalDate>) -> String {
+    date.map(|d| format!("{:04}-{:02}", d.year, d.month))
+        .unwrap_or_default()
+}
+
+/// Reads every figure of `selection`. `units` are the person's visible units (for names and
+/// the parent); `content` the survey's current content.
+pub async fn results(
+    clients: &mut Clients,
+    selection: &Selection,
+    content: &SurveyContent,
+    units: &[VisibleUnit],
+    language: Language,
+) -> Result<Results, ConsoleError> {
+    let filter = selection.filter();
+    let survey_id = selection.survey_id.clone();
+    let nps = clients
+        .analytics
+        .get_nps(GetNpsRequest {
+            survey_id: survey_id.clone(),
+            filter: Some(filter.clone()),
+            ..GetNpsRequest::default()
+        })
+        .await?
+        .into_inner();
+
+    let volume = clients
+        .analytics
+        .get_response_volume(GetResponseVolumeRequest {
+            survey_id: survey_id.clone(),
+            filter: Some(filter.clone()),
+            ..GetResponseVolumeRequest::default()
+        })
+        .await?
+        .into_inner();
+
+    let previous = match &selection.period {
+        Some(period) if !period.is_empty() => match previous_period(content, period) {
+            Some(earlier) => {
+                let compared = clients
+                    .analytics
+                    .compare_periods(ComparePeriodsRequest {
+                        survey_id: survey_id.clone(),
+                        filter: Some(filter.clone()),
+                        earlier_period_id: earlier.period_id.clone(),
+                        later_period_id: period.clone(),
+                        ..ComparePeriodsRequest::default()
+                    })
+                    .await?
+                    .into_inner();
+                Some((earlier, compared))
+            }
+            None => None,
+        },
+        _ => None,
+    };
+
+    let parent_id = units
+        .iter()
+        .find(|u| u.unit.unit_id == selection.unit_id)
+        .map(|u| u.unit.parent_unit_id.clone())
+        .unwrap_or_default();
+    let parent = match units.iter().find(|u| u.unit.unit_id == parent_id) {
+        Some(parent) => {
+            let mut parent_filter = filter.clone();
+            parent_filter.unit_subtrees = vec![parent_id.clone()];
+            let figure = clients
+                .analytics
+                .get_nps(GetNpsRequest {
+                    survey_id: survey_id.clone(),
+                    filter: Some(parent_filter),
+                    ..GetNpsRequest::default()
+                })
+                .await?
+                .into_inner();
+            Some((
+                parent.name.clone(),
+                nps_cell(figure.figure, figure.suppressed),
+            ))
+        }
+        None => None,
+    };
+
+    // The trend covers every period, so a period is seen against the ones before it.
+    let mut trend_filter = filter.clone();
+    trend_filter.period_ids.clear();
+    let trend = clients
+        .analytics
+        .get_nps(GetNpsRequest {
+            survey_id: survey_id.clone(),
+            filter: Some(trend_filter),
+            grouping: group(&[], TimeBucket::Month),
+            ..GetNpsRequest::default()
+        })
+        .await?
+        .into_inner()
+        .rows
+        .into_iter()
+        .map(|row| {
+            (
+                month_label(row.bucket_start.as_ref()),
+                nps_cell(row.figure, row.suppressed),
+            )
+        })
+        .collect();
+
+    let statement_texts = statements(content, language);
+    let statement_rows = if statement_texts.is_empty() {
+        Vec::new()
+    } else {
+        clients
+            .analytics
+            .get_statement_summary(GetStatementSummaryRequest {
+                survey_id: survey_id.clone(),
+                filter: Some(filter.clone()),
+                ..GetStatementSummaryRequest::default()
+            })
+            .await?
+            .into_inner()
+            .rows
+    };
+    let statements = statement_texts
+        .into_iter()
+        .map(|(key, text)| {
+            let total = statement_rows
+                .iter()
+                .find(|r| r.question_key == key && r.group.is_empty());
+            let figure = match total {
+                Some(row) if row.suppressed => Cell::Suppressed,
+                Some(row) => {
+                    let f = row.figure.clone().unwrap_or_default();
+                    Cell::Shown((f.n, f.mean, f.distribution, f.dont_know))
+                }
+                None => Cell::Shown((0, None, vec![0; 5], 0)),
+            };
+            StatementResult { key, text, figure }
+        })
+        .collect();
+
+    let by_channel = volume_by(clients, &survey_id, &filter, Dimension::Channel)
+        .await?
+        .into_iter()
+        .filter_map(|(code, cell)| {
+            Channel::from_str_name(&code)
+                .or_else(|| kaiku_domain::codes::channel_from_code(&code))
+                .map(|c| (c, cell))
+        })
+        .collect();
+    // Volumes by role count every role (the person asked for the split), unless one is chosen.
+    let mut role_filter = filter.clone();
+    if selection.role.is_none() {
+        role_filter.respondent_roles = vec![
+            RespondentRole::Client as i32,
+            RespondentRole::Guardian as i32,
+            RespondentRole::Relative as i32,
+        ];
+    }
+    let by_role = volume_by(clients, &survey_id, &role_filter, Dimension::RespondentRole)
+        .await?
+        .into_iter()
+        .filter_map(|(code, cell)| {
+            RespondentRole::from_str_name(&code)
+                .or_else(|| kaiku_domain::codes::role_from_code(&code))
+                .map(|r| (r, cell))
+        })
+        .collect();
+
+    let by_unit = clients
+        .analytics
+        .get_nps(GetNpsRequest {
+            survey_id,
+            filter: Some(filter),
+            grouping: group(&[Dimension::Unit], TimeBucket::None),
+            ..GetNpsRequest::default()
+        })
+        .await?
+        .into_inner()
+        .rows
+        .into_iter()
+        .map(|row| {
+            let id = row.group.first().cloned().unwrap_or_default();
+            let name = units
+                .iter()
+                .find(|u| u.unit.unit_id == id)
+                .map_or_else(|| id.clone(), |u| u.name.clone());
+            (id, name, nps_cell(row.figure, row.suppressed))
+        })
+        .collect();
+
+    Ok(Results {
+        min_group_size: nps.min_group_size,
+        as_of_sequence: nps.as_of_sequence,
+        nps: nps_cell(nps.figure, nps.suppressed),
+        responses: if volume.total_suppressed {
+            Cell::Suppressed
+        } else {
+            Cell::Shown(volume.total)
+        },
+        previous,
+        parent,
+        trend,
+        statements,
+        by_channel,
+        by_role,
+        by_unit,
+    })
+}
+
+async fn volume_by(
+    clients: &mut Clients,
+    survey_id: &str,
+    filter: &ResponseFilter,
+    dimension: Dimension,
+) -> Result<Vec<(String, Cell<u64>)>, ConsoleError> {
+    Ok(clients
+        .analytics
+        .get_response_volume(GetResponseVolumeRequest {
+            survey_id: survey_id.to_owned(),
+            filter: Some(filter.clone()),
+            grouping: group(&[dimension], TimeBucket::None),
+            ..GetResponseVolumeRequest::default()
+        })
+        .await?
+        .into_inner()
+        .rows
+        .into_iter()
+        .map(|row| {
+            let cell = if row.suppressed {
+                Cell::Suppressed
+            } else {
+                Cell::Shown(row.responses)
+            };
+            (row.group.first().cloned().unwrap_or_default(), cell)
+        })
+        .collect())
+}
+
+/// The open feedback of the selection, up to `limit` texts; None when suppressed.
+pub async fn feedback(
+    clients: &mut Clients,
+    selection: &Selection,
+    limit: usize,
+) -> Result<Option<Vec<FeedbackText>>, ConsoleError> {
+    let mut texts = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = clients
+            .analytics
+            .list_feedback_texts(ListFeedbackTextsRequest {
+                survey_id: selection.survey_id.clone(),
+                filter: Some(selection.filter()),
+                page_size: 200,
+                page_token: page_token.clone(),
+                ..ListFeedbackTextsRequest::default()
+            })
+            .await?
+            .into_inner();
+        if page.suppressed {
+            return Ok(None);
+        }
+        texts.extend(page.texts);
+        if page.next_page_token.is_empty() || texts.len() >= limit {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    texts.truncate(limit);
+    Ok(Some(texts))
+}

@@ -1,0 +1,190 @@
+#![doc = include_str!("../README.md")]
+
+pub mod accounts;
+pub mod backend;
+pub mod charts;
+pub mod error;
+pub mod figures;
+pub mod layout;
+pub mod report;
+pub mod results_page;
+pub mod results_routes;
+pub mod review_page;
+pub mod roles;
+pub mod routes;
+pub mod session;
+pub mod survey_routes;
+pub mod surveys_page;
+pub mod texts;
+pub mod tokens;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kaiku_grpc::{Shutdown, parse_duration};
+use kaiku_telemetry::{LogFormat, TelemetryConfig};
+
+use crate::accounts::LocalAccounts;
+use crate::backend::Backend;
+use crate::error::ConsoleError;
+use crate::session::{Lifetimes, Sessions};
+use crate::tokens::TokenSigner;
+use crate::web::AppState;
+
+/// Settings from the environment; `console --help` lists them.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "console",
+    about = "Kaiku's staff console: results, results reviews, reports and survey set-up",
+    after_help = "`console hash-password` reads a password from standard input and prints its \
+                  Argon2id hash for KAIKU_CONSOLE_ACCOUNTS."
+)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "KAIKU_CONSOLE_LISTEN_ADDR",
+        default_value = "127.0.0.1:8090"
+    )]
+    pub listen_addr: SocketAddr,
+
+    /// Where staff reach the console; an https address makes the cookies Secure.
+    #[arg(
+        long,
+        env = "KAIKU_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8090"
+    )]
+    pub public_url: String,
+
+    /// survey-definition's gRPC address.
+    #[arg(
+        long,
+        env = "KAIKU_SURVEY_DEFINITION_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub survey_definition_url: String,
+
+    /// analytics' gRPC address.
+    #[arg(
+        long,
+        env = "KAIKU_ANALYTICS_URL",
+        default_value = "http://127.0.0.1:50054"
+    )]
+    pub analytics_url: String,
+
+    /// The private key (PEM: P-256 PKCS#8 or RSA) the console signs its service tokens with;
+    /// the services trust its public key (KAIKU_AUTH_JWT_PUBLIC_KEYS).
+    #[arg(long, env = "KAIKU_CONSOLE_SIGNING_KEY")]
+    pub signing_key: PathBuf,
+
+    /// The `iss` of the console's service tokens (the services' KAIKU_AUTH_JWT_ISSUER).
+    #[arg(
+        long,
+        env = "KAIKU_CONSOLE_TOKEN_ISSUER",
+        default_value = "kaiku-console"
+    )]
+    pub token_issuer: String,
+
+    /// The `aud` of the console's service tokens (the services' KAIKU_AUTH_JWT_AUDIENCE).
+    #[arg(long, env = "KAIKU_AUTH_JWT_AUDIENCE", default_value = "kaiku")]
+    pub token_audience: String,
+
+    /// Local staff accounts: a JSON file (see the README).
+    #[arg(long, env = "KAIKU_CONSOLE_ACCOUNTS")]
+    pub accounts: PathBuf,
+
+    /// The TrueType font charts are measured and drawn with.
+    #[arg(
+        long,
+        env = "KAIKU_CONSOLE_FONT",
+        default_value = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    )]
+    pub font: PathBuf,
+
+    /// A session ends after this long without a request.
+    #[arg(long, env = "KAIKU_CONSOLE_SESSION_IDLE", default_value = "30m", value_parser = parse_duration)]
+    pub session_idle: Duration,
+
+    /// A session ends this long after sign-in, however active.
+    #[arg(long, env = "KAIKU_CONSOLE_SESSION_MAX", default_value = "10h", value_parser = parse_duration)]
+    pub session_max: Duration,
+
+    /// Log format on stdout: text or json.
+    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing EnvFilter directives).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+
+    /// OTLP/gRPC collector for traces; unset = no export.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+}
+
+impl Config {
+    pub fn telemetry(&self) -> TelemetryConfig {
+        TelemetryConfig {
+            service_name: "console".to_owned(),
+            log_format: self.log_format,
+            log_filter: self.log_filter.clone(),
+            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
+        }
+    }
+}
+
+fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, ConsoleError> {
+    std::fs::read(path).map_err(|e| ConsoleError::Config(format!("{what} {}: {e}", path.display())))
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Application, ConsoleError> {
+        let key = read("KAIKU_CONSOLE_SIGNING_KEY", &config.signing_key)?;
+        let signer = TokenSigner::new(&key, &config.token_issuer, &config.token_audience)?;
+        let accounts_json = read("KAIKU_CONSOLE_ACCOUNTS", &config.accounts)?;
+        let accounts = LocalAccounts::parse(&String::from_utf8_lossy(&accounts_json))?;
+        if accounts.is_empty() {
+            return Err(ConsoleError::Config(
+                "KAIKU_CONSOLE_ACCOUNTS lists no account: nobody could sign in".into(),
+            ));
+        }
+        charts::register_font(read("KAIKU_CONSOLE_FONT", &config.font)?)?;
+        let state = Arc::new(AppState {
+            backend: Backend::new(&config.survey_definition_url, &config.analytics_url, signer)?,
+            sessions: Sessions::new(Lifetimes {
+                idle: config.session_idle,
+                absolute: config.session_max,
+            }),
+            accounts,
+            secure_cookies: config.public_url.starts_with("https://"),
+        });
+        let listener = tokio::net::TcpListener::bind(config.listen_addr)
+            .await
+            .map_err(|e| {
+                ConsoleError::Config(format!("cannot listen on {}: {e}", config.listen_addr))
+            })?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown`, then lets requests in flight finish.
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), ConsoleError> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "console listening");
+        let app = routes::router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move { shutdown.wait().await })
+            .await
+            .map_err(|e| ConsoleError::Config(format!("HTTP server failed: {e}")))
+    }
+}

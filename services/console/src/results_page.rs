@@ -1,0 +1,513 @@
+//! The results dashboard: filters for every analytics dimension, the headline figures with the
+//! previous period and the parent unit beside them, and the charts, each with its table.
+
+use kaiku_proto::analytics::v1::NpsFigure;
+use kaiku_proto::survey::v1::{Channel, Language, RespondentRole, SurveyContent};
+use maud::{Markup, html};
+
+use crate::charts::{BarChart, Chart, NpsTrend};
+use crate::error::ConsoleError;
+use crate::figures::{Cell, Results, Selection, VisibleUnit, periods, text_in};
+use crate::layout::{decimal, figure};
+use crate::texts::{Texts, with_min};
+
+/// A survey the person may choose: id and title.
+pub struct SurveyChoice {
+    pub survey_id: String,
+    pub title: String,
+}
+
+pub fn period_value(period: &Option<String>) -> String {
+    match period {
+        None => "all".to_owned(),
+        Some(p) if p.is_empty() => "continuous".to_owned(),
+        Some(p) => p.clone(),
+    }
+}
+
+/// The query string that selects `selection` (for links between pages).
+pub fn selection_query(selection: &Selection) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("survey", &selection.survey_id);
+    query.append_pair("unit", &selection.unit_id);
+    query.append_pair("period", &period_value(&selection.period));
+    if let Some(c) = selection.channel {
+        query.append_pair("channel", kaiku_domain::codes::channel_code(c));
+    }
+    if let Some(r) = selection.role {
+        query.append_pair("role", kaiku_domain::codes::role_code(r));
+    }
+    if let Some(g) = &selection.professional_group {
+        query.append_pair("group", g);
+    }
+    if let Some(a) = &selection.age_band {
+        query.append_pair("age", a);
+    }
+    if let Some(l) = selection.language {
+        query.append_pair("language", kaiku_domain::codes::language_code(l));
+    }
+    query.finish()
+}
+
+fn select(name: &str, label: &str, options: &[(String, String)], chosen: &str) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            select id=(id) name=(name) {
+                @for (value, text) in options {
+                    @if value == chosen {
+                        option value=(value) selected { (text) }
+                    } @else {
+                        option value=(value) { (text) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn filters_form(
+    t: &Texts,
+    action: &str,
+    surveys: &[SurveyChoice],
+    units: &[VisibleUnit],
+    content: &SurveyContent,
+    selection: &Selection,
+    all_dimensions: bool,
+) -> Markup {
+    let language = t.language_enum;
+    let survey_options: Vec<(String, String)> = surveys
+        .iter()
+        .map(|s| (s.survey_id.clone(), s.title.clone()))
+        .collect();
+    let unit_options: Vec<(String, String)> = units
+        .iter()
+        .map(|u| {
+            // Indented by depth with no-break spaces, so the tree shows in the list.
+            let indent = "\u{a0}\u{a0}\u{a0}".repeat(u.depth);
+            (u.unit.unit_id.clone(), format!("{indent}{}", u.name))
+        })
+        .collect();
+    let mut period_options = vec![("all".to_owned(), t.all_periods.to_owned())];
+    for p in periods(content) {
+        let dates = match (&p.starts_on, &p.ends_on) {
+            (Some(s), Some(e)) => format!(
+                " ({}.{}.{}-{}.{}.{})",
+                s.day, s.month, s.year, e.day, e.month, e.year
+            ),
+            _ => String::new(),
+        };
+        period_options.push((p.period_id.clone(), format!("{}{dates}", p.period_id)));
+    }
+    period_options.push(("continuous".to_owned(), t.continuous.to_owned()));
+    let any = || ("".to_owned(), t.any.to_owned());
+    let mut channel_options = vec![any()];
+    for c in kaiku_domain::codes::ALL_CHANNELS {
+        channel_options.push((
+            kaiku_domain::codes::channel_code(c).to_owned(),
+            t.channel_name(c).to_owned(),
+        ));
+    }
+    let mut role_options = vec![("".to_owned(), t.role(RespondentRole::Client).to_owned())];
+    for r in [RespondentRole::Guardian, RespondentRole::Relative] {
+        role_options.push((
+            kaiku_domain::codes::role_code(r).to_owned(),
+            t.role(r).to_owned(),
+        ));
+    }
+    let mut group_options = vec![any()];
+    for g in &content.professional_groups {
+        group_options.push((g.key.clone(), text_in(&g.names, language)));
+    }
+    let mut age_options = vec![any()];
+    for a in &content.age_bands {
+        age_options.push((
+            a.key.clone(),
+            format!("{} ({}-{})", a.key, a.min_age, a.max_age),
+        ));
+    }
+    let mut language_options = vec![any()];
+    for l in [Language::Fi, Language::Sv, Language::En] {
+        language_options.push((
+            kaiku_domain::codes::language_code(l).to_owned(),
+            t.language_name(l).to_owned(),
+        ));
+    }
+    let code = |v: Option<&'static str>| v.unwrap_or("").to_owned();
+    html! {
+        form.filters method="get" action=(action) {
+            fieldset {
+                legend.visually-hidden { (t.filters) }
+                (select("survey", t.survey, &survey_options, &selection.survey_id))
+                (select("unit", t.unit, &unit_options, &selection.unit_id))
+                (select("period", t.period, &period_options, &period_value(&selection.period)))
+                @if all_dimensions {
+                    (select("channel", t.channel, &channel_options, &code(selection.channel.map(kaiku_domain::codes::channel_code))))
+                    (select("role", t.respondent_role, &role_options, &code(selection.role.filter(|r| *r != RespondentRole::Client).map(kaiku_domain::codes::role_code))))
+                    @if !content.professional_groups.is_empty() {
+                        (select("group", t.professional_group, &group_options, selection.professional_group.as_deref().unwrap_or("")))
+                    }
+                    @if !content.age_bands.is_empty() {
+                        (select("age", t.age_band, &age_options, selection.age_band.as_deref().unwrap_or("")))
+                    }
+                    (select("language", t.language, &language_options, &code(selection.language.map(kaiku_domain::codes::language_code))))
+                }
+                button type="submit" { (t.show) }
+            }
+        }
+    }
+}
+
+pub fn nps_text(figure: &NpsFigure, t: &Texts) -> String {
+    figure
+        .nps
+        .map_or_else(|| "-".to_owned(), |nps| decimal(nps, t, 1))
+}
+
+fn ci_text(figure: &NpsFigure, t: &Texts) -> String {
+    match (figure.ci_low, figure.ci_high) {
+        (Some(low), Some(high)) => format!(
+            "{}: {} ... {}",
+            t.ci,
+            decimal(low, t, 1),
+            decimal(high, t, 1)
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The NPS card: value, n and interval, or why it is not shown.
+pub fn nps_card(label: &str, id: &str, cell: &Cell<NpsFigure>, t: &Texts, min: u32) -> Markup {
+    html! {
+        div.card id=(id) {
+            p.label { (label) }
+            @match cell {
+                Cell::Suppressed => p.detail.suppressed data-suppressed="true" { (with_min(t.suppressed, min)) },
+                Cell::Shown(f) if f.n == 0 => p.detail { (t.no_answers) },
+                Cell::Shown(f) => {
+                    p.value data-nps=(nps_text(f, t)) { (t.nps) " " (nps_text(f, t)) }
+                    p.detail data-n=(f.n) { (t.n) " = " (f.n) }
+                    p.detail { (ci_text(f, t)) }
+                }
+            }
+        }
+    }
+}
+
+pub fn count_card(label: &str, id: &str, cell: &Cell<u64>, t: &Texts, min: u32) -> Markup {
+    html! {
+        div.card id=(id) {
+            p.label { (label) }
+            @match cell {
+                Cell::Suppressed => p.detail.suppressed data-suppressed="true" { (with_min(t.suppressed, min)) },
+                Cell::Shown(n) => p.value data-count=(n) { (n) },
+            }
+        }
+    }
+}
+
+/// The previous-period comparison card.
+pub fn change_card(results: &Results, t: &Texts) -> Markup {
+    html! {
+        div.card id="previous-period" {
+            p.label { (t.previous_period) }
+            @match &results.previous {
+                None => p.detail { (t.no_previous_period) },
+                Some((period, compared)) => {
+                    p.detail { (period.period_id) }
+                    @if compared.earlier_suppressed {
+                        p.detail.suppressed { (with_min(t.suppressed, results.min_group_size)) }
+                    } @else if let Some(earlier) = &compared.earlier {
+                        p.detail { (t.nps) " " (nps_text(earlier, t)) " (" (t.n) " = " (earlier.n) ")" }
+                    }
+                    @if let (Some(change), Some(margin)) = (compared.change, compared.margin) {
+                        p.value { (t.change) " " @if change > 0.0 { "+" } (decimal(change, t, 1)) }
+                        p.detail {
+                            "± " (decimal(margin, t, 1)) ", "
+                            @if compared.significant { (t.significant) } @else { (t.not_significant) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn headline(results: &Results, t: &Texts) -> Markup {
+    let min = results.min_group_size;
+    html! {
+        div.cards {
+            (nps_card(t.nps, "nps", &results.nps, t, min))
+            (count_card(t.responses, "responses", &results.responses, t, min))
+            (change_card(results, t))
+            @if let Some((name, cell)) = &results.parent {
+                (nps_card(&format!("{}: {name}", t.parent_unit), "parent-unit", cell, t, min))
+            }
+        }
+    }
+}
+
+/// A bar's label, marked when its group is too small to show.
+fn suppressed_label(label: &str, cell: &Cell<u64>, min: u32) -> String {
+    match cell {
+        Cell::Shown(_) => label.to_owned(),
+        Cell::Suppressed => format!("{label} (<{min})"),
+    }
+}
+
+fn cell_value(cell: &Cell<u64>) -> Option<f64> {
+    match cell {
+        Cell::Shown(n) => Some(*n as f64),
+        Cell::Suppressed => None,
+    }
+}
+
+/// Every chart of the results, in page order, with its id and table.
+pub fn charts(
+    results: &Results,
+    t: &Texts,
+) -> Result<Vec<(&'static str, Chart, Markup)>, ConsoleError> {
+    let min = results.min_group_size;
+    let suppressed = || html! { span.suppressed { (t.suppressed_short) " (<" (min) ")" } };
+    let mut charts = Vec::new();
+
+    let trend = NpsTrend {
+        title: t.chart_nps_over_time.to_owned(),
+        labels: results
+            .trend
+            .iter()
+            .map(|(label, _)| label.clone())
+            .collect(),
+        points: results
+            .trend
+            .iter()
+            .map(|(_, cell)| match cell {
+                Cell::Shown(f) => match (f.nps, f.ci_low, f.ci_high) {
+                    (Some(n), Some(l), Some(h)) => Some((n, l, h)),
+                    _ => None,
+                },
+                Cell::Suppressed => None,
+            })
+            .collect(),
+    };
+    let trend_table = html! {
+        table {
+            thead { tr { th scope="col" { (t.month) } th.number scope="col" { (t.nps) } th.number scope="col" { (t.n) } th scope="col" { (t.ci) } } }
+            tbody {
+                @for (label, cell) in &results.trend {
+                    tr {
+                        th scope="row" { (label) }
+                        @match cell {
+                            Cell::Shown(f) => { td.number { (nps_text(f, t)) } td.number { (f.n) } td { (ci_text(f, t)) } }
+                            Cell::Suppressed => { td colspan="3" { (suppressed()) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    charts.push(("chart-nps-trend", Chart::Trend(trend), trend_table));
+
+    if let Cell::Shown(f) = &results.nps
+        && f.n > 0
+    {
+        let share = |count: u64| 100.0 * count as f64 / f.n as f64;
+        let rows = [
+            (t.promoters, f.promoters),
+            (t.passives, f.passives),
+            (t.detractors, f.detractors),
+        ];
+        let chart = BarChart {
+            title: t.chart_nps_distribution.to_owned(),
+            labels: rows.iter().map(|(l, _)| (*l).to_owned()).collect(),
+            values: rows.iter().map(|(_, c)| Some(share(*c))).collect(),
+            range: (0.0, 100.0),
+        };
+        let table = html! {
+            table {
+                thead { tr { th scope="col" { (t.nps) } th.number scope="col" { (t.n) } th.number scope="col" { (t.share) " %" } } }
+                tbody { @for (label, count) in rows { tr { th scope="row" { (label) } td.number { (count) } td.number { (decimal(share(count), t, 1)) } } } }
+            }
+        };
+        charts.push(("chart-nps-distribution", Chart::Bars(chart), table));
+    }
+
+    if !results.statements.is_empty() {
+        let chart = BarChart {
+            title: t.chart_statements.to_owned(),
+            labels: results
+                .statements
+                .iter()
+                .enumerate()
+                .map(|(i, s)| match s.figure {
+                    Cell::Suppressed => format!("{} (<{min})", i + 1),
+                    Cell::Shown(_) => format!("{}", i + 1),
+                })
+                .collect(),
+            values: results
+                .statements
+                .iter()
+                .map(|s| match &s.figure {
+                    Cell::Shown((_, mean, _, _)) => *mean,
+                    Cell::Suppressed => None,
+                })
+                .collect(),
+            range: (0.0, 5.0),
+        };
+        let table = html! {
+            table {
+                thead { tr {
+                    th scope="col" { "#" } th scope="col" { (t.statement) } th.number scope="col" { (t.mean) } th.number scope="col" { (t.n) }
+                    @for s in t.scale { th.number scope="col" { (s) } }
+                    th.number scope="col" { (t.dont_know) }
+                } }
+                tbody {
+                    @for (i, s) in results.statements.iter().enumerate() {
+                        tr {
+                            td { (i + 1) }
+                            th scope="row" { (s.text) }
+                            @match &s.figure {
+                                Cell::Shown((n, mean, distribution, dont_know)) => {
+                                    td.number { (mean.map_or_else(|| "-".to_owned(), |m| decimal(m, t, 2))) }
+                                    td.number { (n) }
+                                    @for count in distribution { td.number { (count) } }
+                                    td.number { (dont_know) }
+                                }
+                                Cell::Suppressed => td colspan="8" { (suppressed()) },
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        charts.push(("chart-statements", Chart::Bars(chart), table));
+    }
+
+    let volume_chart = |title: &str, dimension: &str, rows: Vec<(String, Cell<u64>)>| {
+        let max = rows
+            .iter()
+            .filter_map(|(_, c)| cell_value(c))
+            .fold(1.0, f64::max);
+        let chart = BarChart {
+            title: title.to_owned(),
+            labels: rows
+                .iter()
+                .map(|(l, c)| suppressed_label(l, c, min))
+                .collect(),
+            values: rows.iter().map(|(_, c)| cell_value(c)).collect(),
+            range: (0.0, (max * 1.15).ceil()),
+        };
+        let table = html! {
+            table {
+                thead { tr { th scope="col" { (dimension) } th.number scope="col" { (t.responses) } } }
+                tbody {
+                    @for (label, cell) in &rows {
+                        tr {
+                            th scope="row" { (label) }
+                            @match cell {
+                                Cell::Shown(n) => td.number { (n) },
+                                Cell::Suppressed => td { (suppressed()) },
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        (Chart::Bars(chart), table)
+    };
+    let channels: Vec<(String, Cell<u64>)> = results
+        .by_channel
+        .iter()
+        .map(|(c, cell)| (t.channel_name(*c).to_owned(), cell.clone()))
+        .collect();
+    let (chart, table) = volume_chart(t.chart_volume_channel, t.channel, channels);
+    charts.push(("chart-volume-channel", chart, table));
+    let roles: Vec<(String, Cell<u64>)> = results
+        .by_role
+        .iter()
+        .map(|(r, cell)| (t.role(*r).to_owned(), cell.clone()))
+        .collect();
+    let (chart, table) = volume_chart(t.chart_volume_role, t.respondent_role, roles);
+    charts.push(("chart-volume-role", chart, table));
+    Ok(charts)
+}
+
+pub fn units_table(results: &Results, t: &Texts) -> Markup {
+    let min = results.min_group_size;
+    html! {
+        h2 id="units-heading" { (t.units_table) }
+        table id="units" aria-labelledby="units-heading" {
+            thead { tr { th scope="col" { (t.unit) } th.number scope="col" { (t.nps) } th.number scope="col" { (t.n) } } }
+            tbody {
+                @for (id, name, cell) in &results.by_unit {
+                    tr data-unit=(id) {
+                        th scope="row" { (name) }
+                        @match cell {
+                            Cell::Shown(f) => { td.number data-nps=(nps_text(f, t)) { (nps_text(f, t)) } td.number data-n=(f.n) { (f.n) } }
+                            Cell::Suppressed => { td colspan="2" data-suppressed="true" { span.suppressed { (t.suppressed_short) " (<" (min) ")" } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub struct ResultsPage<'a> {
+    pub texts: &'static Texts,
+    pub surveys: &'a [SurveyChoice],
+    pub units: &'a [VisibleUnit],
+    pub content: &'a SurveyContent,
+    pub selection: &'a Selection,
+    pub results: &'a Results,
+}
+
+pub fn results_body(page: &ResultsPage<'_>) -> Result<Markup, ConsoleError> {
+    let t = page.texts;
+    let query = selection_query(page.selection);
+    let charts = charts(page.results, t)?;
+    let mut rendered = Vec::new();
+    for (id, chart, table) in charts {
+        let svg = chart.to_svg()?;
+        rendered.push(html! {
+            h2 { (chart.title()) }
+            (figure(id, &svg, table, t))
+        });
+    }
+    Ok(html! {
+        h1 { (t.results_title) }
+        (filters_form(t, "/results", page.surveys, page.units, page.content, page.selection, true))
+        div.links {
+            a href={ "/review?" (query) } { (t.open_review) }
+            a href={ "/reports/results.pdf?" (query) "&lang=" (t.tag) } { (t.report_pdf) }
+            a href={ "/reports/results.csv?" (query) "&lang=" (t.tag) } { (t.report_csv) }
+        }
+        h2 { (t.headline) }
+        (headline(page.results, t))
+        @for chart in rendered { (chart) }
+        (units_table(page.results, t))
+    })
+}
+
+/// The channel, role or language named by a code in a query, or the problem with it.
+pub fn parse_code<T>(
+    field: &str,
+    value: Option<&String>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, ConsoleError> {
+    match value.map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(code) => parse(code)
+            .map(Some)
+            .ok_or_else(|| ConsoleError::BadRequest {
+                field: field.to_owned(),
+                problem: format!("{code:?} is not one of the known values"),
+            }),
+    }
+}
+
+/// Unused channels in the filter still parse: every channel code is known.
+pub fn channel_from_query(value: Option<&String>) -> Result<Option<Channel>, ConsoleError> {
+    parse_code("channel", value, kaiku_domain::codes::channel_from_code)
+}

@@ -1,0 +1,369 @@
+//! Survey set-up (county staff): list, create from a template, edit the texts, publish.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, NaiveDate};
+use kaiku_proto::survey::v1::{
+    CollectionPeriod, ContinuousCollection, CreateSurveyRequest, Language, ListSurveysRequest,
+    ListTemplatesRequest, LocalDate, LocalizedText, PublishVersionRequest, ScheduledCollection,
+    SurveyContent, UpdateDraftRequest, survey_content,
+};
+
+use crate::error::ConsoleError;
+use crate::figures::{self, VisibleUnit};
+use crate::layout::Section;
+use crate::surveys_page::{survey_body, surveys_body};
+use crate::web::{Context, SharedState, field};
+
+const LANGUAGES: [Language; 3] = [Language::Fi, Language::Sv, Language::En];
+
+/// Only county staff set up surveys; the services would refuse the rest anyway.
+fn require_admin(context: &Context) -> Result<(), ConsoleError> {
+    match &context.session {
+        Some((_, s)) if s.staff.role.sets_up_surveys() => Ok(()),
+        _ => Err(ConsoleError::Forbidden(
+            "survey set-up is for the county's customer-experience staff".into(),
+        )),
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
+}
+
+/// The problems of a refused request, one per field when the service named them.
+fn problem_lines(error: &ConsoleError) -> Vec<String> {
+    match error {
+        ConsoleError::Backend { message, .. } => message.split("; ").map(str::to_owned).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+async fn list_page(
+    context: &Context,
+    state: &crate::web::AppState,
+    refused: &[String],
+    status: StatusCode,
+) -> Response {
+    let t = context.texts;
+    let page = async {
+        require_admin(context)?;
+        let csrf = context
+            .session
+            .as_ref()
+            .map(|(_, s)| s.csrf.clone())
+            .unwrap_or_default();
+        let mut clients = context.clients(state)?;
+        let surveys = clients
+            .surveys
+            .list_surveys(ListSurveysRequest::default())
+            .await?
+            .into_inner()
+            .surveys;
+        let templates = clients
+            .surveys
+            .list_templates(ListTemplatesRequest {})
+            .await?
+            .into_inner()
+            .templates;
+        let staff = context
+            .session
+            .as_ref()
+            .map(|(_, s)| s.staff.clone())
+            .ok_or_else(|| ConsoleError::Forbidden("not signed in".into()))?;
+        let units: Vec<VisibleUnit> =
+            figures::visible_units(&mut clients, &staff, t.language_enum).await?;
+        Ok::<_, ConsoleError>(surveys_body(
+            t, &surveys, &templates, &units, &csrf, refused,
+        ))
+    };
+    match page.await {
+        Ok(body) => context.render(t.surveys_title, Section::Surveys, status, body),
+        Err(e) => context.error(&e),
+    }
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let context = Context::new(&state, &headers, "/surveys", &query);
+    if let Err(redirect) = context.require_session() {
+        return redirect.into_response();
+    }
+    list_page(&context, &state, &[], StatusCode::OK).await
+}
+
+fn date(field_name: &str, value: Option<&str>) -> Result<LocalDate, ConsoleError> {
+    let value = value.unwrap_or_default();
+    let parsed =
+        NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| ConsoleError::BadRequest {
+            field: field_name.to_owned(),
+            problem: format!("must be a date (YYYY-MM-DD), got {value:?}"),
+        })?;
+    Ok(LocalDate {
+        year: parsed.year(),
+        month: parsed.month() as i32,
+        day: parsed.day() as i32,
+    })
+}
+
+/// Titles from `title_fi`, `title_sv`, `title_en`; the template's where a field is empty.
+fn titles(fields: &[(String, String)], fallback: &[LocalizedText]) -> Vec<LocalizedText> {
+    LANGUAGES
+        .iter()
+        .filter_map(|l| {
+            let code = kaiku_domain::codes::language_code(*l);
+            let given = field(fields, &format!("title_{code}"))
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            given
+                .map(str::to_owned)
+                .or_else(|| {
+                    fallback
+                        .iter()
+                        .find(|t| t.language == *l as i32)
+                        .map(|t| t.text.clone())
+                })
+                .map(|text| LocalizedText {
+                    language: *l as i32,
+                    text,
+                })
+        })
+        .collect()
+}
+
+fn new_survey_content(
+    template: SurveyContent,
+    fields: &[(String, String)],
+) -> Result<SurveyContent, ConsoleError> {
+    let mut content = template;
+    content.titles = titles(fields, &content.titles);
+    content.unit_ids = fields
+        .iter()
+        .filter(|(k, _)| k == "unit")
+        .map(|(_, v)| v.clone())
+        .collect();
+    content.collection = Some(match field(fields, "collection") {
+        Some("period") => survey_content::Collection::Scheduled(ScheduledCollection {
+            periods: vec![CollectionPeriod {
+                period_id: field(fields, "period_id")
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                starts_on: Some(date("starts_on", field(fields, "starts_on"))?),
+                ends_on: Some(date("ends_on", field(fields, "ends_on"))?),
+            }],
+        }),
+        _ => survey_content::Collection::Continuous(ContinuousCollection {}),
+    });
+    Ok(content)
+}
+
+pub async fn create(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let context = Context::new(&state, &headers, "/surveys", &HashMap::new());
+    let created = async {
+        context.check_csrf(field(&fields, "csrf"))?;
+        require_admin(&context)?;
+        let mut clients = context.clients(&state)?;
+        let key = field(&fields, "template").unwrap_or_default();
+        let template = clients
+            .surveys
+            .list_templates(ListTemplatesRequest {})
+            .await?
+            .into_inner()
+            .templates
+            .into_iter()
+            .find(|t| t.key == key)
+            .and_then(|t| t.content)
+            .ok_or_else(|| ConsoleError::BadRequest {
+                field: "template".into(),
+                problem: format!("there is no template {key:?}"),
+            })?;
+        let draft = new_survey_content(template, &fields)?;
+        let survey = clients
+            .surveys
+            .create_survey(CreateSurveyRequest {
+                survey_id: String::new(),
+                draft: Some(draft),
+            })
+            .await?
+            .into_inner()
+            .survey
+            .ok_or_else(|| ConsoleError::Backend {
+                code: tonic::Code::Internal,
+                message: "no survey in the reply".into(),
+            })?;
+        Ok::<_, ConsoleError>(survey.survey_id)
+    };
+    match created.await {
+        Ok(id) => redirect(&format!("/surveys/{id}")),
+        Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
+        Err(e) => list_page(&context, &state, &problem_lines(&e), e.status()).await,
+    }
+}
+
+async fn survey_page(
+    context: &Context,
+    state: &crate::web::AppState,
+    survey_id: &str,
+    refused: &[String],
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let t = context.texts;
+    let page = async {
+        require_admin(context)?;
+        let csrf = context
+            .session
+            .as_ref()
+            .map(|(_, s)| s.csrf.clone())
+            .unwrap_or_default();
+        let mut clients = context.clients(state)?;
+        let survey = figures::survey(&mut clients, survey_id).await?;
+        Ok::<_, ConsoleError>(survey_body(t, &survey, &csrf, refused, notice))
+    };
+    match page.await {
+        Ok(body) => context.render(t.surveys_title, Section::Surveys, status, body),
+        Err(e) => context.error(&e),
+    }
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(survey_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let context = Context::new(&state, &headers, &format!("/surveys/{survey_id}"), &query);
+    if let Err(redirect) = context.require_session() {
+        return redirect.into_response();
+    }
+    let notice = query
+        .contains_key("published")
+        .then_some(context.texts.published_notice);
+    survey_page(&context, &state, &survey_id, &[], notice, StatusCode::OK).await
+}
+
+fn revision(fields: &[(String, String)]) -> Result<u64, ConsoleError> {
+    let value = field(fields, "revision").unwrap_or_default();
+    value.parse().map_err(|_| ConsoleError::BadRequest {
+        field: "revision".into(),
+        problem: format!("must be a number, got {value:?}"),
+    })
+}
+
+pub async fn update_draft(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(survey_id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let context = Context::new(
+        &state,
+        &headers,
+        &format!("/surveys/{survey_id}"),
+        &HashMap::new(),
+    );
+    let updated = async {
+        context.check_csrf(field(&fields, "csrf"))?;
+        require_admin(&context)?;
+        let expected_revision = revision(&fields)?;
+        let mut clients = context.clients(&state)?;
+        let survey = figures::survey(&mut clients, &survey_id).await?;
+        let mut draft = survey.draft.unwrap_or_default();
+        draft.titles = titles(&fields, &[]);
+        for question in &mut draft.questions {
+            question.texts = LANGUAGES
+                .iter()
+                .filter_map(|l| {
+                    let code = kaiku_domain::codes::language_code(*l);
+                    field(&fields, &format!("q_{}_{code}", question.key))
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|text| LocalizedText {
+                            language: *l as i32,
+                            text: text.to_owned(),
+                        })
+                })
+                .collect();
+        }
+        clients
+            .surveys
+            .update_draft(UpdateDraftRequest {
+                survey_id: survey_id.clone(),
+                expected_revision,
+                draft: Some(draft),
+            })
+            .await?;
+        Ok::<_, ConsoleError>(())
+    };
+    match updated.await {
+        Ok(()) => redirect(&format!("/surveys/{survey_id}")),
+        Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
+        Err(e) => {
+            survey_page(
+                &context,
+                &state,
+                &survey_id,
+                &problem_lines(&e),
+                None,
+                e.status(),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn publish(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(survey_id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let context = Context::new(
+        &state,
+        &headers,
+        &format!("/surveys/{survey_id}"),
+        &HashMap::new(),
+    );
+    let published = async {
+        context.check_csrf(field(&fields, "csrf"))?;
+        require_admin(&context)?;
+        let expected_revision = revision(&fields)?;
+        let mut clients = context.clients(&state)?;
+        clients
+            .surveys
+            .publish_version(PublishVersionRequest {
+                survey_id: survey_id.clone(),
+                expected_revision,
+            })
+            .await?;
+        Ok::<_, ConsoleError>(())
+    };
+    match published.await {
+        Ok(()) => redirect(&format!("/surveys/{survey_id}?published=1")),
+        Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
+        Err(e) => {
+            survey_page(
+                &context,
+                &state,
+                &survey_id,
+                &problem_lines(&e),
+                None,
+                e.status(),
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! What every handler shares: the application state, the signed-in person, the page language,
+//! rendering a page or an error, and checking a form's CSRF token.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use crate::accounts::LocalAccounts;
+use crate::backend::{Backend, Clients};
+use crate::error::ConsoleError;
+use crate::layout::{Frame, Section, page};
+use crate::session::{COOKIE, Session, Sessions, cookie_value, same_token};
+use crate::texts::{Texts, texts};
+
+pub const LANGUAGE_COOKIE: &str = "kaiku_console_lang";
+
+pub struct AppState {
+    pub backend: Backend,
+    pub sessions: Sessions,
+    pub accounts: LocalAccounts,
+    /// Cookies get `Secure` when the console is reached over HTTPS.
+    pub secure_cookies: bool,
+}
+
+pub type SharedState = Arc<AppState>;
+
+/// One request's context: language, path for the language links, and the session if any.
+pub struct Context {
+    pub texts: &'static Texts,
+    pub here: String,
+    /// Set when the request chose a language with `?lang=`, to remember it.
+    pub chosen_language: Option<&'static str>,
+    pub session: Option<(String, Session)>,
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+impl Context {
+    pub fn new(
+        state: &AppState,
+        headers: &HeaderMap,
+        path: &str,
+        query: &HashMap<String, String>,
+    ) -> Context {
+        let chosen = query.get("lang").map(String::as_str);
+        let remembered = cookie(headers, LANGUAGE_COOKIE);
+        let accepted = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|tag| tag.trim().get(..2).unwrap_or(""));
+        let texts = texts(chosen.or(remembered).or(accepted));
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in query
+            .iter()
+            .filter(|(k, _)| k.as_str() != "lang" && k.as_str() != "saved")
+        {
+            serializer.append_pair(key, value);
+        }
+        let rest = serializer.finish();
+        let here = if rest.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{rest}")
+        };
+        let session = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(cookie_value)
+            .and_then(|id| state.sessions.get(id).map(|s| (id.to_owned(), s)));
+        Context {
+            texts,
+            here,
+            chosen_language: chosen.filter(|c| texts.tag == *c).map(|_| texts.tag),
+            session,
+        }
+    }
+
+    /// The signed-in session, or a redirect to the login page that comes back here.
+    pub fn require_session(&self) -> Result<&Session, Redirect> {
+        match &self.session {
+            Some((_, session)) => Ok(session),
+            None => {
+                let next =
+                    form_urlencoded::byte_serialize(self.here.as_bytes()).collect::<String>();
+                Err(Redirect::to(&format!("/login?next={next}")))
+            }
+        }
+    }
+
+    pub fn clients(&self, state: &AppState) -> Result<Clients, ConsoleError> {
+        let session = self
+            .session
+            .as_ref()
+            .ok_or_else(|| ConsoleError::Forbidden("not signed in".into()))?;
+        state.backend.clients(&session.1.staff)
+    }
+
+    pub fn render(
+        &self,
+        title: &str,
+        section: Section,
+        status: StatusCode,
+        body: Markup,
+    ) -> Response {
+        let frame = Frame {
+            texts: self.texts,
+            title,
+            section,
+            session: self.session.as_ref().map(|(_, s)| s),
+            here: &self.here,
+        };
+        let mut response = (status, Html(page(&frame, body).into_string())).into_response();
+        self.remember_language(response.headers_mut());
+        response
+    }
+
+    pub fn remember_language(&self, headers: &mut HeaderMap) {
+        if let Some(tag) = self.chosen_language
+            && let Ok(value) = HeaderValue::from_str(&format!(
+                "{LANGUAGE_COOKIE}={tag}; Path=/; Max-Age=31536000; SameSite=Lax"
+            ))
+        {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+
+    /// The error's page: what went wrong, in words the person can act on.
+    pub fn error(&self, error: &ConsoleError) -> Response {
+        let t = self.texts;
+        let status = error.status();
+        if status.is_server_error() {
+            tracing::error!(%error, "console request failed");
+        }
+        let body = html! {
+            h1 { (t.error_title) }
+            div.problem role="alert" { p { (error.to_string()) } }
+            p { a href="/results" { (t.back) } }
+        };
+        self.render(t.error_title, Section::Results, status, body)
+    }
+
+    /// Refuses a form whose CSRF token is not the session's.
+    pub fn check_csrf(&self, form_token: Option<&str>) -> Result<&Session, ConsoleError> {
+        let session = self
+            .session
+            .as_ref()
+            .map(|(_, s)| s)
+            .ok_or(ConsoleError::Forgery)?;
+        match form_token {
+            Some(token) if same_token(token, &session.csrf) => Ok(session),
+            _ => Err(ConsoleError::Forgery),
+        }
+    }
+}
+
+/// The session cookie's header value; `max_age` 0 deletes it.
+pub fn session_cookie(state: &AppState, id: &str, max_age: Option<u64>) -> Option<HeaderValue> {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{secure}{age}"
+    ))
+    .ok()
+}
+
+/// The first value of a repeated form or query field.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Only paths of this console: never another site (an open redirect) or a scheme-relative URL.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/results".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(local_path(Some("/review?unit=a")), "/review?unit=a");
+        assert_eq!(local_path(Some("//evil.example")), "/results");
+        assert_eq!(local_path(Some("https://evil.example")), "/results");
+        assert_eq!(local_path(Some("/\\evil.example")), "/results");
+        assert_eq!(local_path(None), "/results");
+    }
+}

@@ -1,0 +1,678 @@
+//! The staff console against the real services: a unit manager and county staff sign in with
+//! local accounts in headless Chromium (tests/browser/console.mjs) and see exactly their units'
+//! figures, as analytics gives them; the manager walks the results review and records and
+//! follows up a development target; county staff create and publish a survey from the THL
+//! template; axe-core checks every page and screenshots are kept. The PDF report is read back
+//! with pdftotext. Refusals (wrong password, missing CSRF token, another unit, set-up as a
+//! manager, malformed input) are checked over plain HTTP and leave nothing behind.
+
+use chrono::{Duration as Days, NaiveDate, TimeZone, Utc};
+use kaiku_domain::time::{helsinki_date, local_date};
+use kaiku_proto::analytics::v1::{Dimension, GetNpsRequest, Grouping, NpsFigure, ResponseFilter};
+use kaiku_proto::intake::v1::{
+    Answer, NpsAnswer, OpenTextAnswer, ResponseContext, StatementAnswer, SubmitResponseRequest,
+    answer::Value,
+};
+use kaiku_proto::survey::v1::{
+    Channel, CollectionPeriod, GetSurveyRequest, Language, ListDevelopmentTargetsRequest,
+    ListSurveysRequest, RespondentRole, ScheduledCollection, SurveyStatus, TargetProgress,
+    UnitLevel, survey_content,
+};
+use kaiku_system_tests::{ConsoleAccount, Stack, TestResult, browser, console_trust_env, unit};
+use serde_json::json;
+
+const STATEMENTS: [&str; 7] = [
+    "thl_saatavuus",
+    "thl_kohtaaminen",
+    "thl_osallistuminen",
+    "thl_turvallisuus",
+    "thl_tiedon_saanti",
+    "thl_tiedon_ymmarrettavyys",
+    "thl_hyodyllisyys",
+];
+const POSITIVE: &str = "Kuraattori oli ystävällinen ja kuunteli, kiitos";
+const WAITING: &str = "Jouduin odottamaan aikaa liian kauan";
+
+fn today() -> NaiveDate {
+    helsinki_date(Utc::now())
+}
+
+fn answer(
+    survey_id: &str,
+    unit_id: &str,
+    role: RespondentRole,
+    day: NaiveDate,
+    nps: u32,
+    text: Option<&str>,
+) -> SubmitResponseRequest {
+    let mut answers = vec![Answer {
+        question_key: "nps".into(),
+        value: Some(Value::Nps(NpsAnswer { score: nps })),
+    }];
+    for (i, key) in STATEMENTS.iter().enumerate() {
+        answers.push(Answer {
+            question_key: (*key).into(),
+            value: Some(Value::Statement(StatementAnswer {
+                score: 3 + (nps + i as u32) % 3,
+                dont_know: false,
+            })),
+        });
+    }
+    if let Some(text) = text {
+        answers.push(Answer {
+            question_key: "open_feedback".into(),
+            value: Some(Value::OpenText(OpenTextAnswer { text: text.into() })),
+        });
+    }
+    let noon = day.and_hms_opt(10, 0, 0).map(|t| Utc.from_utc_datetime(&t));
+    SubmitResponseRequest {
+        submission_id: uuid::Uuid::new_v4().to_string(),
+        survey_id: survey_id.into(),
+        survey_version: 1,
+        context: Some(ResponseContext {
+            unit_id: unit_id.into(),
+            channel: Channel::Paper as i32,
+            respondent_role: role as i32,
+            language: Language::Fi as i32,
+            ..ResponseContext::default()
+        }),
+        answers,
+        answered_at: noon.map(kaiku_domain::time::to_timestamp),
+    }
+}
+
+/// County > areas A and B > schools A1, A2 (area A) and B1 (area B); the THL survey for the
+/// whole county with an autumn and a spring period, answered in both.
+async fn organisation_and_answers(stack: &Stack) -> TestResult<(String, u64)> {
+    let mut surveys = stack.surveys().await?;
+    for request in [
+        unit("county", "", UnitLevel::County, "Hyvinvointialue"),
+        unit("area-a", "county", UnitLevel::ServiceArea, "Alue A"),
+        unit("area-b", "county", UnitLevel::ServiceArea, "Alue B"),
+        unit("school-a1", "area-a", UnitLevel::Unit, "Koulu A1"),
+        unit("school-a2", "area-a", UnitLevel::Unit, "Koulu A2"),
+        unit("school-b1", "area-b", UnitLevel::Unit, "Koulu B1"),
+    ] {
+        surveys.create_unit(request).await?;
+    }
+    let today = today();
+    let mut content = kaiku_templates::template("thl-national")
+        .ok_or("no THL template")?
+        .content()?;
+    content.unit_ids = vec!["county".into()];
+    content.collection = Some(survey_content::Collection::Scheduled(ScheduledCollection {
+        periods: vec![
+            CollectionPeriod {
+                period_id: "autumn".into(),
+                starts_on: Some(local_date(today - Days::days(70))),
+                ends_on: Some(local_date(today - Days::days(40))),
+            },
+            CollectionPeriod {
+                period_id: "spring".into(),
+                starts_on: Some(local_date(today - Days::days(20))),
+                ends_on: Some(local_date(today + Days::days(10))),
+            },
+        ],
+    }));
+    let survey_id = stack.publish(content).await?;
+    let autumn = today - Days::days(50);
+    let spring = today - Days::days(5);
+    let client = RespondentRole::Client;
+    let mut requests = Vec::new();
+    for nps in [10, 10, 9, 8, 5, 9] {
+        requests.push(answer(&survey_id, "school-a1", client, autumn, nps, None));
+    }
+    for (i, nps) in [10, 9, 9, 9, 10, 7, 6, 10].into_iter().enumerate() {
+        let text = match i {
+            0 => Some(POSITIVE),
+            6 => Some(WAITING),
+            _ => None,
+        };
+        requests.push(answer(&survey_id, "school-a1", client, spring, nps, text));
+    }
+    for nps in [9, 10] {
+        requests.push(answer(
+            &survey_id,
+            "school-a1",
+            RespondentRole::Guardian,
+            spring,
+            nps,
+            None,
+        ));
+    }
+    // Three answers: below the minimum group size of 5, so school A2 is suppressed.
+    for nps in [3, 10, 8] {
+        requests.push(answer(&survey_id, "school-a2", client, spring, nps, None));
+    }
+    for nps in [10, 10, 9, 2, 6, 8, 9] {
+        requests.push(answer(&survey_id, "school-b1", client, spring, nps, None));
+    }
+    let last = stack.submit_batch(requests).await?;
+    Ok((survey_id, last))
+}
+
+/// The figure analytics gives the test's admin key for a unit subtree in a period.
+async fn nps_of(
+    stack: &Stack,
+    survey_id: &str,
+    unit: &str,
+    period: &str,
+    sequence: u64,
+) -> TestResult<serde_json::Value> {
+    let reply = stack
+        .analytics()
+        .await?
+        .get_nps(GetNpsRequest {
+            survey_id: survey_id.into(),
+            filter: Some(ResponseFilter {
+                unit_subtrees: vec![unit.into()],
+                period_ids: vec![period.into()],
+                ..ResponseFilter::default()
+            }),
+            min_sequence: sequence,
+            ..GetNpsRequest::default()
+        })
+        .await?
+        .into_inner();
+    Ok(figure_json(reply.figure, reply.suppressed))
+}
+
+/// The per-unit rows analytics gives for `top`'s subtree (with its secondary suppression).
+async fn unit_rows(
+    stack: &Stack,
+    survey_id: &str,
+    top: &str,
+    sequence: u64,
+) -> TestResult<serde_json::Value> {
+    let reply = stack
+        .analytics()
+        .await?
+        .get_nps(GetNpsRequest {
+            survey_id: survey_id.into(),
+            filter: Some(ResponseFilter {
+                unit_subtrees: vec![top.into()],
+                period_ids: vec!["spring".into()],
+                ..ResponseFilter::default()
+            }),
+            min_sequence: sequence,
+            grouping: Some(Grouping {
+                group_by: vec![Dimension::Unit as i32],
+                bucket: 0,
+            }),
+            ..GetNpsRequest::default()
+        })
+        .await?
+        .into_inner();
+    let mut rows = serde_json::Map::new();
+    for row in reply.rows {
+        let unit = row.group.first().cloned().unwrap_or_default();
+        rows.insert(unit, figure_json(row.figure, row.suppressed));
+    }
+    Ok(serde_json::Value::Object(rows))
+}
+
+/// How the console shows a figure: NPS with one decimal (English) and n, or suppressed.
+fn figure_json(figure: Option<NpsFigure>, suppressed: bool) -> serde_json::Value {
+    match (figure, suppressed) {
+        (_, true) => json!({ "suppressed": true }),
+        (Some(f), false) => json!({ "nps": f.nps.map(|n| format!("{n:.1}")), "n": f.n }),
+        (None, false) => json!({ "n": 0 }),
+    }
+}
+
+#[tokio::test]
+async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser() -> TestResult {
+    let stack = Stack::start_with_env(&console_trust_env()).await?;
+    let (survey_id, sequence) = organisation_and_answers(&stack).await?;
+    let console = stack
+        .start_console(&[
+            ConsoleAccount {
+                username: "anna",
+                name: "Anna Esihenkilö",
+                password: "anna-salasana-1",
+                role: "unit-manager",
+                units: &["area-a"],
+            },
+            ConsoleAccount {
+                username: "kalle",
+                name: "Kalle Kehittäjä",
+                password: "kalle-salasana-1",
+                role: "county-staff",
+                units: &[],
+            },
+        ])
+        .await?;
+
+    // What each must see: the default view is their top unit in the current (spring) period.
+    let mut expected_units = serde_json::Map::new();
+    for unit in [
+        "county",
+        "area-a",
+        "area-b",
+        "school-a1",
+        "school-a2",
+        "school-b1",
+    ] {
+        expected_units.insert(
+            unit.into(),
+            nps_of(&stack, &survey_id, unit, "spring", sequence).await?,
+        );
+    }
+    let input = json!({
+        "url": console.url,
+        "survey_id": survey_id,
+        "figures": expected_units,
+        "manager": { "username": "anna", "password": "anna-salasana-1", "top": "area-a",
+                     "units": ["area-a", "school-a1", "school-a2"],
+                     "unit_rows": unit_rows(&stack, &survey_id, "area-a", sequence).await?,
+                     "foreign_unit": "school-b1" },
+        "staff": { "username": "kalle", "password": "kalle-salasana-1", "top": "county",
+                   "units": ["county", "area-a", "area-b", "school-a1", "school-a2", "school-b1"],
+                   "unit_rows": unit_rows(&stack, &survey_id, "county", sequence).await? },
+        "review": { "unit": "school-a1", "period": "spring", "positive": POSITIVE, "other": WAITING,
+                    "target": "Lyhyemmät jonotusajat kuraattorille", "note": "Ajanvaraus verkossa käyttöön" },
+        "new_survey": { "title": "Kokeilukysely", "unit": "school-b1" },
+    });
+    let result = browser("console.mjs", "console", input)
+        .await
+        .map_err(|e| format!("{e}\nconsole log:\n{}", console.log()))?;
+
+    // The target is an event in survey-definition, recorded by the manager, followed up.
+    let targets = stack
+        .surveys()
+        .await?
+        .list_development_targets(ListDevelopmentTargetsRequest {
+            unit_id: "school-a1".into(),
+            survey_id: survey_id.clone(),
+        })
+        .await?
+        .into_inner()
+        .targets;
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    assert_eq!(targets[0].text, "Lyhyemmät jonotusajat kuraattorille");
+    assert_eq!(targets[0].period_id, "spring");
+    assert_eq!(targets[0].recorded_by, "anna");
+    assert_eq!(targets[0].progress, TargetProgress::InProgress as i32);
+    assert_eq!(targets[0].follow_up_note, "Ajanvaraus verkossa käyttöön");
+
+    // The survey county staff made is published from the THL template for school B1.
+    let created = result["created_survey"]
+        .as_str()
+        .ok_or("no created survey id")?
+        .to_owned();
+    let survey = stack
+        .surveys()
+        .await?
+        .get_survey(GetSurveyRequest { survey_id: created })
+        .await?
+        .into_inner()
+        .survey
+        .ok_or("no survey")?;
+    assert_eq!(survey.status, SurveyStatus::Published as i32);
+    let version = survey
+        .versions
+        .last()
+        .and_then(|v| v.content.clone())
+        .ok_or("no version")?;
+    assert_eq!(version.unit_ids, ["school-b1"]);
+    assert!(
+        version.titles.iter().any(|t| t.text == "Kokeilukysely"),
+        "{:?}",
+        version.titles
+    );
+    assert!(version.questions.iter().any(|q| q.key == "nps"));
+    assert_eq!(version.questions.len(), 9);
+    Ok(())
+}
+
+/// A signed-in HTTP client of the console: its session cookie and CSRF token.
+struct Signed {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+fn plain_client() -> TestResult<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+async fn sign_in(base: &str, username: &str, password: &str) -> TestResult<Signed> {
+    let client = plain_client()?;
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("username", username)
+        .append_pair("password", password)
+        .append_pair("next", "/results")
+        .finish();
+    let reply = client
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(reply.status(), 303, "signing in as {username}");
+    let cookie = reply
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("no session cookie")?
+        .to_owned();
+    let page = client
+        .get(format!("{base}/review?lang=en"))
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let marker = "name=\"csrf\" value=\"";
+    let start = page
+        .find(marker)
+        .ok_or("no CSRF token on the review page")?
+        + marker.len();
+    let csrf = page[start..].chars().take_while(|c| *c != '"').collect();
+    Ok(Signed {
+        client,
+        base: base.to_owned(),
+        cookie,
+        csrf,
+    })
+}
+
+impl Signed {
+    async fn get(&self, path: &str) -> TestResult<(u16, String)> {
+        let reply = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await?;
+        Ok((reply.status().as_u16(), reply.text().await?))
+    }
+
+    async fn get_bytes(&self, path: &str) -> TestResult<(u16, String, Vec<u8>)> {
+        let reply = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await?;
+        let status = reply.status().as_u16();
+        let content_type = reply
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((status, content_type, reply.bytes().await?.to_vec()))
+    }
+
+    /// Posts `fields` (with the session's CSRF token unless `csrf` is false).
+    async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        csrf: bool,
+    ) -> TestResult<(u16, String)> {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        if csrf {
+            body.append_pair("csrf", &self.csrf);
+        }
+        for (k, v) in fields {
+            body.append_pair(k, v);
+        }
+        let reply = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.finish())
+            .send()
+            .await?;
+        Ok((reply.status().as_u16(), reply.text().await?))
+    }
+}
+
+fn pdftotext(pdf: &[u8]) -> TestResult<String> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, pdf)?;
+    let output = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "pdftotext failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+#[tokio::test]
+async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_behind()
+-> TestResult {
+    let stack = Stack::start_with_env(&console_trust_env()).await?;
+    let (survey_id, sequence) = organisation_and_answers(&stack).await?;
+    let console = stack
+        .start_console(&[
+            ConsoleAccount {
+                username: "anna",
+                name: "Anna",
+                password: "anna-salasana-1",
+                role: "unit-manager",
+                units: &["area-a"],
+            },
+            ConsoleAccount {
+                username: "kalle",
+                name: "Kalle",
+                password: "kalle-salasana-1",
+                role: "county-staff",
+                units: &[],
+            },
+        ])
+        .await?;
+    let base = console.url.clone();
+
+    // Not signed in: every page sends to the login page; a wrong password gets no session.
+    let anonymous = plain_client()?;
+    let reply = anonymous.get(format!("{base}/results")).send().await?;
+    assert_eq!(reply.status(), 303);
+    assert!(
+        reply
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|l| l.starts_with("/login"))
+    );
+    let reply = anonymous
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=anna&password=wrong")
+        .send()
+        .await?;
+    assert_eq!(reply.status(), 401);
+    assert!(reply.headers().get("set-cookie").is_none());
+
+    let anna = sign_in(&base, "anna", "anna-salasana-1").await?;
+    let query = format!("survey={survey_id}&unit=school-a1&period=spring&lang=en");
+
+    // The PDF report of school A1 in spring, read back as text.
+    let (status, content_type, pdf) = anna
+        .get_bytes(&format!("/reports/results.pdf?{query}"))
+        .await?;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(content_type, "application/pdf");
+    let text = pdftotext(&pdf)?;
+    let expected = nps_of(&stack, &survey_id, "school-a1", "spring", sequence).await?;
+    let nps = expected["nps"].as_str().ok_or("school A1 has no NPS")?;
+    let n = expected["n"].as_u64().ok_or("school A1 has no n")?;
+    for wanted in [
+        "Koulu A1 (en)",
+        "spring",
+        &format!("NPS {nps}"),
+        &format!("n = {n}"),
+    ] {
+        assert!(
+            text.contains(wanted),
+            "the report lacks {wanted:?}:\n{text}"
+        );
+    }
+    std::fs::create_dir_all(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/test-artifacts/browser/console"
+    ))?;
+    std::fs::write(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/test-artifacts/browser/console/report.pdf"
+        ),
+        &pdf,
+    )?;
+
+    // The same figures as CSV.
+    let (status, content_type, csv) = anna
+        .get_bytes(&format!("/reports/results.csv?{query}"))
+        .await?;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/csv; charset=utf-8")
+    );
+    let csv = String::from_utf8(csv)?;
+    let total = format!("\"nps\",\"total\",{n},{}", nps.trim_end_matches(".0"));
+    assert!(
+        csv.lines().any(|l| l.contains(&total)),
+        "no {total:?} in\n{csv}"
+    );
+
+    // Another area's unit, set-up pages, an unknown period: refused, naming the problem.
+    let (status, body) = anna
+        .get(&format!("/results?survey={survey_id}&unit=school-b1"))
+        .await?;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("school-b1"));
+    let (status, _) = anna
+        .get(&format!(
+            "/reports/results.pdf?survey={survey_id}&unit=area-b"
+        ))
+        .await?;
+    assert_eq!(status, 404);
+    assert_eq!(anna.get("/surveys").await?.0, 403);
+    let (status, body) = anna
+        .get(&format!("/results?survey={survey_id}&period=winter"))
+        .await?;
+    assert_eq!(status, 400);
+    assert!(body.contains("period"), "{body}");
+    let (status, body) = anna
+        .get(&format!("/results?survey={survey_id}&channel=fax"))
+        .await?;
+    assert_eq!(status, 400);
+    assert!(body.contains("channel"), "{body}");
+
+    // Development targets: without the form's token, for another area's unit, or empty.
+    let target = |unit: &str, text: &str, csrf: bool| {
+        let fields = [
+            ("survey", survey_id.as_str()),
+            ("unit", unit),
+            ("period", "spring"),
+            ("text", text),
+        ];
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let anna = &anna;
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            anna.post("/review/targets", &refs, csrf).await
+        }
+    };
+    assert_eq!(
+        target("school-a1", "Ilman tunnistetta", false).await?.0,
+        403
+    );
+    let (status, body) = target("school-b1", "Toisen alueen yksikkö", true).await?;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = target("school-a1", "   ", true).await?;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("text"), "{body}");
+    let (status, body) = anna
+        .post(
+            "/review/targets/nope/follow-up",
+            &[("unit", "school-a1"), ("progress", "FINISHED")],
+            true,
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("progress"), "{body}");
+    let mut surveys = stack.surveys().await?;
+    for unit in ["school-a1", "school-b1"] {
+        let targets = surveys
+            .list_development_targets(ListDevelopmentTargetsRequest {
+                unit_id: unit.into(),
+                survey_id: String::new(),
+            })
+            .await?
+            .into_inner()
+            .targets;
+        assert!(targets.is_empty(), "{unit}: {targets:?}");
+    }
+
+    // Set-up: a malformed date or no template is refused and no survey is made.
+    let kalle = sign_in(&base, "kalle", "kalle-salasana-1").await?;
+    let before = surveys
+        .list_surveys(ListSurveysRequest::default())
+        .await?
+        .into_inner()
+        .surveys
+        .len();
+    let (status, body) = kalle
+        .post(
+            "/surveys",
+            &[
+                ("template", "thl-national"),
+                ("unit", "school-b1"),
+                ("collection", "period"),
+                ("period_id", "spring-2027"),
+                ("starts_on", "31.2.2027"),
+                ("ends_on", "2027-03-21"),
+            ],
+            true,
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("starts_on"), "{body}");
+    let (status, body) = kalle
+        .post("/surveys", &[("template", "no-such-template")], true)
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("template"), "{body}");
+    assert_eq!(
+        kalle
+            .post("/surveys", &[("template", "thl-national")], false)
+            .await?
+            .0,
+        403
+    );
+    let after = surveys
+        .list_surveys(ListSurveysRequest::default())
+        .await?
+        .into_inner()
+        .surveys
+        .len();
+    assert_eq!(before, after);
+
+    // Signing out ends the session.
+    let (status, _) = anna.post("/logout", &[], true).await?;
+    assert_eq!(status, 303);
+    assert_eq!(anna.get("/results").await?.0, 303);
+    Ok(())
+}
