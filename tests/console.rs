@@ -8,7 +8,9 @@
 
 use chrono::{Duration as Days, NaiveDate, TimeZone, Utc};
 use kaiku_domain::time::{helsinki_date, local_date};
-use kaiku_proto::analytics::v1::{Dimension, GetNpsRequest, Grouping, NpsFigure, ResponseFilter};
+use kaiku_proto::analytics::v1::{
+    Dimension, GetNpsRequest, GetNpsResponse, Grouping, NpsFigure, ResponseFilter,
+};
 use kaiku_proto::intake::v1::{
     Answer, NpsAnswer, OpenTextAnswer, ResponseContext, StatementAnswer, SubmitResponseRequest,
     answer::Value,
@@ -18,7 +20,9 @@ use kaiku_proto::survey::v1::{
     ListSurveysRequest, RespondentRole, ScheduledCollection, SurveyStatus, TargetProgress,
     UnitLevel, survey_content,
 };
-use kaiku_system_tests::{ConsoleAccount, Stack, TestResult, browser, console_trust_env, unit};
+use kaiku_system_tests::{
+    Console, ConsoleAccount, Stack, TestResult, browser, console_trust_env, unit,
+};
 use serde_json::json;
 
 const STATEMENTS: [&str; 7] = [
@@ -151,58 +155,55 @@ async fn organisation_and_answers(stack: &Stack) -> TestResult<(String, u64)> {
     Ok((survey_id, last))
 }
 
-/// The figure analytics gives the test's admin key for a unit subtree in a period.
-async fn nps_of(
+/// What analytics answers the test's admin key for a unit subtree in the spring period,
+/// grouped by unit or not.
+async fn spring_nps(
     stack: &Stack,
     survey_id: &str,
     unit: &str,
-    period: &str,
     sequence: u64,
-) -> TestResult<serde_json::Value> {
-    let reply = stack
+    by_unit: bool,
+) -> TestResult<GetNpsResponse> {
+    Ok(stack
         .analytics()
         .await?
         .get_nps(GetNpsRequest {
             survey_id: survey_id.into(),
             filter: Some(ResponseFilter {
                 unit_subtrees: vec![unit.into()],
-                period_ids: vec![period.into()],
-                ..ResponseFilter::default()
-            }),
-            min_sequence: sequence,
-            ..GetNpsRequest::default()
-        })
-        .await?
-        .into_inner();
-    Ok(figure_json(reply.figure, reply.suppressed))
-}
-
-/// The per-unit rows analytics gives for `top`'s subtree (with its secondary suppression).
-async fn unit_rows(
-    stack: &Stack,
-    survey_id: &str,
-    top: &str,
-    sequence: u64,
-) -> TestResult<serde_json::Value> {
-    let reply = stack
-        .analytics()
-        .await?
-        .get_nps(GetNpsRequest {
-            survey_id: survey_id.into(),
-            filter: Some(ResponseFilter {
-                unit_subtrees: vec![top.into()],
                 period_ids: vec!["spring".into()],
                 ..ResponseFilter::default()
             }),
             min_sequence: sequence,
-            grouping: Some(Grouping {
+            grouping: by_unit.then(|| Grouping {
                 group_by: vec![Dimension::Unit as i32],
                 bucket: 0,
             }),
             ..GetNpsRequest::default()
         })
         .await?
-        .into_inner();
+        .into_inner())
+}
+
+/// The figure of a unit subtree in spring.
+async fn nps_of(
+    stack: &Stack,
+    survey_id: &str,
+    unit: &str,
+    sequence: u64,
+) -> TestResult<serde_json::Value> {
+    let reply = spring_nps(stack, survey_id, unit, sequence, false).await?;
+    Ok(figure_json(reply.figure, reply.suppressed))
+}
+
+/// The per-unit rows of `top`'s subtree in spring (with analytics' secondary suppression).
+async fn unit_rows(
+    stack: &Stack,
+    survey_id: &str,
+    top: &str,
+    sequence: u64,
+) -> TestResult<serde_json::Value> {
+    let reply = spring_nps(stack, survey_id, top, sequence, true).await?;
     let mut rows = serde_json::Map::new();
     for row in reply.rows {
         let unit = row.group.first().cloned().unwrap_or_default();
@@ -220,8 +221,9 @@ fn figure_json(figure: Option<NpsFigure>, suppressed: bool) -> serde_json::Value
     }
 }
 
-#[tokio::test]
-async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser() -> TestResult {
+/// The stack with the organisation and answers, and a console with a unit manager of area A
+/// (anna) and county staff (kalle).
+async fn stack_with_console() -> TestResult<(Stack, String, u64, Console)> {
     let stack = Stack::start_with_env(&console_trust_env()).await?;
     let (survey_id, sequence) = organisation_and_answers(&stack).await?;
     let console = stack
@@ -242,6 +244,12 @@ async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser(
             },
         ])
         .await?;
+    Ok((stack, survey_id, sequence, console))
+}
+
+#[tokio::test]
+async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser() -> TestResult {
+    let (stack, survey_id, sequence, console) = stack_with_console().await?;
 
     // What each must see: the default view is their top unit in the current (spring) period.
     let mut expected_units = serde_json::Map::new();
@@ -255,7 +263,7 @@ async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser(
     ] {
         expected_units.insert(
             unit.into(),
-            nps_of(&stack, &survey_id, unit, "spring", sequence).await?,
+            nps_of(&stack, &survey_id, unit, sequence).await?,
         );
     }
     let input = json!({
@@ -457,26 +465,7 @@ fn pdftotext(pdf: &[u8]) -> TestResult<String> {
 #[tokio::test]
 async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_behind()
 -> TestResult {
-    let stack = Stack::start_with_env(&console_trust_env()).await?;
-    let (survey_id, sequence) = organisation_and_answers(&stack).await?;
-    let console = stack
-        .start_console(&[
-            ConsoleAccount {
-                username: "anna",
-                name: "Anna",
-                password: "anna-salasana-1",
-                role: "unit-manager",
-                units: &["area-a"],
-            },
-            ConsoleAccount {
-                username: "kalle",
-                name: "Kalle",
-                password: "kalle-salasana-1",
-                role: "county-staff",
-                units: &[],
-            },
-        ])
-        .await?;
+    let (stack, survey_id, sequence, console) = stack_with_console().await?;
     let base = console.url.clone();
 
     // Not signed in: every page sends to the login page; a wrong password gets no session.
@@ -509,7 +498,7 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
     assert_eq!(content_type, "application/pdf");
     let text = pdftotext(&pdf)?;
-    let expected = nps_of(&stack, &survey_id, "school-a1", "spring", sequence).await?;
+    let expected = nps_of(&stack, &survey_id, "school-a1", sequence).await?;
     let nps = expected["nps"].as_str().ok_or("school A1 has no NPS")?;
     let n = expected["n"].as_u64().ok_or("school A1 has no n")?;
     for wanted in [

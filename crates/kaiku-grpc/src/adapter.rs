@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
-use kaiku_telemetry::{LogFormat, TelemetryConfig};
+use kaiku_telemetry::TelemetryConfig;
 use tonic::transport::Endpoint;
 
 use crate::{AuthorizedChannel, authorized};
@@ -33,17 +33,8 @@ pub struct AdapterSettings {
     #[arg(long, env = "KAIKU_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: String,
 
-    /// Log format on stdout: text or json.
-    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
-    pub log_format: LogFormat,
-
-    /// Log filter (tracing EnvFilter directives).
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
-    pub log_filter: String,
-
-    /// OTLP/gRPC collector for traces; unset = no export.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    pub otlp_endpoint: Option<String>,
+    #[command(flatten)]
+    pub telemetry: crate::TelemetrySettings,
 }
 
 /// The two services a channel adapter calls, with its token on every call.
@@ -54,12 +45,7 @@ pub struct AdapterClients {
 
 impl AdapterSettings {
     pub fn telemetry(&self, service_name: &str) -> TelemetryConfig {
-        TelemetryConfig {
-            service_name: service_name.to_owned(),
-            log_format: self.log_format,
-            log_filter: self.log_filter.clone(),
-            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
-        }
+        self.telemetry.config(service_name)
     }
 
     /// Clients that connect lazily and reconnect by themselves, so the adapter starts (and

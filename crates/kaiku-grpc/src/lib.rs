@@ -19,7 +19,7 @@ pub use auth::{
 pub use metrics::{Metrics, RpcMetricsLayer, latency_histogram};
 pub use readiness::{CHECK_INTERVAL, Readiness};
 pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};
-pub use settings::{CommonSettings, parse_duration};
+pub use settings::{CommonSettings, TelemetrySettings, parse_duration};
 pub use shed::LoadShedLayer;
 pub use shutdown::Shutdown;
 pub use status::{bad_request_fields, invalid_argument, log_server_fault};

@@ -7,6 +7,40 @@ use kaiku_telemetry::{LogFormat, TelemetryConfig};
 
 use crate::ServerLimits;
 
+/// Logs and trace export: every binary's, gRPC service or HTTP adapter.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TelemetrySettings {
+    /// Log format on stdout: text for people, json for log collectors.
+    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing EnvFilter directives); applies to logs only, not to exported traces.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+
+    /// OTLP/gRPC collector for traces, e.g. http://otel-collector:4317; unset = no export.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
+    /// Service name in traces; defaults to the binary's name.
+    #[arg(long, env = "OTEL_SERVICE_NAME")]
+    pub service_name: Option<String>,
+}
+
+impl TelemetrySettings {
+    pub fn config(&self, default_service_name: &str) -> TelemetryConfig {
+        TelemetryConfig {
+            service_name: self
+                .service_name
+                .clone()
+                .unwrap_or_else(|| default_service_name.to_owned()),
+            log_format: self.log_format,
+            log_filter: self.log_filter.clone(),
+            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonSettings {
     /// NATS server(s) to connect to.
@@ -27,21 +61,8 @@ pub struct CommonSettings {
     )]
     pub nats_password: Option<String>,
 
-    /// Log format on stdout: text for people, json for log collectors.
-    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
-    pub log_format: LogFormat,
-
-    /// Log filter (tracing EnvFilter directives); applies to logs only, not to exported traces.
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
-    pub log_filter: String,
-
-    /// OTLP/gRPC collector for traces, e.g. http://otel-collector:4317; unset = no export.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    pub otlp_endpoint: Option<String>,
-
-    /// Service name in traces; defaults to the binary's name.
-    #[arg(long, env = "OTEL_SERVICE_NAME")]
-    pub service_name: Option<String>,
+    #[command(flatten)]
+    pub telemetry: TelemetrySettings,
 
     /// Longest time one gRPC request may run before it is cancelled.
     #[arg(long, env = "KAIKU_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
@@ -81,15 +102,7 @@ impl CommonSettings {
     }
 
     pub fn telemetry(&self, default_service_name: &str) -> TelemetryConfig {
-        TelemetryConfig {
-            service_name: self
-                .service_name
-                .clone()
-                .unwrap_or_else(|| default_service_name.to_owned()),
-            log_format: self.log_format,
-            log_filter: self.log_filter.clone(),
-            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
-        }
+        self.telemetry.config(default_service_name)
     }
 
     /// Connects to NATS as this service's user; `client_name` shows in the server's connection

@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::error::ConsoleError;
@@ -125,28 +126,7 @@ fn draw_bars<DB: DrawingBackend>(
     font: &FontDesc,
     scale: f64,
 ) -> Result<(), ConsoleError> {
-    let count = chart.labels.len().max(1);
-    let mut context = ChartBuilder::on(root)
-        .margin((10.0 * scale) as u32)
-        .x_label_area_size((34.0 * scale) as u32)
-        .y_label_area_size((44.0 * scale) as u32)
-        .build_cartesian_2d(-0.5f64..(count as f64 - 0.5), chart.range.0..chart.range.1)
-        .map_err(chart_error)?;
-    let labels = &chart.labels;
-    let x_formatter = |x: &f64| label_at(labels, *x);
-    let y_formatter = |y: &f64| axis_number(*y, chart.range);
-    context
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(count * 2 + 1)
-        .x_label_formatter(&x_formatter)
-        .y_label_formatter(&y_formatter)
-        .label_style(font.clone())
-        .axis_style(BLACK)
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(200, 200, 200))
-        .draw()
-        .map_err(chart_error)?;
+    let mut context = axes(root, &chart.labels, chart.range, font, scale)?;
     let floor = chart.range.0.max(0.0);
     let bars = chart.values.iter().enumerate().filter_map(|(i, v)| {
         v.map(|value| {
@@ -159,6 +139,38 @@ fn draw_bars<DB: DrawingBackend>(
     });
     context.draw_series(bars).map_err(chart_error)?;
     Ok(())
+}
+
+/// The plotting area: categories 0..n on x (labelled), `range` on y, light horizontal lines.
+fn axes<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    labels: &'a [String],
+    range: (f64, f64),
+    font: &FontDesc<'a>,
+    scale: f64,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ConsoleError> {
+    let count = labels.len().max(1);
+    let mut context = ChartBuilder::on(root)
+        .margin((10.0 * scale) as u32)
+        .x_label_area_size((34.0 * scale) as u32)
+        .y_label_area_size((44.0 * scale) as u32)
+        .build_cartesian_2d(-0.5f64..(count as f64 - 0.5), range.0..range.1)
+        .map_err(chart_error)?;
+    let x_formatter = |x: &f64| label_at(labels, *x);
+    let y_formatter = |y: &f64| axis_number(*y, range);
+    context
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(count * 2 + 1)
+        .x_label_formatter(&x_formatter)
+        .y_label_formatter(&y_formatter)
+        .label_style(font.clone())
+        .axis_style(BLACK)
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(200, 200, 200))
+        .draw()
+        .map_err(chart_error)?;
+    Ok(context)
 }
 
 /// The label of the category at `x`, on whole numbers only.
@@ -186,28 +198,7 @@ fn draw_trend<DB: DrawingBackend>(
     font: &FontDesc,
     scale: f64,
 ) -> Result<(), ConsoleError> {
-    let count = chart.labels.len().max(1);
-    let mut context = ChartBuilder::on(root)
-        .margin((10.0 * scale) as u32)
-        .x_label_area_size((34.0 * scale) as u32)
-        .y_label_area_size((44.0 * scale) as u32)
-        .build_cartesian_2d(-0.5f64..(count as f64 - 0.5), -100f64..100f64)
-        .map_err(chart_error)?;
-    let labels = &chart.labels;
-    let x_formatter = |x: &f64| label_at(labels, *x);
-    let y_formatter = |y: &f64| axis_number(*y, (-100.0, 100.0));
-    context
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(count * 2 + 1)
-        .x_label_formatter(&x_formatter)
-        .y_label_formatter(&y_formatter)
-        .label_style(font.clone())
-        .axis_style(BLACK)
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(200, 200, 200))
-        .draw()
-        .map_err(chart_error)?;
+    let mut context = axes(root, &chart.labels, (-100.0, 100.0), font, scale)?;
     // Each run of consecutive shown buckets gets its own band and line: a suppressed month is a
     // gap, never a line drawn through it.
     let mut runs: Vec<Vec<TrendPoint>> = vec![Vec::new()];

@@ -4,8 +4,9 @@
 
 use kaiku_proto::analytics::v1::{
     ComparePeriodsRequest, ComparePeriodsResponse, Dimension, FeedbackText, GetNpsRequest,
-    GetResponseVolumeRequest, GetStatementSummaryRequest, Grouping, ListFeedbackTextsRequest,
-    NpsFigure, ResponseFilter, TimeBucket,
+    GetNpsResponse, GetResponseVolumeRequest, GetResponseVolumeResponse,
+    GetStatementSummaryRequest, Grouping, ListFeedbackTextsRequest, NpsFigure, ResponseFilter,
+    TimeBucket,
 };
 use kaiku_proto::survey::v1::{
     Channel, CollectionPeriod, GetSurveyRequest, Language, ListUnitsRequest, LocalizedText,
@@ -229,6 +230,42 @@ fn month_label(date: Option<&kaiku_proto::survey::v1::LocalDate>) -> String {
         .unwrap_or_default()
 }
 
+async fn nps(
+    clients: &mut Clients,
+    survey_id: &str,
+    filter: &ResponseFilter,
+    grouping: Option<Grouping>,
+) -> Result<GetNpsResponse, ConsoleError> {
+    Ok(clients
+        .analytics
+        .get_nps(GetNpsRequest {
+            survey_id: survey_id.to_owned(),
+            filter: Some(filter.clone()),
+            grouping,
+            ..GetNpsRequest::default()
+        })
+        .await?
+        .into_inner())
+}
+
+async fn volume(
+    clients: &mut Clients,
+    survey_id: &str,
+    filter: &ResponseFilter,
+    grouping: Option<Grouping>,
+) -> Result<GetResponseVolumeResponse, ConsoleError> {
+    Ok(clients
+        .analytics
+        .get_response_volume(GetResponseVolumeRequest {
+            survey_id: survey_id.to_owned(),
+            filter: Some(filter.clone()),
+            grouping,
+            ..GetResponseVolumeRequest::default()
+        })
+        .await?
+        .into_inner())
+}
+
 /// Reads every figure of `selection`. `units` are the person's visible units (for names and
 /// the parent); `content` the survey's current content.
 pub async fn results(
@@ -240,25 +277,8 @@ pub async fn results(
 ) -> Result<Results, ConsoleError> {
     let filter = selection.filter();
     let survey_id = selection.survey_id.clone();
-    let nps = clients
-        .analytics
-        .get_nps(GetNpsRequest {
-            survey_id: survey_id.clone(),
-            filter: Some(filter.clone()),
-            ..GetNpsRequest::default()
-        })
-        .await?
-        .into_inner();
-
-    let volume = clients
-        .analytics
-        .get_response_volume(GetResponseVolumeRequest {
-            survey_id: survey_id.clone(),
-            filter: Some(filter.clone()),
-            ..GetResponseVolumeRequest::default()
-        })
-        .await?
-        .into_inner();
+    let total = nps(clients, &survey_id, &filter, None).await?;
+    let responses = volume(clients, &survey_id, &filter, None).await?;
 
     let previous = match &selection.period {
         Some(period) if !period.is_empty() => match previous_period(content, period) {
@@ -290,15 +310,7 @@ pub async fn results(
         Some(parent) => {
             let mut parent_filter = filter.clone();
             parent_filter.unit_subtrees = vec![parent_id.clone()];
-            let figure = clients
-                .analytics
-                .get_nps(GetNpsRequest {
-                    survey_id: survey_id.clone(),
-                    filter: Some(parent_filter),
-                    ..GetNpsRequest::default()
-                })
-                .await?
-                .into_inner();
+            let figure = nps(clients, &survey_id, &parent_filter, None).await?;
             Some((
                 parent.name.clone(),
                 nps_cell(figure.figure, figure.suppressed),
@@ -310,25 +322,22 @@ pub async fn results(
     // The trend covers every period, so a period is seen against the ones before it.
     let mut trend_filter = filter.clone();
     trend_filter.period_ids.clear();
-    let trend = clients
-        .analytics
-        .get_nps(GetNpsRequest {
-            survey_id: survey_id.clone(),
-            filter: Some(trend_filter),
-            grouping: group(&[], TimeBucket::Month),
-            ..GetNpsRequest::default()
-        })
-        .await?
-        .into_inner()
-        .rows
-        .into_iter()
-        .map(|row| {
-            (
-                month_label(row.bucket_start.as_ref()),
-                nps_cell(row.figure, row.suppressed),
-            )
-        })
-        .collect();
+    let trend = nps(
+        clients,
+        &survey_id,
+        &trend_filter,
+        group(&[], TimeBucket::Month),
+    )
+    .await?
+    .rows
+    .into_iter()
+    .map(|row| {
+        (
+            month_label(row.bucket_start.as_ref()),
+            nps_cell(row.figure, row.suppressed),
+        )
+    })
+    .collect();
 
     let statement_texts = statements(content, language);
     let statement_rows = if statement_texts.is_empty() {
@@ -391,36 +400,33 @@ pub async fn results(
         })
         .collect();
 
-    let by_unit = clients
-        .analytics
-        .get_nps(GetNpsRequest {
-            survey_id,
-            filter: Some(filter),
-            grouping: group(&[Dimension::Unit], TimeBucket::None),
-            ..GetNpsRequest::default()
-        })
-        .await?
-        .into_inner()
-        .rows
-        .into_iter()
-        .map(|row| {
-            let id = row.group.first().cloned().unwrap_or_default();
-            let name = units
-                .iter()
-                .find(|u| u.unit.unit_id == id)
-                .map_or_else(|| id.clone(), |u| u.name.clone());
-            (id, name, nps_cell(row.figure, row.suppressed))
-        })
-        .collect();
+    let by_unit = nps(
+        clients,
+        &survey_id,
+        &filter,
+        group(&[Dimension::Unit], TimeBucket::None),
+    )
+    .await?
+    .rows
+    .into_iter()
+    .map(|row| {
+        let id = row.group.first().cloned().unwrap_or_default();
+        let name = units
+            .iter()
+            .find(|u| u.unit.unit_id == id)
+            .map_or_else(|| id.clone(), |u| u.name.clone());
+        (id, name, nps_cell(row.figure, row.suppressed))
+    })
+    .collect();
 
     Ok(Results {
-        min_group_size: nps.min_group_size,
-        as_of_sequence: nps.as_of_sequence,
-        nps: nps_cell(nps.figure, nps.suppressed),
-        responses: if volume.total_suppressed {
+        min_group_size: total.min_group_size,
+        as_of_sequence: total.as_of_sequence,
+        nps: nps_cell(total.figure, total.suppressed),
+        responses: if responses.total_suppressed {
             Cell::Suppressed
         } else {
-            Cell::Shown(volume.total)
+            Cell::Shown(responses.total)
         },
         previous,
         parent,
@@ -438,27 +444,24 @@ async fn volume_by(
     filter: &ResponseFilter,
     dimension: Dimension,
 ) -> Result<Vec<(String, Cell<u64>)>, ConsoleError> {
-    Ok(clients
-        .analytics
-        .get_response_volume(GetResponseVolumeRequest {
-            survey_id: survey_id.to_owned(),
-            filter: Some(filter.clone()),
-            grouping: group(&[dimension], TimeBucket::None),
-            ..GetResponseVolumeRequest::default()
-        })
-        .await?
-        .into_inner()
-        .rows
-        .into_iter()
-        .map(|row| {
-            let cell = if row.suppressed {
-                Cell::Suppressed
-            } else {
-                Cell::Shown(row.responses)
-            };
-            (row.group.first().cloned().unwrap_or_default(), cell)
-        })
-        .collect())
+    Ok(volume(
+        clients,
+        survey_id,
+        filter,
+        group(&[dimension], TimeBucket::None),
+    )
+    .await?
+    .rows
+    .into_iter()
+    .map(|row| {
+        let cell = if row.suppressed {
+            Cell::Suppressed
+        } else {
+            Cell::Shown(row.responses)
+        };
+        (row.group.first().cloned().unwrap_or_default(), cell)
+    })
+    .collect())
 }
 
 /// The open feedback of the selection, up to `limit` texts; None when suppressed.

@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kaiku_grpc::{Shutdown, parse_duration};
-use kaiku_telemetry::{LogFormat, TelemetryConfig};
 
 use crate::accounts::LocalAccounts;
 use crate::backend::Backend;
@@ -112,28 +111,8 @@ pub struct Config {
     #[arg(long, env = "KAIKU_CONSOLE_SESSION_MAX", default_value = "10h", value_parser = parse_duration)]
     pub session_max: Duration,
 
-    /// Log format on stdout: text or json.
-    #[arg(long, env = "KAIKU_LOG_FORMAT", default_value = "text")]
-    pub log_format: LogFormat,
-
-    /// Log filter (tracing EnvFilter directives).
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
-    pub log_filter: String,
-
-    /// OTLP/gRPC collector for traces; unset = no export.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    pub otlp_endpoint: Option<String>,
-}
-
-impl Config {
-    pub fn telemetry(&self) -> TelemetryConfig {
-        TelemetryConfig {
-            service_name: "console".to_owned(),
-            log_format: self.log_format,
-            log_filter: self.log_filter.clone(),
-            otlp_endpoint: self.otlp_endpoint.clone().filter(|e| !e.is_empty()),
-        }
-    }
+    #[command(flatten)]
+    pub telemetry: kaiku_grpc::TelemetrySettings,
 }
 
 fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, ConsoleError> {

@@ -19,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let config = Config::parse();
-    let telemetry = kaiku_telemetry::init(&config.telemetry())?;
+    let telemetry = kaiku_telemetry::init(&config.telemetry.config("console"))?;
     let shutdown = kaiku_grpc::Shutdown::on_signals()?;
     let result = match Application::build(&config).await {
         Ok(app) => app.run(shutdown).await,

@@ -36,6 +36,20 @@ struct Loaded {
 }
 
 impl Loaded {
+    async fn results(
+        &mut self,
+        language: kaiku_proto::survey::v1::Language,
+    ) -> Result<figures::Results, ConsoleError> {
+        figures::results(
+            &mut self.clients,
+            &self.selection,
+            &self.content,
+            &self.units,
+            language,
+        )
+        .await
+    }
+
     fn unit_name(&self) -> String {
         self.units
             .iter()
@@ -208,14 +222,7 @@ pub async fn results(
         let Some(mut loaded) = load(&context, &state, &query).await? else {
             return Ok(None);
         };
-        let results = figures::results(
-            &mut loaded.clients,
-            &loaded.selection,
-            &loaded.content,
-            &loaded.units,
-            t.language_enum,
-        )
-        .await?;
+        let results = loaded.results(t.language_enum).await?;
         results_body(&ResultsPage {
             texts: t,
             surveys: &loaded.surveys,
@@ -248,14 +255,7 @@ pub async fn review(
         let Some(mut loaded) = load(&context, &state, &query).await? else {
             return Ok(None);
         };
-        let results = figures::results(
-            &mut loaded.clients,
-            &loaded.selection,
-            &loaded.content,
-            &loaded.units,
-            t.language_enum,
-        )
-        .await?;
+        let results = loaded.results(t.language_enum).await?;
         let feedback = figures::feedback(&mut loaded.clients, &loaded.selection, 400).await?;
         let targets = loaded
             .clients
@@ -309,31 +309,18 @@ fn target_period(fields: &[(String, String)]) -> String {
     }
 }
 
+/// What the review page's forms post.
+enum ReviewChange {
+    RecordTarget,
+    FollowUp { target_id: String },
+}
+
 pub async fn record_target(
     State(state): State<SharedState>,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let context = Context::new(&state, &headers, "/review", &HashMap::new());
-    let result = async {
-        context.check_csrf(field(&fields, "csrf"))?;
-        let mut clients = context.clients(&state)?;
-        clients
-            .surveys
-            .record_development_target(RecordDevelopmentTargetRequest {
-                unit_id: field(&fields, "unit").unwrap_or_default().to_owned(),
-                survey_id: field(&fields, "survey").unwrap_or_default().to_owned(),
-                period_id: target_period(&fields),
-                text: field(&fields, "text").unwrap_or_default().to_owned(),
-                target_id: String::new(),
-            })
-            .await?;
-        Ok::<_, ConsoleError>(())
-    };
-    match result.await {
-        Ok(()) => back_to_review(&fields),
-        Err(e) => context.error(&e),
-    }
+    review_change(state, headers, fields, ReviewChange::RecordTarget).await
 }
 
 pub async fn follow_up(
@@ -342,26 +329,52 @@ pub async fn follow_up(
     Path(target_id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    review_change(state, headers, fields, ReviewChange::FollowUp { target_id }).await
+}
+
+async fn review_change(
+    state: SharedState,
+    headers: HeaderMap,
+    fields: Vec<(String, String)>,
+    change: ReviewChange,
+) -> Response {
     let context = Context::new(&state, &headers, "/review", &HashMap::new());
     let result = async {
         context.check_csrf(field(&fields, "csrf"))?;
-        let progress = field(&fields, "progress")
-            .and_then(TargetProgress::from_str_name)
-            .ok_or_else(|| ConsoleError::BadRequest {
-                field: "progress".into(),
-                problem: "choose one of the listed values".into(),
-            })?;
+        let unit_id = field(&fields, "unit").unwrap_or_default().to_owned();
         let mut clients = context.clients(&state)?;
-        clients
-            .surveys
-            .follow_up_development_target(FollowUpDevelopmentTargetRequest {
-                unit_id: field(&fields, "unit").unwrap_or_default().to_owned(),
-                target_id,
-                progress: progress as i32,
-                note: field(&fields, "note").unwrap_or_default().to_owned(),
-                period_id: target_period(&fields),
-            })
-            .await?;
+        match change {
+            ReviewChange::RecordTarget => {
+                clients
+                    .surveys
+                    .record_development_target(RecordDevelopmentTargetRequest {
+                        unit_id,
+                        survey_id: field(&fields, "survey").unwrap_or_default().to_owned(),
+                        period_id: target_period(&fields),
+                        text: field(&fields, "text").unwrap_or_default().to_owned(),
+                        target_id: String::new(),
+                    })
+                    .await?;
+            }
+            ReviewChange::FollowUp { target_id } => {
+                let progress = field(&fields, "progress")
+                    .and_then(TargetProgress::from_str_name)
+                    .ok_or_else(|| ConsoleError::BadRequest {
+                        field: "progress".into(),
+                        problem: "choose one of the listed values".into(),
+                    })?;
+                clients
+                    .surveys
+                    .follow_up_development_target(FollowUpDevelopmentTargetRequest {
+                        unit_id,
+                        target_id,
+                        progress: progress as i32,
+                        note: field(&fields, "note").unwrap_or_default().to_owned(),
+                        period_id: target_period(&fields),
+                    })
+                    .await?;
+            }
+        }
         Ok::<_, ConsoleError>(())
     };
     match result.await {
@@ -396,14 +409,7 @@ async fn report(
         let mut loaded = load(&context, &state, &query)
             .await?
             .ok_or_else(|| ConsoleError::NotFound("no published survey".into()))?;
-        let results = figures::results(
-            &mut loaded.clients,
-            &loaded.selection,
-            &loaded.content,
-            &loaded.units,
-            t.language_enum,
-        )
-        .await?;
+        let results = loaded.results(t.language_enum).await?;
         let (survey_title, unit_name, period_label, generated) =
             report_subject_parts(&loaded, &context);
         let subject = ReportSubject {

@@ -30,6 +30,20 @@ fn require_admin(context: &Context) -> Result<(), ConsoleError> {
     }
 }
 
+/// The clients and the form token of a survey set-up page.
+fn admin_clients(
+    context: &Context,
+    state: &crate::web::AppState,
+) -> Result<(crate::backend::Clients, String), ConsoleError> {
+    require_admin(context)?;
+    let csrf = context
+        .session
+        .as_ref()
+        .map(|(_, s)| s.csrf.clone())
+        .unwrap_or_default();
+    Ok((context.clients(state)?, csrf))
+}
+
 fn redirect(to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;
@@ -52,13 +66,7 @@ async fn list_page(
 ) -> Response {
     let t = context.texts;
     let page = async {
-        require_admin(context)?;
-        let csrf = context
-            .session
-            .as_ref()
-            .map(|(_, s)| s.csrf.clone())
-            .unwrap_or_default();
-        let mut clients = context.clients(state)?;
+        let (mut clients, csrf) = admin_clients(context, state)?;
         let surveys = clients
             .surveys
             .list_surveys(ListSurveysRequest::default())
@@ -223,13 +231,7 @@ async fn survey_page(
 ) -> Response {
     let t = context.texts;
     let page = async {
-        require_admin(context)?;
-        let csrf = context
-            .session
-            .as_ref()
-            .map(|(_, s)| s.csrf.clone())
-            .unwrap_or_default();
-        let mut clients = context.clients(state)?;
+        let (mut clients, csrf) = admin_clients(context, state)?;
         let survey = figures::survey(&mut clients, survey_id).await?;
         Ok::<_, ConsoleError>(survey_body(t, &survey, &csrf, refused, notice))
     };
@@ -263,66 +265,20 @@ fn revision(fields: &[(String, String)]) -> Result<u64, ConsoleError> {
     })
 }
 
+/// The two changes the survey page posts.
+enum SurveyChange {
+    /// Titles and question texts from the form, onto the draft.
+    Texts,
+    Publish,
+}
+
 pub async fn update_draft(
     State(state): State<SharedState>,
     headers: HeaderMap,
     Path(survey_id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let context = Context::new(
-        &state,
-        &headers,
-        &format!("/surveys/{survey_id}"),
-        &HashMap::new(),
-    );
-    let updated = async {
-        context.check_csrf(field(&fields, "csrf"))?;
-        require_admin(&context)?;
-        let expected_revision = revision(&fields)?;
-        let mut clients = context.clients(&state)?;
-        let survey = figures::survey(&mut clients, &survey_id).await?;
-        let mut draft = survey.draft.unwrap_or_default();
-        draft.titles = titles(&fields, &[]);
-        for question in &mut draft.questions {
-            question.texts = LANGUAGES
-                .iter()
-                .filter_map(|l| {
-                    let code = kaiku_domain::codes::language_code(*l);
-                    field(&fields, &format!("q_{}_{code}", question.key))
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(|text| LocalizedText {
-                            language: *l as i32,
-                            text: text.to_owned(),
-                        })
-                })
-                .collect();
-        }
-        clients
-            .surveys
-            .update_draft(UpdateDraftRequest {
-                survey_id: survey_id.clone(),
-                expected_revision,
-                draft: Some(draft),
-            })
-            .await?;
-        Ok::<_, ConsoleError>(())
-    };
-    match updated.await {
-        Ok(()) => redirect(&format!("/surveys/{survey_id}")),
-        Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
-        Err(e) => {
-            survey_page(
-                &context,
-                &state,
-                &survey_id,
-                &problem_lines(&e),
-                None,
-                e.status(),
-            )
-            .await
-        }
-    }
+    change(state, headers, survey_id, fields, SurveyChange::Texts).await
 }
 
 pub async fn publish(
@@ -331,28 +287,77 @@ pub async fn publish(
     Path(survey_id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    change(state, headers, survey_id, fields, SurveyChange::Publish).await
+}
+
+/// The draft with the form's titles and question texts; an emptied text is removed (and
+/// publishing then names what is missing).
+fn edited_draft(mut draft: SurveyContent, fields: &[(String, String)]) -> SurveyContent {
+    draft.titles = titles(fields, &[]);
+    for question in &mut draft.questions {
+        question.texts = LANGUAGES
+            .iter()
+            .filter_map(|l| {
+                let code = kaiku_domain::codes::language_code(*l);
+                field(fields, &format!("q_{}_{code}", question.key))
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|text| LocalizedText {
+                        language: *l as i32,
+                        text: text.to_owned(),
+                    })
+            })
+            .collect();
+    }
+    draft
+}
+
+async fn change(
+    state: SharedState,
+    headers: HeaderMap,
+    survey_id: String,
+    fields: Vec<(String, String)>,
+    change: SurveyChange,
+) -> Response {
     let context = Context::new(
         &state,
         &headers,
         &format!("/surveys/{survey_id}"),
         &HashMap::new(),
     );
-    let published = async {
+    let changed = async {
         context.check_csrf(field(&fields, "csrf"))?;
         require_admin(&context)?;
         let expected_revision = revision(&fields)?;
         let mut clients = context.clients(&state)?;
-        clients
-            .surveys
-            .publish_version(PublishVersionRequest {
-                survey_id: survey_id.clone(),
-                expected_revision,
-            })
-            .await?;
-        Ok::<_, ConsoleError>(())
+        match change {
+            SurveyChange::Texts => {
+                let survey = figures::survey(&mut clients, &survey_id).await?;
+                let draft = edited_draft(survey.draft.unwrap_or_default(), &fields);
+                clients
+                    .surveys
+                    .update_draft(UpdateDraftRequest {
+                        survey_id: survey_id.clone(),
+                        expected_revision,
+                        draft: Some(draft),
+                    })
+                    .await?;
+                Ok::<_, ConsoleError>(format!("/surveys/{survey_id}"))
+            }
+            SurveyChange::Publish => {
+                clients
+                    .surveys
+                    .publish_version(PublishVersionRequest {
+                        survey_id: survey_id.clone(),
+                        expected_revision,
+                    })
+                    .await?;
+                Ok(format!("/surveys/{survey_id}?published=1"))
+            }
+        }
     };
-    match published.await {
-        Ok(()) => redirect(&format!("/surveys/{survey_id}?published=1")),
+    match changed.await {
+        Ok(next) => redirect(&next),
         Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
         Err(e) => {
             survey_page(

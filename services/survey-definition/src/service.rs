@@ -59,6 +59,17 @@ impl SurveyDefinitionService {
         Ok(caller.subject.clone())
     }
 
+    /// A review command by the request's caller, once they may read the unit.
+    async fn execute_review<T>(
+        &self,
+        request: &Request<T>,
+        unit_id: &str,
+        command: ReviewCommand,
+    ) -> Result<ReviewState, ServiceError> {
+        let recorded_by = self.review_caller(request, unit_id).await?;
+        self.reviews.execute(unit_id, &recorded_by, command).await
+    }
+
     /// Load, decide, append: the one path every command takes.
     async fn execute(
         &self,
@@ -308,29 +319,23 @@ impl SurveyDefinition for SurveyDefinitionService {
                 .collect(),
         }))
     }
+
     #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
     async fn record_development_target(
         &self,
         request: Request<RecordDevelopmentTargetRequest>,
     ) -> Result<Response<DevelopmentTargetResponse>, Status> {
-        let recorded_by = self
-            .review_caller(&request, &request.get_ref().unit_id)
-            .await?;
-        let request = request.into_inner();
-        let target_id = request.target_id.clone();
+        let r = request.get_ref();
         let command = ReviewCommand::RecordTarget {
-            target_id: request.target_id,
-            survey_id: request.survey_id,
-            period_id: request.period_id,
-            text: request.text,
+            target_id: r.target_id.clone(),
+            survey_id: r.survey_id.clone(),
+            period_id: r.period_id.clone(),
+            text: r.text.clone(),
         };
-        let state = self
-            .reviews
-            .execute(&request.unit_id, &recorded_by, command)
-            .await?;
+        let state = self.execute_review(&request, &r.unit_id, command).await?;
         tracing::info!("development target recorded");
-        let named = (!target_id.is_empty()).then_some(target_id.as_str());
-        target_response(&state, named)
+        // An id the caller chose names the target; otherwise it is the one just added.
+        target_response(&state, Some(&r.target_id).filter(|id| !id.is_empty()))
     }
 
     #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
@@ -338,22 +343,15 @@ impl SurveyDefinition for SurveyDefinitionService {
         &self,
         request: Request<FollowUpDevelopmentTargetRequest>,
     ) -> Result<Response<DevelopmentTargetResponse>, Status> {
-        let recorded_by = self
-            .review_caller(&request, &request.get_ref().unit_id)
-            .await?;
-        let request = request.into_inner();
-        let target_id = request.target_id.clone();
+        let r = request.get_ref();
         let command = ReviewCommand::FollowUp {
-            target_id: request.target_id,
-            progress: request.progress,
-            note: request.note,
-            period_id: request.period_id,
+            target_id: r.target_id.clone(),
+            progress: r.progress,
+            note: r.note.clone(),
+            period_id: r.period_id.clone(),
         };
-        let state = self
-            .reviews
-            .execute(&request.unit_id, &recorded_by, command)
-            .await?;
-        target_response(&state, Some(&target_id))
+        let state = self.execute_review(&request, &r.unit_id, command).await?;
+        target_response(&state, Some(&r.target_id))
     }
 
     #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id))]
@@ -376,7 +374,7 @@ impl SurveyDefinition for SurveyDefinitionService {
 
 fn target_response(
     state: &ReviewState,
-    target_id: Option<&str>,
+    target_id: Option<&String>,
 ) -> Result<Response<DevelopmentTargetResponse>, Status> {
     // The command's own target: the one named, or the one just recorded (the newest).
     let target: Option<DevelopmentTarget> = match target_id {
