@@ -61,6 +61,13 @@ missing_packages() {
     if ! command -v zbarimg >/dev/null 2>&1; then
         echo zbar-tools
     fi
+    # The console draws its charts with DejaVu Sans; `make up` makes its signing key with openssl.
+    if [[ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]; then
+        echo fonts-dejavu-core
+    fi
+    if ! command -v openssl >/dev/null 2>&1; then
+        echo openssl
+    fi
     # Container tests: podman (with runc) builds and runs the images, debootstrap makes their
     # base without a registry; podman-compose and the Kubernetes schema checker come from PyPI
     # into virtualenvs under .kaiku/tools (python3-venv).

@@ -31,6 +31,12 @@ readonly TOKENS_DIR="${STATE_DIR}/tokens"
 # One NATS user per service (deploy/nats/users.conf): their passwords as VARIABLE=value lines,
 # made once, given to nats-server in its environment and to each service as NATS_PASSWORD.
 readonly NATS_PASSWORDS_FILE="${STATE_DIR}/nats-passwords"
+# The console signs the services' tokens for signed-in staff with this key (P-256, made once);
+# the services trust its public half. Its local accounts (demo staff) and their passwords.
+readonly CONSOLE_KEY_FILE="${STATE_DIR}/console-signing-key.pem"
+readonly CONSOLE_PUBLIC_KEY_FILE="${STATE_DIR}/console-signing-key.pub"
+readonly CONSOLE_ACCOUNTS_FILE="${STATE_DIR}/console-accounts.json"
+readonly CONSOLE_PASSWORDS_FILE="${STATE_DIR}/console-passwords"
 readonly NATS_USERS=(survey-definition response-intake projection analytics admin)
 
 # Ports for `make up`, off the defaults so a system nats-server (4222) or the cluster Debian's
@@ -46,7 +52,7 @@ readonly DATABASE_URL_LOCAL="postgres://postgres@127.0.0.1:${PG_PORT}/${PG_DATAB
 # The services in start order: the stream owners first, so the projection finds its streams;
 # analytics after it, it only reads; the channel adapters last, they call the others. Stopping
 # goes the other way round.
-readonly SERVICES=(survey-definition response-intake projection analytics web-form)
+readonly SERVICES=(survey-definition response-intake projection analytics web-form console)
 # sms-gateway sends through an SMS operator's API, so it starts only when
 # KAIKU_SMS_PROVIDER_URL names one (and after the demo survey it asks exists).
 readonly SMS_GATEWAY=sms-gateway
@@ -59,6 +65,7 @@ declare -A SERVICE_ADDR=(
     [projection]="127.0.0.1:50054"
     [web-form]="127.0.0.1:18080"
     [sms-gateway]="127.0.0.1:18090"
+    [console]="127.0.0.1:18070"
 )
 readonly SERVICE_ADDR
 

@@ -175,7 +175,9 @@ common_env() {
         "KAIKU_LOG_FORMAT=json" \
         "RUST_LOG=${RUST_LOG:-info}" \
         "OTEL_SERVICE_NAME=${name}" \
-        "KAIKU_SHUTDOWN_GRACE=8s"
+        "KAIKU_SHUTDOWN_GRACE=8s" \
+        "KAIKU_AUTH_JWT_PUBLIC_KEYS=${CONSOLE_PUBLIC_KEY_FILE}" \
+        "KAIKU_AUTH_JWT_ISSUER=kaiku-console"
     # The drain grace stays under down.sh's 10 s before SIGKILL, so a stop is always graceful.
     # OTEL_EXPORTER_OTLP_ENDPOINT is inherited from the caller's environment when set.
 }
@@ -223,6 +225,15 @@ service_env() {
                 "KAIKU_LINK_KEYS=$(<"${LINK_KEYS_FILE}")" \
                 "KAIKU_SERVICE_TOKEN=$(<"${TOKENS_DIR}/web-form")"
             ;;
+        console)
+            printf '%s\n' \
+                "KAIKU_CONSOLE_LISTEN_ADDR=${SERVICE_ADDR[console]}" \
+                "KAIKU_PUBLIC_URL=http://${SERVICE_ADDR[console]}" \
+                "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
+                "KAIKU_ANALYTICS_URL=http://${SERVICE_ADDR[analytics]}" \
+                "KAIKU_CONSOLE_SIGNING_KEY=${CONSOLE_KEY_FILE}" \
+                "KAIKU_CONSOLE_ACCOUNTS=${CONSOLE_ACCOUNTS_FILE}"
+            ;;
         *) die "unknown service ${name}" ;;
     esac
 }
@@ -240,6 +251,7 @@ ensure_local_secrets() {
         log_step "making the SMS gateway's secret and tokens (${SMS_SECRETS_FILE})"
         (umask 077 && printf '%s\n' "$(random_base64 32)" "$(random_base64 24)" "$(random_base64 24)" >"${SMS_SECRETS_FILE}")
     fi
+    ensure_console_secrets
     if [[ ! -s "${API_KEYS_FILE}" ]]; then
         log_step "making API keys: admin, web-form, sms-gateway (${API_KEYS_FILE}, keys in ${TOKENS_DIR}/)"
         mkdir -p "${TOKENS_DIR}"
@@ -247,6 +259,30 @@ ensure_local_secrets() {
         new_api_key admin --scope survey-admin --scope submit --scope analytics-read --scope export
         new_api_key web-form --scope submit --channel qr --channel kiosk --channel web_link --channel paper
         new_api_key sms-gateway --scope submit --channel sms
+    fi
+}
+
+# The console's signing key and two demo staff accounts: a unit manager of the demo schools'
+# service area and the county's customer-experience staff, with random passwords.
+ensure_console_secrets() {
+    if [[ ! -s "${CONSOLE_KEY_FILE}" ]]; then
+        log_step "making the console's token signing key (${CONSOLE_KEY_FILE})"
+        (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${CONSOLE_KEY_FILE}" 2>/dev/null)
+        openssl pkey -in "${CONSOLE_KEY_FILE}" -pubout -out "${CONSOLE_PUBLIC_KEY_FILE}"
+    fi
+    if [[ ! -s "${CONSOLE_ACCOUNTS_FILE}" ]]; then
+        log_step "making the console's demo accounts (${CONSOLE_ACCOUNTS_FILE}, passwords in ${CONSOLE_PASSWORDS_FILE})"
+        local manager staff
+        manager="$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
+        staff="$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
+        (umask 077 && printf 'manager %s\nstaff %s\n' "${manager}" "${staff}" >"${CONSOLE_PASSWORDS_FILE}")
+        (
+            umask 077
+            printf '[\n  {"username": "manager", "name": "Demo Esihenkilö", "role": "unit-manager", "units": ["demo-student-welfare"], "password_hash": "%s"},\n' \
+                "$(printf '%s\n' "${manager}" | "${BIN_DIR}/console" hash-password)"
+            printf '  {"username": "staff", "name": "Demo Asiakaskokemus", "role": "county-staff", "units": [], "password_hash": "%s"}\n]\n' \
+                "$(printf '%s\n' "${staff}" | "${BIN_DIR}/console" hash-password)"
+        ) >"${CONSOLE_ACCOUNTS_FILE}"
     fi
 }
 
@@ -359,6 +395,7 @@ wait_until_ready() {
         die "the services did not all report SERVING within 60s"
     fi
     wait_for_port "${SERVICE_ADDR[web-form]##*:}" "web-form" 30 web-form
+    wait_for_port "${SERVICE_ADDR[console]##*:}" "console" 30 console
 }
 
 create_demo_units() {
@@ -414,6 +451,7 @@ print_summary() {
 Kaiku is up.
 
   what                address
+  staff console       http://${SERVICE_ADDR[console]}   (sign in as manager or staff; passwords in ${CONSOLE_PASSWORDS_FILE})
   web form            http://${SERVICE_ADDR[web-form]}   (HTTP; links below)
   sms-gateway         $(if [[ -n "${KAIKU_SMS_PROVIDER_URL:-}" ]]; then printf 'http://%s   (HTTP; tokens in %s)' "${SERVICE_ADDR[sms-gateway]}" "${SMS_SECRETS_FILE}"; else printf 'not started (set KAIKU_SMS_PROVIDER_URL)'; fi)
   survey-definition   ${SERVICE_ADDR[survey-definition]}   (gRPC)
