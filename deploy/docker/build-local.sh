@@ -30,11 +30,11 @@ readonly PODMAN_STATE_DIR="${STATE_DIR}/podman"
 readonly TOOLS_DIR="${STATE_DIR}/tools"
 readonly PODMAN_COMPOSE_VERSION=1.6.0
 readonly PODMAN_COMPOSE="${TOOLS_DIR}/podman-compose/bin/podman-compose"
-readonly BINARIES=(survey-definition response-intake projection analytics kaikuctl web-form sms-gateway)
+readonly BINARIES=(survey-definition response-intake projection analytics kaikuctl web-form sms-gateway console)
 readonly COMPOSE_DIR="${KAIKU_COMPOSE_DIR:-${KAIKU_ROOT}}"
 readonly COMPOSE_PROJECT="${KAIKU_COMPOSE_PROJECT:-kaiku}"
 # The services whose health checks `up` waits for (the default profile of docker-compose.yml).
-readonly HEALTHY_SERVICES=(nats postgres survey-definition response-intake analytics projection web-form)
+readonly HEALTHY_SERVICES=(nats postgres survey-definition response-intake analytics projection web-form console)
 
 # Temporary directories to delete on exit (the rootfs and the build contexts).
 TEMP_DIRS=()
@@ -125,6 +125,8 @@ build_kaiku_image() {
     for bin in "${BINARIES[@]}"; do
         cp -- "${BIN_DIR}/${bin}" "${context}/bin/"
     done
+    mkdir -p -- "${context}/fonts"
+    cp -- /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf "${context}/fonts/"
     pm build --build-arg "BASE_IMAGE=${BASE_IMAGE}" \
         -f "${KAIKU_ROOT}/deploy/docker/Dockerfile.local" -t "${KAIKU_IMAGE}" "${context}"
     # The image this one replaces (the binaries change with every build) is left untagged;
@@ -256,7 +258,7 @@ wait_healthy() {
 
 make_keys_once() {
     if [[ ! -s "${COMPOSE_DIR}/deploy/docker/secrets/api-keys.json" ]]; then
-        env KAIKUCTL="${KAIKUCTL}" "${COMPOSE_DIR}/deploy/docker/make-keys.sh"
+        env KAIKUCTL="${KAIKUCTL}" KAIKU_CONSOLE="${BIN_DIR}/console" "${COMPOSE_DIR}/deploy/docker/make-keys.sh"
     fi
 }
 

@@ -68,6 +68,10 @@ missing_packages() {
     if ! command -v openssl >/dev/null 2>&1; then
         echo openssl
     fi
+    # The container tests sign in to the console over HTTP.
+    if ! command -v curl >/dev/null 2>&1; then
+        echo curl
+    fi
     # Container tests: podman (with runc) builds and runs the images, debootstrap makes their
     # base without a registry; podman-compose and the Kubernetes schema checker come from PyPI
     # into virtualenvs under .kaiku/tools (python3-venv).

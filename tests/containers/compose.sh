@@ -44,8 +44,9 @@ cp -r "${KAIKU_ROOT}/deploy/docker/initdb" "${KAIKU_ROOT}/deploy/docker/make-key
     "${KAIKU_ROOT}/deploy/docker/compose.local.yml" "${WORK_DIR}/deploy/docker/"
 
 export KAIKU_SURVEY_DEFINITION_PORT=25051 KAIKU_INTAKE_PORT=25052 KAIKU_ANALYTICS_PORT=25053 \
-    KAIKU_PROJECTION_PORT=25054 KAIKU_WEB_FORM_PORT=28080 KAIKU_JAEGER_UI_PORT=26686
-for port in 25051 25052 25053 25054 28080; do
+    KAIKU_PROJECTION_PORT=25054 KAIKU_WEB_FORM_PORT=28080 KAIKU_CONSOLE_PORT=28070 \
+    KAIKU_JAEGER_UI_PORT=26686
+for port in 25051 25052 25053 25054 28080 28070; do
     ensure_port_free "${port}" "compose test port"
 done
 
@@ -68,13 +69,21 @@ nps="$("${kaikuctl}" nps --survey "${survey_id}" --unit demo-school-1 --min-sequ
 printf '%s\n' "${nps}"
 [[ "${nps}" == *"(n=6:"* ]] || die "expected the six answers in analytics, got: ${nps}"
 
+log_step "signing in to the console as the admin make-keys.sh made and reading the same NPS"
+admin_password="$(sed -n 's/^KAIKU_CONSOLE_ADMIN_PASSWORD=//p' "${WORK_DIR}/.env")"
+cookie="$(curl -sS -o /dev/null -D - --data-urlencode "username=admin" --data-urlencode "password=${admin_password}" \
+    --data "next=/results" http://127.0.0.1:28070/login | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')"
+[[ -n "${cookie}" ]] || die "the console did not sign the admin in"
+page="$(curl -sS -H "cookie: ${cookie}" "http://127.0.0.1:28070/results?survey=${survey_id}&unit=demo-school-1&period=all&lang=en")"
+grep -q 'data-n="6"' <<<"${page}" || die "the console does not show the six answers: $(grep -o '<div class="card"[^>]*>.\{0,300\}' <<<"${page}" | head -n 3)"
+
 log_step "checking resource limits and read-only root file systems"
-for service in survey-definition response-intake analytics projection web-form nats postgres; do
+for service in survey-definition response-intake analytics projection web-form console nats postgres; do
     container="${PROJECT}_${service}_1"
     memory="$(podman --runtime runc inspect --format '{{.HostConfig.Memory}}' "${container}")"
     ((memory > 0)) || die "${container} has no memory limit"
 done
-for service in survey-definition response-intake analytics projection web-form; do
+for service in survey-definition response-intake analytics projection web-form console; do
     read_only="$(podman --runtime runc inspect --format '{{.HostConfig.ReadonlyRootfs}}' "${PROJECT}_${service}_1")"
     [[ "${read_only}" == true ]] || die "${service} has a writable root file system"
 done

@@ -18,7 +18,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
 
 readonly NETWORK=kaikukube
-readonly DEPLOYMENTS=(survey-definition response-intake analytics projection web-form)
+readonly DEPLOYMENTS=(survey-definition response-intake analytics projection web-form console)
 readonly SECRETS=(kaiku-nats-users kaiku-api-keys kaiku-service-tokens kaiku-link-keys kaiku-pg-analytics kaiku-pg-projection kaiku-pg-app)
 readonly STAND_INS=(kaiku-nats-0 kaiku-nats-1 kaiku-nats-2 kaiku-pg-rw)
 WORK_DIR="$(mktemp -d -t kaiku-kube-test.XXXXXX)"
@@ -65,6 +65,8 @@ podman_secret() {
     for pair in "$@"; do
         if [[ "${use}" == volume ]]; then
             value="$(printf '%s' "${pair#*=}" | sed 's/["\\]/\\&/g')"
+            # JSON strings cannot hold a raw newline (PEM files have them).
+            value="${value//$'\n'/\\n}"
         else
             value="$(printf '%s' "${pair#*=}" | base64 -w 0)"
         fi
@@ -160,6 +162,11 @@ podman_secret env kaiku-link-keys "link-keys=k1:$(head -c 32 /dev/urandom | base
 podman_secret env kaiku-pg-analytics username=kaiku_analytics "password=${analytics_password}"
 podman_secret env kaiku-pg-projection username=kaiku_projection "password=${projection_password}"
 podman_secret env kaiku-pg-app "uri=${database_url}"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${WORK_DIR}/console.pem" 2>/dev/null
+openssl pkey -in "${WORK_DIR}/console.pem" -pubout -out "${WORK_DIR}/console.pub"
+console_accounts="[{\"username\": \"admin\", \"name\": \"Admin\", \"role\": \"county-staff\", \"units\": [], \"password_hash\": \"$(printf 'kube-test-only\n' | "${BIN_DIR}/console" hash-password)\"}]"
+podman_secret volume kaiku-console "signing-key.pem=$(<"${WORK_DIR}/console.pem")" "accounts.json=${console_accounts}"
+podman_secret volume kaiku-console-public-key "console.pub=$(<"${WORK_DIR}/console.pub")"
 
 log_step "podman play kube: the Kaiku Deployments of deploy/k8s"
 for name in "${DEPLOYMENTS[@]}"; do
@@ -174,6 +181,7 @@ declare -A health=(
     [analytics]="http://127.0.0.1:50053"
     [projection]="http://127.0.0.1:50054"
     [web-form]="--http http://127.0.0.1:8080/healthz"
+    [console]="--http http://127.0.0.1:8070/healthz"
 )
 for name in "${DEPLOYMENTS[@]}"; do
     container="${name}-pod-0-${name}"
