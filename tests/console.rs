@@ -227,22 +227,25 @@ async fn stack_with_console() -> TestResult<(Stack, String, u64, Console)> {
     let stack = Stack::start_with_env(&console_trust_env()).await?;
     let (survey_id, sequence) = organisation_and_answers(&stack).await?;
     let console = stack
-        .start_console(&[
-            ConsoleAccount {
-                username: "anna",
-                name: "Anna Esihenkilö",
-                password: "anna-salasana-1",
-                role: "unit-manager",
-                units: &["area-a"],
-            },
-            ConsoleAccount {
-                username: "kalle",
-                name: "Kalle Kehittäjä",
-                password: "kalle-salasana-1",
-                role: "county-staff",
-                units: &[],
-            },
-        ])
+        .start_console(
+            &[
+                ConsoleAccount {
+                    username: "anna",
+                    name: "Anna Esihenkilö",
+                    password: "anna-salasana-1",
+                    role: "unit-manager",
+                    units: &["area-a"],
+                },
+                ConsoleAccount {
+                    username: "kalle",
+                    name: "Kalle Kehittäjä",
+                    password: "kalle-salasana-1",
+                    role: "county-staff",
+                    units: &[],
+                },
+            ],
+            &[],
+        )
         .await?;
     Ok((stack, survey_id, sequence, console))
 }
@@ -663,5 +666,110 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
     let (status, _) = anna.post("/logout", &[], true).await?;
     assert_eq!(status, 303);
     assert_eq!(anna.get("/results").await?.0, 303);
+    Ok(())
+}
+
+/// Follows one redirect by hand: the Location of a 303 (or 302/307).
+async fn location(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: Option<&str>,
+) -> TestResult<(u16, String, Option<String>)> {
+    let mut request = client.get(url);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let reply = request.send().await?;
+    let status = reply.status().as_u16();
+    let header = |name: &str| {
+        reply
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let set_cookie = header("set-cookie").and_then(|c| c.split(';').next().map(str::to_owned));
+    Ok((status, header("location").unwrap_or_default(), set_cookie))
+}
+
+#[tokio::test]
+async fn staff_sign_in_through_the_identity_provider_and_see_the_units_its_claims_grant()
+-> TestResult {
+    let stack = Stack::start_with_env(&console_trust_env()).await?;
+    let (survey_id, _) = organisation_and_answers(&stack).await?;
+    let idp = kaiku_system_tests::idp::TestIdp::start().await?;
+    let console = stack.start_console(&[], &idp.console_env()).await?;
+    let base = console.url.clone();
+    let client = plain_client()?;
+
+    // A unit manager of area B: console -> provider -> console, then area B's units only.
+    idp.sign_in_as(json!({ "sub": "idp-user-7", "name": "Bertta Esihenkilö", "kaiku_role": "unit-manager", "kaiku_units": ["area-b"] }));
+    let sign_in = |next: &'static str| {
+        let client = &client;
+        let base = &base;
+        async move {
+            let (status, to_provider, _) =
+                location(client, &format!("{base}/login/oidc?next={next}"), None).await?;
+            assert_eq!(status, 303);
+            assert!(
+                to_provider.contains("code_challenge_method=S256")
+                    && to_provider.contains("nonce="),
+                "{to_provider}"
+            );
+            let (status, back, _) = location(client, &to_provider, None).await?;
+            assert_eq!(status, 303);
+            assert!(
+                back.starts_with(&format!("{base}/login/oidc/callback?")),
+                "{back}"
+            );
+            let (status, next_page, cookie) = location(client, &back, None).await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, next_page, cookie, back))
+        }
+    };
+    let (status, next_page, cookie, callback) = sign_in("/review").await?;
+    assert_eq!((status, next_page.as_str()), (303, "/review"));
+    let cookie = cookie.ok_or("no session after the provider's sign-in")?;
+    let page = client
+        .get(format!(
+            "{base}/results?survey={survey_id}&period=spring&lang=en"
+        ))
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("Bertta Esihenkilö"), "{page}");
+    assert!(
+        page.contains("<option value=\"area-b\"") && page.contains("<option value=\"school-b1\"")
+    );
+    assert!(
+        !page.contains("<option value=\"school-a1\""),
+        "area A is offered to area B's manager"
+    );
+
+    // The same callback again (its state is used up): refused, no session.
+    let (status, _, cookie) = location(&client, &callback, None).await?;
+    assert_eq!(status, 400);
+    assert!(cookie.is_none());
+    // A state the console never made.
+    let (status, _, cookie) = location(
+        &client,
+        &format!("{base}/login/oidc/callback?code=x&state=forged"),
+        None,
+    )
+    .await?;
+    assert_eq!((status, cookie), (400, None));
+    // No Kaiku role, or a manager without units: not signed in.
+    idp.sign_in_as(json!({ "sub": "idp-user-8", "name": "Ei Roolia" }));
+    let (status, _, cookie, _) = sign_in("/results").await?;
+    assert_eq!((status, cookie), (403, None));
+    idp.sign_in_as(json!({ "sub": "idp-user-9", "kaiku_role": "unit-manager" }));
+    let (status, _, cookie, _) = sign_in("/results").await?;
+    assert_eq!((status, cookie), (403, None));
+    // An ID token signed by another key than the provider's.
+    idp.sign_in_as(json!({ "sub": "idp-user-10", "kaiku_role": "county-staff" }));
+    idp.forge_with("attacker-rsa.key");
+    let (status, _, cookie, _) = sign_in("/results").await?;
+    assert_eq!((status, cookie), (401, None));
     Ok(())
 }

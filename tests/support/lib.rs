@@ -1,6 +1,8 @@
 //! A whole Kaiku stack for system tests: throwaway nats-server and PostgreSQL, and the four real
 //! service binaries (build them first: `cargo build --bins`), each on its own free port.
 
+pub mod idp;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -669,8 +671,13 @@ impl Console {
 
 impl Stack {
     /// Starts the console against this stack's survey-definition and analytics (the stack
-    /// must trust the console: `console_trust_env`).
-    pub async fn start_console(&self, accounts: &[ConsoleAccount<'_>]) -> TestResult<Console> {
+    /// must trust the console: `console_trust_env`), with `extra_env` (e.g. an identity
+    /// provider's settings) on top.
+    pub async fn start_console(
+        &self,
+        accounts: &[ConsoleAccount<'_>],
+        extra_env: &[(&'static str, String)],
+    ) -> TestResult<Console> {
         let dir = tempfile::Builder::new()
             .prefix("kaiku-console-")
             .tempdir()?;
@@ -688,7 +695,7 @@ impl Stack {
         std::fs::write(&accounts_file, serde_json::to_vec(&entries)?)?;
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
-        let env = vec![
+        let mut env = vec![
             ("KAIKU_CONSOLE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
             ("KAIKU_PUBLIC_URL", url.clone()),
             (
@@ -704,6 +711,7 @@ impl Stack {
             ),
             ("RUST_LOG", "info".to_owned()),
         ];
+        env.extend(extra_env.iter().cloned());
         let process = ServiceProcess::start("console", &[], &env).await?;
         process.wait_for_port(port, Duration::from_secs(30)).await?;
         Ok(Console {

@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 
 use crate::accounts::AccountsError;
+use crate::oidc::OidcError;
 use crate::tokens::TokenError;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +14,8 @@ pub enum ConsoleError {
     Accounts(#[from] AccountsError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    #[error(transparent)]
+    Oidc(#[from] OidcError),
     /// The form's CSRF token is missing or not the session's.
     #[error("the form has expired; reload the page and try again")]
     Forgery,
@@ -37,6 +40,13 @@ impl ConsoleError {
     pub fn status(&self) -> StatusCode {
         match self {
             ConsoleError::Forgery => StatusCode::FORBIDDEN,
+            ConsoleError::Oidc(e) => match e {
+                OidcError::UnknownState => StatusCode::BAD_REQUEST,
+                OidcError::Token(_) => StatusCode::UNAUTHORIZED,
+                OidcError::NoRole { .. } => StatusCode::FORBIDDEN,
+                OidcError::Provider(_) => StatusCode::BAD_GATEWAY,
+                OidcError::NotHttps(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
             ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
             ConsoleError::BadRequest { .. } => StatusCode::BAD_REQUEST,

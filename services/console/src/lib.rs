@@ -6,6 +6,7 @@ pub mod charts;
 pub mod error;
 pub mod figures;
 pub mod layout;
+pub mod oidc;
 pub mod report;
 pub mod results_page;
 pub mod results_routes;
@@ -91,9 +92,46 @@ pub struct Config {
     #[arg(long, env = "KAIKU_AUTH_JWT_AUDIENCE", default_value = "kaiku")]
     pub token_audience: String,
 
-    /// Local staff accounts: a JSON file (see the README).
+    /// Local staff accounts: a JSON file (see the README). Optional with an identity provider.
     #[arg(long, env = "KAIKU_CONSOLE_ACCOUNTS")]
-    pub accounts: PathBuf,
+    pub accounts: Option<PathBuf>,
+
+    /// The county's OpenID Connect provider (issuer URL, https); unset = local accounts only.
+    #[arg(long, env = "KAIKU_CONSOLE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// The console's client id at the provider.
+    #[arg(
+        long,
+        env = "KAIKU_CONSOLE_OIDC_CLIENT_ID",
+        default_value = "kaiku-console"
+    )]
+    pub oidc_client_id: String,
+
+    /// The console's client secret at the provider.
+    #[arg(
+        long,
+        env = "KAIKU_CONSOLE_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub oidc_client_secret: String,
+
+    /// The ID token claim with the person's role: unit-manager or county-staff.
+    #[arg(
+        long,
+        env = "KAIKU_CONSOLE_OIDC_ROLE_CLAIM",
+        default_value = "kaiku_role"
+    )]
+    pub oidc_role_claim: String,
+
+    /// The ID token claim with the unit subtrees the person sees (a list of unit ids).
+    #[arg(
+        long,
+        env = "KAIKU_CONSOLE_OIDC_UNITS_CLAIM",
+        default_value = "kaiku_units"
+    )]
+    pub oidc_units_claim: String,
 
     /// The TrueType font charts are measured and drawn with.
     #[arg(
@@ -128,11 +166,30 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Application, ConsoleError> {
         let key = read("KAIKU_CONSOLE_SIGNING_KEY", &config.signing_key)?;
         let signer = TokenSigner::new(&key, &config.token_issuer, &config.token_audience)?;
-        let accounts_json = read("KAIKU_CONSOLE_ACCOUNTS", &config.accounts)?;
-        let accounts = LocalAccounts::parse(&String::from_utf8_lossy(&accounts_json))?;
-        if accounts.is_empty() {
+        let accounts = match &config.accounts {
+            Some(path) => {
+                let json = read("KAIKU_CONSOLE_ACCOUNTS", path)?;
+                LocalAccounts::parse(&String::from_utf8_lossy(&json))?
+            }
+            None => LocalAccounts::default(),
+        };
+        let oidc = match &config.oidc_issuer {
+            Some(issuer) if !issuer.is_empty() => Some(oidc::Oidc::new(oidc::OidcSettings {
+                issuer: issuer.clone(),
+                client_id: config.oidc_client_id.clone(),
+                client_secret: config.oidc_client_secret.clone(),
+                redirect_uri: format!(
+                    "{}/login/oidc/callback",
+                    config.public_url.trim_end_matches('/')
+                ),
+                role_claim: config.oidc_role_claim.clone(),
+                units_claim: config.oidc_units_claim.clone(),
+            })?),
+            _ => None,
+        };
+        if accounts.is_empty() && oidc.is_none() {
             return Err(ConsoleError::Config(
-                "KAIKU_CONSOLE_ACCOUNTS lists no account: nobody could sign in".into(),
+                "neither KAIKU_CONSOLE_ACCOUNTS nor KAIKU_CONSOLE_OIDC_ISSUER names anyone who could sign in".into(),
             ));
         }
         charts::register_font(read("KAIKU_CONSOLE_FONT", &config.font)?)?;
@@ -143,6 +200,7 @@ impl Application {
                 absolute: config.session_max,
             }),
             accounts,
+            oidc,
             secure_cookies: config.public_url.starts_with("https://"),
         });
         let listener = tokio::net::TcpListener::bind(config.listen_addr)

@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
 
+use crate::error::ConsoleError;
 use crate::layout::{CONSOLE_CSS, Section};
 use crate::session::Staff;
-use crate::web::{Context, SharedState, field, local_path, session_cookie};
+use crate::web::{AppState, Context, SharedState, field, local_path, session_cookie};
 use crate::{results_routes, survey_routes};
 
 pub fn router(state: SharedState) -> Router {
@@ -30,6 +31,8 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/", get(|| async { Redirect::to("/results") }))
         .route("/login", get(show_login).post(login))
+        .route("/login/oidc", get(oidc_begin))
+        .route("/login/oidc/callback", get(oidc_callback))
         .route("/logout", post(logout))
         .route("/results", get(results_routes::results))
         .route("/review", get(results_routes::review))
@@ -53,13 +56,28 @@ pub fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
-fn login_page(context: &Context, next: &str, failed: bool, status: StatusCode) -> Response {
+fn login_page(
+    context: &Context,
+    state: &AppState,
+    next: &str,
+    failed: bool,
+    status: StatusCode,
+) -> Response {
     let t = context.texts;
+    let oidc_href = format!(
+        "/login/oidc?next={}",
+        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
     let body = html! {
         div.login {
             h1 { (t.login_title) }
             p { (t.login_intro) }
             @if failed { div.problem role="alert" id="login-failed" { p { (t.login_failed) } } }
+            @if state.oidc.is_some() {
+                p { a.button id="sign-in-oidc" href=(oidc_href) { (t.sign_in_oidc) } }
+            }
+            @if !state.accounts.is_empty() {
+            @if state.oidc.is_some() { h2 { (t.local_account) } }
             form method="post" action="/login" {
                 input type="hidden" name="next" value=(next);
                 div.field {
@@ -71,6 +89,7 @@ fn login_page(context: &Context, next: &str, failed: bool, status: StatusCode) -
                     input id="password" name="password" type="password" autocomplete="current-password" required;
                 }
                 button type="submit" { (t.sign_in) }
+            }
             }
         }
     };
@@ -85,6 +104,7 @@ async fn show_login(
     let context = Context::new(&state, &headers, "/login", &query);
     login_page(
         &context,
+        &state,
         &local_path(query.get("next").map(String::as_str)),
         false,
         StatusCode::OK,
@@ -121,17 +141,70 @@ async fn login(
     .flatten();
     let Some(staff) = staff else {
         tracing::info!("sign-in refused");
-        return login_page(&context, &next, true, StatusCode::UNAUTHORIZED);
+        return login_page(&context, &state, &next, true, StatusCode::UNAUTHORIZED);
     };
-    tracing::info!(subject = %staff.subject, "signed in");
+    start_session(&state, staff, &next)
+}
+
+/// Signs `staff` in and sends them on to `next` (a 303: the browser fetches it with GET).
+fn start_session(state: &AppState, staff: Staff, next: &str) -> Response {
+    tracing::info!(subject = %staff.subject, role = ?staff.role, "signed in");
     let id = state.sessions.start(staff);
-    let mut response = Redirect::to(&next).into_response();
-    // A 303: the browser fetches the next page with GET.
+    let mut response = Redirect::to(next).into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;
-    if let Some(cookie) = session_cookie(&state, &id, None) {
+    if let Some(cookie) = session_cookie(state, &id, None) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+async fn oidc_begin(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let context = Context::new(&state, &headers, "/login", &query);
+    let next = local_path(query.get("next").map(String::as_str));
+    let Some(oidc) = &state.oidc else {
+        return context.error(&ConsoleError::NotFound(
+            "sign-in through an identity provider".into(),
+        ));
+    };
+    match oidc.begin(&next).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => context.error(&e.into()),
+    }
+}
+
+async fn oidc_callback(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let context = Context::new(&state, &headers, "/login", &HashMap::new());
+    let Some(oidc) = &state.oidc else {
+        return context.error(&ConsoleError::NotFound(
+            "sign-in through an identity provider".into(),
+        ));
+    };
+    // The provider reports a refusal (e.g. the person cancelled) as `error`.
+    if let Some(error) = query.get("error") {
+        tracing::info!(%error, "the identity provider did not sign the person in");
+        return login_page(&context, &state, "/results", true, StatusCode::UNAUTHORIZED);
+    }
+    let (Some(code), Some(oidc_state)) = (query.get("code"), query.get("state")) else {
+        return context.error(&ConsoleError::BadRequest {
+            field: "code".into(),
+            problem: "the identity provider sent no code and state".into(),
+        });
+    };
+    match oidc.complete(code, oidc_state).await {
+        Ok((staff, next)) => start_session(&state, staff, &next),
+        Err(e) => {
+            tracing::warn!(error = %e, "sign-in through the identity provider refused");
+            context.error(&e.into())
+        }
+    }
 }
 
 async fn logout(

@@ -20,7 +20,9 @@ pub const LANGUAGE_COOKIE: &str = "kaiku_console_lang";
 pub struct AppState {
     pub backend: Backend,
     pub sessions: Sessions,
+    /// Empty when only the identity provider signs people in.
     pub accounts: LocalAccounts,
+    pub oidc: Option<crate::oidc::Oidc>,
     /// Cookies get `Secure` when the console is reached over HTTPS.
     pub secure_cookies: bool,
 }
