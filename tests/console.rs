@@ -21,7 +21,8 @@ use kaiku_proto::survey::v1::{
     UnitLevel, survey_content,
 };
 use kaiku_system_tests::{
-    Console, ConsoleAccount, Stack, TestResult, browser, console_trust_env, unit,
+    Console, ConsoleAccount, Stack, TEST_LINK_KEYS, TestResult, WebForm, browser,
+    console_trust_env, unit,
 };
 use serde_json::json;
 
@@ -223,9 +224,15 @@ fn figure_json(figure: Option<NpsFigure>, suppressed: bool) -> serde_json::Value
 
 /// The stack with the organisation and answers, and a console with a unit manager of area A
 /// (anna) and county staff (kalle).
-async fn stack_with_console() -> TestResult<(Stack, String, u64, Console)> {
+async fn stack_with_console() -> TestResult<(Stack, String, u64, Console, WebForm)> {
     let stack = Stack::start_with_env(&console_trust_env()).await?;
     let (survey_id, sequence) = organisation_and_answers(&stack).await?;
+    // The web form the console's links and printouts point at, with the same link keys.
+    let web_form = stack.start_web_form(&[]).await?;
+    let links_env = [
+        ("KAIKU_LINK_KEYS", TEST_LINK_KEYS.to_owned()),
+        ("KAIKU_WEB_FORM_URL", web_form.url.clone()),
+    ];
     let console = stack
         .start_console(
             &[
@@ -244,15 +251,15 @@ async fn stack_with_console() -> TestResult<(Stack, String, u64, Console)> {
                     units: &[],
                 },
             ],
-            &[],
+            &links_env,
         )
         .await?;
-    Ok((stack, survey_id, sequence, console))
+    Ok((stack, survey_id, sequence, console, web_form))
 }
 
 #[tokio::test]
 async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser() -> TestResult {
-    let (stack, survey_id, sequence, console) = stack_with_console().await?;
+    let (stack, survey_id, sequence, console, _web_form) = stack_with_console().await?;
 
     // What each must see: the default view is their top unit in the current (spring) period.
     let mut expected_units = serde_json::Map::new();
@@ -468,7 +475,7 @@ fn pdftotext(pdf: &[u8]) -> TestResult<String> {
 #[tokio::test]
 async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_behind()
 -> TestResult {
-    let (stack, survey_id, sequence, console) = stack_with_console().await?;
+    let (stack, survey_id, sequence, console, _web_form) = stack_with_console().await?;
     let base = console.url.clone();
 
     // Not signed in: every page sends to the login page; a wrong password gets no session.
@@ -662,7 +669,52 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
         .len();
     assert_eq!(before, after);
 
+    // Links and printouts for school A1's QR poster: the poster comes from the web form and
+    // names the unit; a value the survey does not offer is refused by name, and managers get none.
+    let (status, page) = kalle
+        .get(&format!(
+            "/surveys/{survey_id}/links?unit=school-a1&channel=qr&role=client&language=fi&lang=en"
+        ))
+        .await?;
+    assert_eq!(status, 200, "{page}");
+    let poster = page
+        .split("<a href=\"")
+        .find(|part| part.contains("/poster.pdf"))
+        .and_then(|part| part.split('"').next())
+        .ok_or("no poster link on the links page")?
+        .to_owned();
+    let reply = plain_client()?.get(&poster).send().await?;
+    assert_eq!(reply.status(), 200, "{poster}");
+    let poster_text = pdftotext(&reply.bytes().await?)?;
+    assert!(
+        poster_text.contains("Koulu A1"),
+        "the poster does not name the unit:\n{poster_text}"
+    );
+    for (query, field) in [
+        (
+            "unit=school-a1&channel=fax&role=client&language=fi",
+            "channel",
+        ),
+        ("unit=nowhere&channel=qr&role=client&language=fi", "unit"),
+        (
+            "unit=school-a1&channel=qr&role=client&language=de",
+            "language",
+        ),
+    ] {
+        let (status, body) = kalle
+            .get(&format!("/surveys/{survey_id}/links?{query}"))
+            .await?;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(body.contains(field), "{query}: {body}");
+    }
+
     // Signing out ends the session.
+    let (status, _) = anna
+        .get(&format!(
+            "/surveys/{survey_id}/links?unit=school-a1&channel=qr&role=client&language=fi"
+        ))
+        .await?;
+    assert_eq!(status, 403);
     let (status, _) = anna.post("/logout", &[], true).await?;
     assert_eq!(status, 303);
     assert_eq!(anna.get("/results").await?.0, 303);

@@ -232,7 +232,9 @@ service_env() {
                 "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
                 "KAIKU_ANALYTICS_URL=http://${SERVICE_ADDR[analytics]}" \
                 "KAIKU_CONSOLE_SIGNING_KEY=${CONSOLE_KEY_FILE}" \
-                "KAIKU_CONSOLE_ACCOUNTS=${CONSOLE_ACCOUNTS_FILE}"
+                "KAIKU_CONSOLE_ACCOUNTS=${CONSOLE_ACCOUNTS_FILE}" \
+                "KAIKU_WEB_FORM_URL=http://${SERVICE_ADDR[web-form]}" \
+                "KAIKU_LINK_KEYS=$(<"${LINK_KEYS_FILE}")"
             ;;
         *) die "unknown service ${name}" ;;
     esac

@@ -123,6 +123,15 @@ await run(async (browser) => {
   const status = await page.locator("#status").getAttribute("data-status");
   check(status === "SURVEY_STATUS_PUBLISHED", `new survey: status ${status} after publishing`);
   await inspect(page, "staff-5-published");
+  // Links and printouts for the new survey: a QR code and a poster for the unit.
+  await page.selectOption("#links select[name=unit]", input.new_survey.unit);
+  await page.selectOption("#links select[name=channel]", "qr");
+  await page.click("#links button[type=submit]");
+  await page.waitForURL(/\/links\?/);
+  check((await page.locator("figure.qr svg").count()) === 1, "links: no QR code");
+  const poster = await page.locator("#poster-link").getAttribute("href");
+  check(poster && poster.endsWith("/poster.pdf"), `links: poster link ${poster}`);
+  await inspect(page, "staff-6-links");
   await staff.context.close();
   result.created_survey = created;
   return result;

@@ -29,6 +29,39 @@ pub struct LinkContext {
     pub language: String,
 }
 
+/// Where the web form serves a signed link's pages (web-form's routes), for the people who
+/// hand links and printouts out (kaikuctl, the console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelLinks {
+    /// The respondent's form; none for paper, which is typed in by staff.
+    pub form: Option<String>,
+    pub qr_svg: Option<String>,
+    pub qr_png: Option<String>,
+    /// A poster with the QR code for the premises; none for paper.
+    pub poster: Option<String>,
+    /// The printable paper form (in `language`).
+    pub paper_form: String,
+    /// Fast entry of returned paper forms; only for the paper channel.
+    pub paper_entry: Option<String>,
+}
+
+impl ChannelLinks {
+    /// The pages of `token` (signed for `channel`) under the web form's `public_url`.
+    pub fn new(public_url: &str, token: &str, channel: &str, language: &str) -> ChannelLinks {
+        let base = public_url.trim_end_matches('/');
+        let paper = channel == "paper";
+        let page = |path: &str| (!paper).then(|| format!("{base}/f/{token}{path}"));
+        ChannelLinks {
+            form: page(""),
+            qr_svg: page("/qr.svg"),
+            qr_png: page("/qr.png"),
+            poster: page("/poster.pdf"),
+            paper_form: format!("{base}/f/{token}/paper.pdf?lang={language}"),
+            paper_entry: paper.then(|| format!("{base}/paper/{token}")),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LinkError {
     #[error("the link is malformed: {0}")]

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod error;
 pub mod figures;
 pub mod layout;
+pub mod links_page;
 pub mod oidc;
 pub mod report;
 pub mod results_page;
@@ -133,6 +134,19 @@ pub struct Config {
     )]
     pub oidc_units_claim: String,
 
+    /// The web form's public address, for the respondent links, QR codes, posters and paper
+    /// forms the survey pages hand out (its KAIKU_PUBLIC_URL).
+    #[arg(
+        long,
+        env = "KAIKU_WEB_FORM_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub web_form_url: String,
+
+    /// The web form's link signing keys (its KAIKU_LINK_KEYS); unset = no links from here.
+    #[arg(long, env = "KAIKU_LINK_KEYS", hide_env_values = true)]
+    pub link_keys: Option<String>,
+
     /// The TrueType font charts are measured and drawn with.
     #[arg(
         long,
@@ -193,6 +207,14 @@ impl Application {
             ));
         }
         charts::register_font(read("KAIKU_CONSOLE_FONT", &config.font)?)?;
+        let links = match config.link_keys.as_deref().filter(|k| !k.is_empty()) {
+            Some(keys) => Some(web::LinkSigner {
+                keys: kaiku_links::LinkKeys::parse(keys)
+                    .map_err(|e| ConsoleError::Config(format!("KAIKU_LINK_KEYS: {e}")))?,
+                web_form_url: config.web_form_url.clone(),
+            }),
+            None => None,
+        };
         let state = Arc::new(AppState {
             backend: Backend::new(&config.survey_definition_url, &config.analytics_url, signer)?,
             sessions: Sessions::new(Lifetimes {
@@ -201,6 +223,7 @@ impl Application {
             }),
             accounts,
             oidc,
+            links,
             secure_cookies: config.public_url.starts_with("https://"),
         });
         let listener = tokio::net::TcpListener::bind(config.listen_addr)

@@ -53,6 +53,7 @@ pub fn router(state: SharedState) -> Router {
             post(survey_routes::update_draft),
         )
         .route("/surveys/{survey_id}/publish", post(survey_routes::publish))
+        .route("/surveys/{survey_id}/links", get(survey_routes::links))
         .with_state(state)
 }
 

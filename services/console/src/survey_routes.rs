@@ -15,6 +15,7 @@ use kaiku_proto::survey::v1::{
 use crate::error::ConsoleError;
 use crate::figures::{self, VisibleUnit};
 use crate::layout::Section;
+use crate::links_page::{LinkChoice, links_body, links_form};
 use crate::surveys_page::{survey_body, surveys_body};
 use crate::web::{Context, SharedState, field};
 
@@ -48,6 +49,47 @@ fn redirect(to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;
     response
+}
+
+/// The units the signed-in person may see.
+async fn staff_units(
+    context: &Context,
+    clients: &mut crate::backend::Clients,
+) -> Result<Vec<VisibleUnit>, ConsoleError> {
+    let staff = context
+        .session
+        .as_ref()
+        .map(|(_, s)| s.staff.clone())
+        .ok_or_else(|| ConsoleError::Forbidden("not signed in".into()))?;
+    figures::visible_units(clients, &staff, context.texts.language_enum).await
+}
+
+/// The units a survey takes answers for: its targets and every unit below them.
+fn covered_units(units: &[VisibleUnit], content: &SurveyContent) -> Vec<VisibleUnit> {
+    let parent = |id: &str| {
+        units
+            .iter()
+            .find(|u| u.unit.unit_id == id)
+            .map(|u| u.unit.parent_unit_id.clone())
+            .unwrap_or_default()
+    };
+    units
+        .iter()
+        .filter(|u| {
+            let mut current = u.unit.unit_id.clone();
+            for _ in 0..=units.len() {
+                if content.unit_ids.contains(&current) {
+                    return true;
+                }
+                current = parent(&current);
+                if current.is_empty() {
+                    break;
+                }
+            }
+            false
+        })
+        .cloned()
+        .collect()
 }
 
 /// The problems of a refused request, one per field when the service named them.
@@ -233,7 +275,21 @@ async fn survey_page(
     let page = async {
         let (mut clients, csrf) = admin_clients(context, state)?;
         let survey = figures::survey(&mut clients, survey_id).await?;
-        Ok::<_, ConsoleError>(survey_body(t, &survey, &csrf, refused, notice))
+        let links_form = if survey.versions.is_empty() {
+            None
+        } else {
+            let units = staff_units(context, &mut clients).await?;
+            let content = figures::current_content(&survey);
+            let covered = covered_units(&units, &content);
+            Some(links_form(
+                t,
+                survey_id,
+                &content,
+                &covered,
+                state.links.is_some(),
+            ))
+        };
+        Ok::<_, ConsoleError>(survey_body(t, &survey, &csrf, refused, notice, links_form))
     };
     match page.await {
         Ok(body) => context.render(t.surveys_title, Section::Surveys, status, body),
@@ -371,4 +427,153 @@ async fn change(
             .await
         }
     }
+}
+
+/// The signed link of one choice and its printouts.
+pub async fn links(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(survey_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let context = Context::new(
+        &state,
+        &headers,
+        &format!("/surveys/{survey_id}/links"),
+        &query,
+    );
+    if let Err(redirect) = context.require_session() {
+        return redirect.into_response();
+    }
+    let t = context.texts;
+    let page = async {
+        let (mut clients, _) = admin_clients(&context, &state)?;
+        let signer = state
+            .links
+            .as_ref()
+            .ok_or_else(|| ConsoleError::Config(t.links_not_configured.to_owned()))?;
+        let survey = figures::survey(&mut clients, &survey_id).await?;
+        let content = figures::current_content(&survey);
+        let units = covered_units(&staff_units(&context, &mut clients).await?, &content);
+        let choice = link_choice(&query, &content, &units)?;
+        let token = signer
+            .keys
+            .sign(&kaiku_links::LinkContext {
+                survey_id: survey_id.clone(),
+                unit_id: choice.unit.clone(),
+                channel: choice.channel.clone(),
+                respondent_role: choice.role.clone(),
+                professional_group: choice.group.clone(),
+                age_band: choice.age_band.clone(),
+                language: choice.language.clone(),
+            })
+            .map_err(|e| ConsoleError::BadRequest {
+                field: "unit".into(),
+                problem: e.to_string(),
+            })?;
+        let links = kaiku_links::ChannelLinks::new(
+            &signer.web_form_url,
+            &token,
+            &choice.channel,
+            &choice.language,
+        );
+        let title = figures::text_in(&content.titles, t.language_enum);
+        let qr = match &links.form {
+            Some(form) => Some(
+                kaiku_print::QrMatrix::encode(form)?.to_svg(&format!("{}: {title}", t.qr_code)),
+            ),
+            None => None,
+        };
+        let unit_name = units
+            .iter()
+            .find(|u| u.unit.unit_id == choice.unit)
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
+        Ok::<_, ConsoleError>(links_body(t, &title, &unit_name, &links, qr.as_deref()))
+    };
+    match page.await {
+        Ok(body) => context.render(t.links_title, Section::Surveys, StatusCode::OK, body),
+        Err(e) => context.error(&e),
+    }
+}
+
+/// The choice in the query, each value one the survey offers, or the field that is not.
+fn link_choice(
+    query: &HashMap<String, String>,
+    content: &SurveyContent,
+    units: &[VisibleUnit],
+) -> Result<LinkChoice, ConsoleError> {
+    let value = |name: &str| query.get(name).cloned().unwrap_or_default();
+    let offered = |field: &str, value: &str, options: Vec<String>, optional: bool| {
+        if (optional && value.is_empty()) || options.iter().any(|o| o == value) {
+            Ok(())
+        } else {
+            Err(ConsoleError::BadRequest {
+                field: field.to_owned(),
+                problem: format!("the survey does not offer {value:?}"),
+            })
+        }
+    };
+    use kaiku_domain::codes::{channel_code_of, language_code_of, role_code_of};
+    let choice = LinkChoice {
+        unit: value("unit"),
+        channel: value("channel"),
+        role: value("role"),
+        group: value("group"),
+        age_band: value("age"),
+        language: value("language"),
+    };
+    offered(
+        "unit",
+        &choice.unit,
+        units.iter().map(|u| u.unit.unit_id.clone()).collect(),
+        false,
+    )?;
+    offered(
+        "channel",
+        &choice.channel,
+        content
+            .channels
+            .iter()
+            .map(|c| channel_code_of(*c).to_owned())
+            .collect(),
+        false,
+    )?;
+    offered(
+        "role",
+        &choice.role,
+        content
+            .respondent_roles
+            .iter()
+            .map(|r| role_code_of(*r).to_owned())
+            .collect(),
+        false,
+    )?;
+    offered(
+        "group",
+        &choice.group,
+        content
+            .professional_groups
+            .iter()
+            .map(|g| g.key.clone())
+            .collect(),
+        true,
+    )?;
+    offered(
+        "age",
+        &choice.age_band,
+        content.age_bands.iter().map(|a| a.key.clone()).collect(),
+        true,
+    )?;
+    offered(
+        "language",
+        &choice.language,
+        content
+            .languages
+            .iter()
+            .map(|l| language_code_of(*l).to_owned())
+            .collect(),
+        false,
+    )?;
+    Ok(choice)
 }

@@ -109,6 +109,7 @@ pub fn survey_body(
     csrf: &str,
     refused: &[String],
     notice: Option<&str>,
+    links_form: Option<Markup>,
 ) -> Markup {
     let language = t.language_enum;
     let draft = survey.draft.clone().unwrap_or_default();
@@ -156,6 +157,7 @@ pub fn survey_body(
         @if published {
             p { a href={ "/results?survey=" (survey.survey_id) } { (t.nav_results) } }
         }
+        @if let Some(form) = links_form { (form) }
     }
 }
 

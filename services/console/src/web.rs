@@ -23,11 +23,18 @@ pub struct AppState {
     /// Empty when only the identity provider signs people in.
     pub accounts: LocalAccounts,
     pub oidc: Option<crate::oidc::Oidc>,
+    /// Signs respondent links as the web form does; none when the console has no link keys.
+    pub links: Option<LinkSigner>,
     /// Cookies get `Secure` when the console is reached over HTTPS.
     pub secure_cookies: bool,
 }
 
 pub type SharedState = Arc<AppState>;
+
+pub struct LinkSigner {
+    pub keys: kaiku_links::LinkKeys,
+    pub web_form_url: String,
+}
 
 /// One request's context: language, path for the language links, and the session if any.
 pub struct Context {

@@ -509,16 +509,21 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 age_band: args.age_band,
                 language: args.language,
             })?;
-            let base = args.public_url.trim_end_matches('/');
-            if args.channel == "paper" {
-                println!("paper entry: {base}/paper/{token}");
-                println!("paper form:  {base}/f/{token}/paper.pdf?lang=fi");
-            } else {
-                println!("form:        {base}/f/{token}");
-                println!("QR code:     {base}/f/{token}/qr.svg  {base}/f/{token}/qr.png");
-                println!("poster:      {base}/f/{token}/poster.pdf");
-                println!("paper form:  {base}/f/{token}/paper.pdf?lang=fi");
+            let links =
+                kaiku_links::ChannelLinks::new(&args.public_url, &token, &args.channel, "fi");
+            if let Some(entry) = &links.paper_entry {
+                println!("paper entry: {entry}");
             }
+            if let Some(form) = &links.form {
+                println!("form:        {form}");
+            }
+            if let (Some(svg), Some(png)) = (&links.qr_svg, &links.qr_png) {
+                println!("QR code:     {svg}  {png}");
+            }
+            if let Some(poster) = &links.poster {
+                println!("poster:      {poster}");
+            }
+            println!("paper form:  {}", links.paper_form);
             Ok(())
         }
         Command::Form { target } => {
