@@ -17,8 +17,8 @@ use kaiku_proto::intake::v1::{
 };
 use kaiku_proto::survey::v1::{
     Channel, CollectionPeriod, GetSurveyRequest, Language, ListDevelopmentTargetsRequest,
-    ListSurveysRequest, RespondentRole, ScheduledCollection, SurveyStatus, TargetProgress,
-    UnitLevel, survey_content,
+    ListSurveysRequest, ListUnitsRequest, RespondentRole, ScheduledCollection, SurveyStatus,
+    TargetProgress, UnitLevel, survey_content,
 };
 use kaiku_system_tests::{
     Console, ConsoleAccount, Stack, TEST_LINK_KEYS, TestResult, WebForm, browser,
@@ -289,7 +289,9 @@ async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser(
                    "unit_rows": unit_rows(&stack, &survey_id, "county", sequence).await? },
         "review": { "unit": "school-a1", "period": "spring", "positive": POSITIVE, "other": WAITING,
                     "target": "Lyhyemmät jonotusajat kuraattorille", "note": "Ajanvaraus verkossa käyttöön" },
-        "new_survey": { "title": "Kokeilukysely", "unit": "school-b1" },
+        "new_survey": { "title": "Kokeilukysely", "unit": "school-b1",
+                        "period": { "id": "kevat-2027", "starts_on": "2027-03-01", "ends_on": "2027-03-21" } },
+        "new_unit": { "id": "school-b2", "parent": "area-b", "name": "Koulu B2", "renamed": "Koulu B2 uusi nimi" },
     });
     let result = browser("console.mjs", "console", input)
         .await
@@ -340,6 +342,33 @@ async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser(
     );
     assert!(version.questions.iter().any(|q| q.key == "nps"));
     assert_eq!(version.questions.len(), 9);
+    let periods: Vec<&str> = match &version.collection {
+        Some(survey_content::Collection::Scheduled(s)) => {
+            s.periods.iter().map(|p| p.period_id.as_str()).collect()
+        }
+        _ => Vec::new(),
+    };
+    assert_eq!(periods, ["kevat-2027"]);
+
+    // The unit made in the browser, under area B, with its new Finnish name.
+    let units = stack
+        .surveys()
+        .await?
+        .list_units(ListUnitsRequest::default())
+        .await?
+        .into_inner()
+        .units;
+    let b2 = units
+        .iter()
+        .filter_map(|u| u.unit.as_ref())
+        .find(|u| u.unit_id == "school-b2")
+        .ok_or("no unit school-b2")?;
+    assert_eq!(b2.parent_unit_id, "area-b");
+    assert!(
+        b2.names.iter().any(|n| n.text == "Koulu B2 uusi nimi"),
+        "{:?}",
+        b2.names
+    );
     Ok(())
 }
 
@@ -707,6 +736,70 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
         assert_eq!(status, 400, "{query}: {body}");
         assert!(body.contains(field), "{query}: {body}");
     }
+
+    // Units: a malformed id, no level, a stale revision; periods: a malformed date. Managers
+    // manage no units.
+    let (status, body) = kalle
+        .post(
+            "/units",
+            &[
+                ("unit_id", "bad id"),
+                ("parent", "area-b"),
+                ("level", "UNIT_LEVEL_UNIT"),
+                ("name_fi", "X"),
+            ],
+            true,
+        )
+        .await?;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("unit_id"), "{body}");
+    let (status, body) = kalle
+        .post(
+            "/units",
+            &[
+                ("unit_id", "school-x"),
+                ("parent", "area-b"),
+                ("name_fi", "X"),
+            ],
+            true,
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("level"), "{body}");
+    let (status, body) = kalle
+        .post(
+            "/units/school-a1/rename",
+            &[("revision", "1"), ("name_fi", "Uusi")],
+            true,
+        )
+        .await?;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = kalle
+        .post(
+            &format!("/surveys/{survey_id}/periods"),
+            &[
+                ("revision", "1"),
+                ("period_id", "p"),
+                ("starts_on", "2027-02-30"),
+                ("ends_on", "2027-03-01"),
+            ],
+            true,
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("starts_on"), "{body}");
+    assert_eq!(anna.get("/units").await?.0, 403);
+    let units = surveys
+        .list_units(ListUnitsRequest::default())
+        .await?
+        .into_inner()
+        .units;
+    assert!(
+        units
+            .iter()
+            .filter_map(|u| u.unit.as_ref())
+            .all(|u| u.unit_id != "school-x" && u.unit_id != "bad id")
+    );
 
     // Signing out ends the session.
     let (status, _) = anna

@@ -118,6 +118,14 @@ await run(async (browser) => {
   const created = page.url().split("/").pop();
   check((await page.locator("#status").getAttribute("data-status")) === "SURVEY_STATUS_DRAFT", "new survey: not a draft");
   await inspect(page, "staff-4-draft");
+  // A collection period for the draft, published with it.
+  const period = input.new_survey.period;
+  await page.fill("#add-period #period-id", period.id);
+  await page.fill("#add-period #starts-on", period.starts_on);
+  await page.fill("#add-period #ends-on", period.ends_on);
+  await page.click("#add-period button[type=submit]");
+  await page.waitForLoadState();
+  check((await page.locator(`#periods li[data-period="${period.id}"]`).count()) === 1, "new survey: the period is not listed");
   await page.click("#publish button[type=submit]");
   await page.waitForURL(/published=1/);
   const status = await page.locator("#status").getAttribute("data-status");
@@ -132,6 +140,24 @@ await run(async (browser) => {
   const poster = await page.locator("#poster-link").getAttribute("href");
   check(poster && poster.endsWith("/poster.pdf"), `links: poster link ${poster}`);
   await inspect(page, "staff-6-links");
+  // A new unit under an area, then renamed.
+  const u = input.new_unit;
+  await page.goto(`${input.url}/units?lang=en`);
+  await inspect(page, "staff-7-units");
+  await page.fill("#unit-id", u.id);
+  await page.selectOption("#parent", u.parent);
+  await page.selectOption("#level", "UNIT_LEVEL_UNIT");
+  await page.fill("#name-fi", u.name);
+  await page.fill("#name-sv", `${u.name} (sv)`);
+  await page.fill("#name-en", `${u.name} (en)`);
+  await page.click("#new-unit button[type=submit]");
+  await page.waitForURL(/\/units$/);
+  check((await page.locator(`#units tr[data-unit="${u.id}"]`).count()) === 1, "units: the new unit is not listed");
+  await page.goto(`${input.url}/units/${u.id}?lang=en`);
+  await inspect(page, "staff-8-rename-unit");
+  await page.fill("#name-fi", u.renamed);
+  await page.click("#rename-unit button[type=submit]");
+  await page.waitForURL(/\/units$/);
   await staff.context.close();
   result.created_survey = created;
   return result;

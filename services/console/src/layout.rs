@@ -17,6 +17,7 @@ pub enum Section {
     Results,
     Review,
     Surveys,
+    Units,
 }
 
 pub struct Frame<'a> {
@@ -66,6 +67,7 @@ pub fn page(frame: &Frame<'_>, body: Markup) -> Markup {
                                 (nav(Section::Review, "/review", t.nav_review))
                                 @if session.staff.role.sets_up_surveys() {
                                     (nav(Section::Surveys, "/surveys", t.nav_surveys))
+                                    (nav(Section::Units, "/units", t.units_title))
                                 }
                             }
                         }

@@ -19,6 +19,8 @@ pub mod survey_routes;
 pub mod surveys_page;
 pub mod texts;
 pub mod tokens;
+pub mod units_page;
+pub mod units_routes;
 pub mod web;
 
 use std::net::SocketAddr;

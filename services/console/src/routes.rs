@@ -15,7 +15,7 @@ use crate::error::ConsoleError;
 use crate::layout::{CONSOLE_CSS, Section};
 use crate::session::Staff;
 use crate::web::{AppState, Context, SharedState, field, local_path, session_cookie};
-use crate::{results_routes, survey_routes};
+use crate::{results_routes, survey_routes, units_routes};
 
 pub fn router(state: SharedState) -> Router {
     Router::new()
@@ -48,12 +48,15 @@ pub fn router(state: SharedState) -> Router {
             get(survey_routes::list).post(survey_routes::create),
         )
         .route("/surveys/{survey_id}", get(survey_routes::show))
-        .route(
-            "/surveys/{survey_id}/draft",
-            post(survey_routes::update_draft),
-        )
-        .route("/surveys/{survey_id}/publish", post(survey_routes::publish))
         .route("/surveys/{survey_id}/links", get(survey_routes::links))
+        // draft (texts), periods (one more) and publish.
+        .route(
+            "/surveys/{survey_id}/{change}",
+            post(survey_routes::change_survey),
+        )
+        .route("/units", get(units_routes::list).post(units_routes::create))
+        .route("/units/{unit_id}", get(units_routes::show))
+        .route("/units/{unit_id}/rename", post(units_routes::rename))
         .with_state(state)
 }
 

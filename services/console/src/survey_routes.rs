@@ -32,7 +32,7 @@ fn require_admin(context: &Context) -> Result<(), ConsoleError> {
 }
 
 /// The clients and the form token of a survey set-up page.
-fn admin_clients(
+pub fn admin_clients(
     context: &Context,
     state: &crate::web::AppState,
 ) -> Result<(crate::backend::Clients, String), ConsoleError> {
@@ -45,14 +45,14 @@ fn admin_clients(
     Ok((context.clients(state)?, csrf))
 }
 
-fn redirect(to: &str) -> Response {
+pub fn redirect(to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;
     response
 }
 
 /// The units the signed-in person may see.
-async fn staff_units(
+pub async fn staff_units(
     context: &Context,
     clients: &mut crate::backend::Clients,
 ) -> Result<Vec<VisibleUnit>, ConsoleError> {
@@ -93,7 +93,7 @@ fn covered_units(units: &[VisibleUnit], content: &SurveyContent) -> Vec<VisibleU
 }
 
 /// The problems of a refused request, one per field when the service named them.
-fn problem_lines(error: &ConsoleError) -> Vec<String> {
+pub fn problem_lines(error: &ConsoleError) -> Vec<String> {
     match error {
         ConsoleError::Backend { message, .. } => message.split("; ").map(str::to_owned).collect(),
         other => vec![other.to_string()],
@@ -121,21 +121,12 @@ async fn list_page(
             .await?
             .into_inner()
             .templates;
-        let staff = context
-            .session
-            .as_ref()
-            .map(|(_, s)| s.staff.clone())
-            .ok_or_else(|| ConsoleError::Forbidden("not signed in".into()))?;
-        let units: Vec<VisibleUnit> =
-            figures::visible_units(&mut clients, &staff, t.language_enum).await?;
+        let units = staff_units(context, &mut clients).await?;
         Ok::<_, ConsoleError>(surveys_body(
             t, &surveys, &templates, &units, &csrf, refused,
         ))
     };
-    match page.await {
-        Ok(body) => context.render(t.surveys_title, Section::Surveys, status, body),
-        Err(e) => context.error(&e),
-    }
+    context.page(t.surveys_title, Section::Surveys, status, page.await)
 }
 
 pub async fn list(
@@ -187,6 +178,31 @@ fn titles(fields: &[(String, String)], fallback: &[LocalizedText]) -> Vec<Locali
                 })
         })
         .collect()
+}
+
+/// The period the form names, its dates checked here (the survey checks the rest).
+fn period_from(fields: &[(String, String)]) -> Result<CollectionPeriod, ConsoleError> {
+    Ok(CollectionPeriod {
+        period_id: field(fields, "period_id")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        starts_on: Some(date("starts_on", field(fields, "starts_on"))?),
+        ends_on: Some(date("ends_on", field(fields, "ends_on"))?),
+    })
+}
+
+/// The draft with `period` scheduled too; a continuous survey becomes a scheduled one.
+fn with_period(mut draft: SurveyContent, period: CollectionPeriod) -> SurveyContent {
+    let mut periods = match draft.collection.take() {
+        Some(survey_content::Collection::Scheduled(scheduled)) => scheduled.periods,
+        _ => Vec::new(),
+    };
+    periods.push(period);
+    draft.collection = Some(survey_content::Collection::Scheduled(ScheduledCollection {
+        periods,
+    }));
+    draft
 }
 
 fn new_survey_content(
@@ -291,10 +307,7 @@ async fn survey_page(
         };
         Ok::<_, ConsoleError>(survey_body(t, &survey, &csrf, refused, notice, links_form))
     };
-    match page.await {
-        Ok(body) => context.render(t.surveys_title, Section::Surveys, status, body),
-        Err(e) => context.error(&e),
-    }
+    context.page(t.surveys_title, Section::Surveys, status, page.await)
 }
 
 pub async fn show(
@@ -313,7 +326,7 @@ pub async fn show(
     survey_page(&context, &state, &survey_id, &[], notice, StatusCode::OK).await
 }
 
-fn revision(fields: &[(String, String)]) -> Result<u64, ConsoleError> {
+pub fn revision(fields: &[(String, String)]) -> Result<u64, ConsoleError> {
     let value = field(fields, "revision").unwrap_or_default();
     value.parse().map_err(|_| ConsoleError::BadRequest {
         field: "revision".into(),
@@ -325,25 +338,25 @@ fn revision(fields: &[(String, String)]) -> Result<u64, ConsoleError> {
 enum SurveyChange {
     /// Titles and question texts from the form, onto the draft.
     Texts,
+    /// One more scheduled collection period in the draft (published with the next version).
+    AddPeriod,
     Publish,
 }
 
-pub async fn update_draft(
+/// POST /surveys/{id}/draft, /periods or /publish.
+pub async fn change_survey(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    Path(survey_id): Path<String>,
+    Path((survey_id, change_name)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    change(state, headers, survey_id, fields, SurveyChange::Texts).await
-}
-
-pub async fn publish(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    Path(survey_id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    change(state, headers, survey_id, fields, SurveyChange::Publish).await
+    let change_kind = match change_name.as_str() {
+        "draft" => SurveyChange::Texts,
+        "periods" => SurveyChange::AddPeriod,
+        "publish" => SurveyChange::Publish,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    change(state, headers, survey_id, fields, change_kind).await
 }
 
 /// The draft with the form's titles and question texts; an emptied text is removed (and
@@ -387,9 +400,12 @@ async fn change(
         let expected_revision = revision(&fields)?;
         let mut clients = context.clients(&state)?;
         match change {
-            SurveyChange::Texts => {
+            SurveyChange::Texts | SurveyChange::AddPeriod => {
                 let survey = figures::survey(&mut clients, &survey_id).await?;
-                let draft = edited_draft(survey.draft.unwrap_or_default(), &fields);
+                let draft = match change {
+                    SurveyChange::Texts => edited_draft(survey.draft.unwrap_or_default(), &fields),
+                    _ => with_period(survey.draft.unwrap_or_default(), period_from(&fields)?),
+                };
                 clients
                     .surveys
                     .update_draft(UpdateDraftRequest {
@@ -491,10 +507,7 @@ pub async fn links(
             .unwrap_or_default();
         Ok::<_, ConsoleError>(links_body(t, &title, &unit_name, &links, qr.as_deref()))
     };
-    match page.await {
-        Ok(body) => context.render(t.links_title, Section::Surveys, StatusCode::OK, body),
-        Err(e) => context.error(&e),
-    }
+    context.page(t.links_title, Section::Surveys, StatusCode::OK, page.await)
 }
 
 /// The choice in the query, each value one the survey offers, or the field that is not.

@@ -149,6 +149,27 @@ pub fn survey_body(
             }
             p { button type="submit" { (t.save_draft) } }
         }
+        h2 { (t.periods_title) }
+        @let periods = crate::figures::periods(&draft);
+        @if periods.is_empty() { p { (t.collection_continuous) } }
+        ul id="periods" {
+            @for p in &periods {
+                li data-period=(p.period_id) {
+                    (p.period_id)
+                    @if let (Some(s), Some(e)) = (&p.starts_on, &p.ends_on) {
+                        " " (s.day) "." (s.month) "." (s.year) "-" (e.day) "." (e.month) "." (e.year)
+                    }
+                }
+            }
+        }
+        form.filters method="post" action={ "/surveys/" (survey.survey_id) "/periods" } id="add-period" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="revision" value=(survey.revision);
+            div.field { label for="period-id" { (t.period_id) } input id="period-id" name="period_id" type="text" maxlength="64" required; }
+            div.field { label for="starts-on" { (t.starts_on) } input id="starts-on" name="starts_on" type="date" required; }
+            div.field { label for="ends-on" { (t.ends_on) } input id="ends-on" name="ends_on" type="date" required; }
+            button type="submit" { (t.add_period) }
+        }
         form method="post" action={ "/surveys/" (survey.survey_id) "/publish" } id="publish" {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="revision" value=(survey.revision);

@@ -137,6 +137,20 @@ impl Context {
         response
     }
 
+    /// A page's body rendered in the frame, or its error's page.
+    pub fn page(
+        &self,
+        title: &str,
+        section: Section,
+        status: StatusCode,
+        body: Result<Markup, ConsoleError>,
+    ) -> Response {
+        match body {
+            Ok(body) => self.render(title, section, status, body),
+            Err(e) => self.error(&e),
+        }
+    }
+
     pub fn remember_language(&self, headers: &mut HeaderMap) {
         if let Some(tag) = self.chosen_language
             && let Ok(value) = HeaderValue::from_str(&format!(
