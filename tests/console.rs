@@ -165,6 +165,18 @@ async fn spring_nps(
     sequence: u64,
     by_unit: bool,
 ) -> TestResult<GetNpsResponse> {
+    period_nps(stack, survey_id, unit, "spring", sequence, by_unit).await
+}
+
+/// What analytics answers for a unit subtree in `period`, grouped by unit or not.
+async fn period_nps(
+    stack: &Stack,
+    survey_id: &str,
+    unit: &str,
+    period: &str,
+    sequence: u64,
+    by_unit: bool,
+) -> TestResult<GetNpsResponse> {
     Ok(stack
         .analytics()
         .await?
@@ -172,7 +184,7 @@ async fn spring_nps(
             survey_id: survey_id.into(),
             filter: Some(ResponseFilter {
                 unit_subtrees: vec![unit.into()],
-                period_ids: vec!["spring".into()],
+                period_ids: vec![period.into()],
                 ..ResponseFilter::default()
             }),
             min_sequence: sequence,
@@ -224,14 +236,32 @@ fn figure_json(figure: Option<NpsFigure>, suppressed: bool) -> serde_json::Value
 
 /// The stack with the organisation and answers, and a console with a unit manager of area A
 /// (anna) and county staff (kalle).
-async fn stack_with_console() -> TestResult<(Stack, String, u64, Console, WebForm)> {
+struct Fixture {
+    stack: Stack,
+    survey_id: String,
+    sequence: u64,
+    console: Console,
+    /// The web form the console's links point at; it stops when dropped, so tests keep it.
+    _web_form: WebForm,
+    /// Where the console writes its scheduled reports.
+    reports: tempfile::TempDir,
+}
+
+async fn stack_with_console() -> TestResult<Fixture> {
     let stack = Stack::start_with_env(&console_trust_env()).await?;
     let (survey_id, sequence) = organisation_and_answers(&stack).await?;
     // The web form the console's links and printouts point at, with the same link keys.
     let web_form = stack.start_web_form(&[]).await?;
-    let links_env = [
+    let reports = tempfile::tempdir()?;
+    let console_env = [
         ("KAIKU_LINK_KEYS", TEST_LINK_KEYS.to_owned()),
         ("KAIKU_WEB_FORM_URL", web_form.url.clone()),
+        (
+            "KAIKU_CONSOLE_REPORT_DIR",
+            reports.path().display().to_string(),
+        ),
+        ("KAIKU_CONSOLE_REPORT_INTERVAL", "1s".to_owned()),
+        ("KAIKU_CONSOLE_REPORT_LANGUAGE", "en".to_owned()),
     ];
     let console = stack
         .start_console(
@@ -251,15 +281,29 @@ async fn stack_with_console() -> TestResult<(Stack, String, u64, Console, WebFor
                     units: &[],
                 },
             ],
-            &links_env,
+            &console_env,
         )
         .await?;
-    Ok((stack, survey_id, sequence, console, web_form))
+    Ok(Fixture {
+        stack,
+        survey_id,
+        sequence,
+        console,
+        _web_form: web_form,
+        reports,
+    })
 }
 
 #[tokio::test]
 async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser() -> TestResult {
-    let (stack, survey_id, sequence, console, _web_form) = stack_with_console().await?;
+    let Fixture {
+        stack,
+        survey_id,
+        sequence,
+        console,
+        _web_form,
+        ..
+    } = stack_with_console().await?;
 
     // What each must see: the default view is their top unit in the current (spring) period.
     let mut expected_units = serde_json::Map::new();
@@ -504,7 +548,14 @@ fn pdftotext(pdf: &[u8]) -> TestResult<String> {
 #[tokio::test]
 async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_behind()
 -> TestResult {
-    let (stack, survey_id, sequence, console, _web_form) = stack_with_console().await?;
+    let Fixture {
+        stack,
+        survey_id,
+        sequence,
+        console,
+        reports,
+        _web_form,
+    } = stack_with_console().await?;
     let base = console.url.clone();
 
     // Not signed in: every page sends to the login page; a wrong password gets no session.
@@ -800,6 +851,69 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
             .filter_map(|u| u.unit.as_ref())
             .all(|u| u.unit_id != "school-x" && u.unit_id != "bad id")
     );
+
+    // The scheduled reports: the autumn period has ended, so each unit has its report, with
+    // analytics' figure; managers list and fetch only their units' reports.
+    let autumn = period_nps(&stack, &survey_id, "school-a1", "autumn", sequence, false).await?;
+    let autumn = autumn.figure.ok_or("school A1 has no autumn figure")?;
+    let report = reports
+        .path()
+        .join(&survey_id)
+        .join("autumn")
+        .join("school-a1.pdf");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !report.exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "no scheduled report at {} within 60 s:\n{}",
+                report.display(),
+                console.log()
+            )
+            .into());
+        }
+        // Polling a directory: the console tells nobody when a report is written.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let text = pdftotext(&std::fs::read(&report)?)?;
+    let wanted_nps = format!("NPS {:.1}", autumn.nps.ok_or("no NPS")?);
+    for wanted in [
+        "Koulu A1 (en)",
+        "autumn",
+        wanted_nps.as_str(),
+        &format!("n = {}", autumn.n),
+    ] {
+        assert!(
+            text.contains(wanted),
+            "the scheduled report lacks {wanted:?}:\n{text}"
+        );
+    }
+    assert!(
+        reports
+            .path()
+            .join(&survey_id)
+            .join("autumn")
+            .join("school-b1.pdf")
+            .exists()
+    );
+    let (status, list) = anna.get("/reports?lang=en").await?;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains(&format!("data-report=\"{survey_id}/autumn/school-a1\"")),
+        "{list}"
+    );
+    assert!(!list.contains("school-b1"), "{list}");
+    let (status, _, pdf) = anna
+        .get_bytes(&format!("/reports/files/{survey_id}/autumn/school-a1.pdf"))
+        .await?;
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF-"));
+    for path in [
+        format!("/reports/files/{survey_id}/autumn/school-b1.pdf"),
+        format!("/reports/files/{survey_id}/autumn/school-a1.exe"),
+        format!("/reports/files/{survey_id}/..%2Fautumn/school-a1.pdf"),
+    ] {
+        assert_eq!(anna.get(&path).await?.0, 404, "{path}");
+    }
 
     // Signing out ends the session.
     let (status, _) = anna

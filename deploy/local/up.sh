@@ -234,6 +234,7 @@ service_env() {
                 "KAIKU_CONSOLE_SIGNING_KEY=${CONSOLE_KEY_FILE}" \
                 "KAIKU_CONSOLE_ACCOUNTS=${CONSOLE_ACCOUNTS_FILE}" \
                 "KAIKU_WEB_FORM_URL=http://${SERVICE_ADDR[web-form]}" \
+                "KAIKU_CONSOLE_REPORT_DIR=${STATE_DIR}/reports" \
                 "KAIKU_LINK_KEYS=$(<"${LINK_KEYS_FILE}")"
             ;;
         *) die "unknown service ${name}" ;;

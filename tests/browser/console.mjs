@@ -102,6 +102,8 @@ await run(async (browser) => {
     check((await page.locator("html").getAttribute("lang")) === lang, `review: not in ${lang}`);
     await inspect(page, `manager-7-review-${lang}`);
   }
+  await page.goto(`${input.url}/reports?lang=en`);
+  await inspect(page, "manager-8-reports");
   await manager.context.close();
 
   // County staff: every unit, then a new survey from the THL template, published.

@@ -9,8 +9,9 @@ use kaiku_proto::analytics::v1::{
     TimeBucket,
 };
 use kaiku_proto::survey::v1::{
-    Channel, CollectionPeriod, GetSurveyRequest, Language, ListUnitsRequest, LocalizedText,
-    RespondentRole, Survey, SurveyContent, Unit, question, survey_content,
+    Channel, CollectionPeriod, GetSurveyRequest, Language, ListSurveysRequest, ListUnitsRequest,
+    LocalizedText, RespondentRole, Survey, SurveyContent, SurveySummary, Unit, question,
+    survey_content,
 };
 
 use crate::backend::Clients;
@@ -129,6 +130,23 @@ pub async fn visible_units(
         .collect())
 }
 
+/// Every survey but the archived ones.
+pub async fn surveys(clients: &mut Clients) -> Result<Vec<SurveySummary>, ConsoleError> {
+    Ok(clients
+        .surveys
+        .list_surveys(ListSurveysRequest::default())
+        .await?
+        .into_inner()
+        .surveys)
+}
+
+/// Today in Europe/Helsinki as (year, month, day), to compare with LocalDates.
+pub fn today() -> (i32, i32, i32) {
+    let today =
+        kaiku_domain::time::local_date(kaiku_domain::time::helsinki_date(chrono::Utc::now()));
+    (today.year, today.month, today.day)
+}
+
 pub async fn survey(clients: &mut Clients, survey_id: &str) -> Result<Survey, ConsoleError> {
     clients
         .surveys
@@ -164,6 +182,31 @@ pub fn periods(content: &SurveyContent) -> Vec<CollectionPeriod> {
             .unwrap_or_default()
     });
     periods
+}
+
+/// A period as people read it: "spring (6.11.2026-6.12.2026)", all periods, or continuous.
+pub fn period_label(
+    t: &crate::texts::Texts,
+    content: &SurveyContent,
+    period: &Option<String>,
+) -> String {
+    match period {
+        None => t.all_periods.to_owned(),
+        Some(p) if p.is_empty() => t.continuous.to_owned(),
+        Some(p) => periods(content)
+            .into_iter()
+            .find(|x| &x.period_id == p)
+            .and_then(|x| Some((x.starts_on?, x.ends_on?)))
+            .map_or_else(
+                || p.clone(),
+                |(s, e)| {
+                    format!(
+                        "{p} ({}.{}.{}-{}.{}.{})",
+                        s.day, s.month, s.year, e.day, e.month, e.year
+                    )
+                },
+            ),
+    }
 }
 
 /// The period before `period_id` in the schedule.

@@ -18,6 +18,7 @@ pub enum Section {
     Review,
     Surveys,
     Units,
+    Reports,
 }
 
 pub struct Frame<'a> {
@@ -65,6 +66,7 @@ pub fn page(frame: &Frame<'_>, body: Markup) -> Markup {
                             ul.nav {
                                 (nav(Section::Results, "/results", t.nav_results))
                                 (nav(Section::Review, "/review", t.nav_review))
+                                (nav(Section::Reports, "/reports", t.reports_title))
                                 @if session.staff.role.sets_up_surveys() {
                                     (nav(Section::Surveys, "/surveys", t.nav_surveys))
                                     (nav(Section::Units, "/units", t.units_title))

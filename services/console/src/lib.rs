@@ -9,11 +9,13 @@ pub mod layout;
 pub mod links_page;
 pub mod oidc;
 pub mod report;
+pub mod reports_routes;
 pub mod results_page;
 pub mod results_routes;
 pub mod review_page;
 pub mod roles;
 pub mod routes;
+pub mod scheduled_reports;
 pub mod session;
 pub mod survey_routes;
 pub mod surveys_page;
@@ -149,6 +151,19 @@ pub struct Config {
     #[arg(long, env = "KAIKU_LINK_KEYS", hide_env_values = true)]
     pub link_keys: Option<String>,
 
+    /// Where reports are written once their collection period has ended
+    /// (<survey>/<period>/<unit>.pdf and .csv); unset = no scheduled reports.
+    #[arg(long, env = "KAIKU_CONSOLE_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// How often the scheduled reports look for ended periods.
+    #[arg(long, env = "KAIKU_CONSOLE_REPORT_INTERVAL", default_value = "1h", value_parser = parse_duration)]
+    pub report_interval: Duration,
+
+    /// The language of scheduled reports: fi, sv or en.
+    #[arg(long, env = "KAIKU_CONSOLE_REPORT_LANGUAGE", default_value = "fi")]
+    pub report_language: String,
+
     /// The TrueType font charts are measured and drawn with.
     #[arg(
         long,
@@ -176,6 +191,7 @@ fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, ConsoleError> {
 pub struct Application {
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
+    reports: Option<scheduled_reports::ReportSchedule>,
 }
 
 impl Application {
@@ -226,6 +242,7 @@ impl Application {
             accounts,
             oidc,
             links,
+            report_dir: config.report_dir.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
         });
         let listener = tokio::net::TcpListener::bind(config.listen_addr)
@@ -233,7 +250,31 @@ impl Application {
             .map_err(|e| {
                 ConsoleError::Config(format!("cannot listen on {}: {e}", config.listen_addr))
             })?;
-        Ok(Application { listener, state })
+        let reports = match &config.report_dir {
+            Some(dir) => {
+                let texts = texts::ALL
+                    .iter()
+                    .copied()
+                    .find(|t| t.tag == config.report_language)
+                    .ok_or_else(|| {
+                        ConsoleError::Config(format!(
+                            "KAIKU_CONSOLE_REPORT_LANGUAGE must be fi, sv or en, not {:?}",
+                            config.report_language
+                        ))
+                    })?;
+                Some(scheduled_reports::ReportSchedule {
+                    dir: dir.clone(),
+                    interval: config.report_interval,
+                    texts,
+                })
+            }
+            None => None,
+        };
+        Ok(Application {
+            listener,
+            state,
+            reports,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -243,6 +284,13 @@ impl Application {
     /// Serves until `shutdown`, then lets requests in flight finish.
     pub async fn run(self, shutdown: Shutdown) -> Result<(), ConsoleError> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "console listening");
+        if let Some(schedule) = self.reports.clone() {
+            tokio::spawn(scheduled_reports::run(
+                Arc::clone(&self.state),
+                schedule,
+                shutdown.clone(),
+            ));
+        }
         let app = routes::router(self.state);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move { shutdown.wait().await })

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use kaiku_domain::codes::{language_from_code, role_from_code};
 use kaiku_proto::survey::v1::{
-    FollowUpDevelopmentTargetRequest, ListDevelopmentTargetsRequest, ListSurveysRequest,
+    FollowUpDevelopmentTargetRequest, ListDevelopmentTargetsRequest,
     RecordDevelopmentTargetRequest, SurveyContent, SurveyStatus, TargetProgress,
 };
 use maud::html;
@@ -62,31 +62,13 @@ impl Loaded {
     }
 
     fn period_label(&self, context: &Context) -> String {
-        let t = context.texts;
-        match &self.selection.period {
-            None => t.all_periods.to_owned(),
-            Some(p) if p.is_empty() => t.continuous.to_owned(),
-            Some(p) => periods(&self.content)
-                .into_iter()
-                .find(|x| &x.period_id == p)
-                .and_then(|x| Some((x.starts_on?, x.ends_on?)))
-                .map_or_else(
-                    || p.clone(),
-                    |(s, e)| {
-                        format!(
-                            "{p} ({}.{}.{}-{}.{}.{})",
-                            s.day, s.month, s.year, e.day, e.month, e.year
-                        )
-                    },
-                ),
-        }
+        figures::period_label(context.texts, &self.content, &self.selection.period)
     }
 }
 
 /// The period shown when none is asked for: the latest that has started, else all of them.
 fn default_period(content: &SurveyContent) -> Option<String> {
-    let today = kaiku_domain::time::local_date(kaiku_domain::time::helsinki_date(Utc::now()));
-    let today = (today.year, today.month, today.day);
+    let today = figures::today();
     periods(content)
         .into_iter()
         .rfind(|p| {
@@ -109,12 +91,8 @@ async fn load(
         .map(|(_, s)| s.staff.clone())
         .ok_or_else(|| ConsoleError::Forbidden("not signed in".into()))?;
     let language = context.texts.language_enum;
-    let surveys: Vec<SurveyChoice> = clients
-        .surveys
-        .list_surveys(ListSurveysRequest::default())
+    let surveys: Vec<SurveyChoice> = figures::surveys(&mut clients)
         .await?
-        .into_inner()
-        .surveys
         .into_iter()
         .filter(|s| s.status == SurveyStatus::Published as i32)
         .map(|s| SurveyChoice {

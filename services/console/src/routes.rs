@@ -15,7 +15,7 @@ use crate::error::ConsoleError;
 use crate::layout::{CONSOLE_CSS, Section};
 use crate::session::Staff;
 use crate::web::{AppState, Context, SharedState, field, local_path, session_cookie};
-use crate::{results_routes, survey_routes, units_routes};
+use crate::{reports_routes, results_routes, survey_routes, units_routes};
 
 pub fn router(state: SharedState) -> Router {
     Router::new()
@@ -43,6 +43,11 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/reports/results.pdf", get(results_routes::report_pdf))
         .route("/reports/results.csv", get(results_routes::report_csv))
+        .route("/reports", get(reports_routes::list))
+        .route(
+            "/reports/files/{survey}/{period}/{file}",
+            get(reports_routes::file),
+        )
         .route(
             "/surveys",
             get(survey_routes::list).post(survey_routes::create),

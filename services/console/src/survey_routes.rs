@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
 use kaiku_proto::survey::v1::{
-    CollectionPeriod, ContinuousCollection, CreateSurveyRequest, Language, ListSurveysRequest,
-    ListTemplatesRequest, LocalDate, LocalizedText, PublishVersionRequest, ScheduledCollection,
-    SurveyContent, UpdateDraftRequest, survey_content,
+    CollectionPeriod, ContinuousCollection, CreateSurveyRequest, Language, ListTemplatesRequest,
+    LocalDate, LocalizedText, PublishVersionRequest, ScheduledCollection, SurveyContent,
+    UpdateDraftRequest, survey_content,
 };
 
 use crate::error::ConsoleError;
@@ -65,7 +65,7 @@ pub async fn staff_units(
 }
 
 /// The units a survey takes answers for: its targets and every unit below them.
-fn covered_units(units: &[VisibleUnit], content: &SurveyContent) -> Vec<VisibleUnit> {
+pub fn covered_units(units: &[VisibleUnit], content: &SurveyContent) -> Vec<VisibleUnit> {
     let parent = |id: &str| {
         units
             .iter()
@@ -109,12 +109,7 @@ async fn list_page(
     let t = context.texts;
     let page = async {
         let (mut clients, csrf) = admin_clients(context, state)?;
-        let surveys = clients
-            .surveys
-            .list_surveys(ListSurveysRequest::default())
-            .await?
-            .into_inner()
-            .surveys;
+        let surveys = figures::surveys(&mut clients).await?;
         let templates = clients
             .surveys
             .list_templates(ListTemplatesRequest {})

@@ -25,6 +25,8 @@ pub struct AppState {
     pub oidc: Option<crate::oidc::Oidc>,
     /// Signs respondent links as the web form does; none when the console has no link keys.
     pub links: Option<LinkSigner>,
+    /// Where scheduled reports are written; none when there are none.
+    pub report_dir: Option<std::path::PathBuf>,
     /// Cookies get `Secure` when the console is reached over HTTPS.
     pub secure_cookies: bool,
 }

@@ -1,0 +1,142 @@
+//! Reports on a schedule: once a collection period has ended, every unit the survey covers gets
+//! its report (PDF and CSV) written to KAIKU_CONSOLE_REPORT_DIR as
+//! `<survey id>/<period id>/<unit id>.pdf|.csv`, and the console lists them for the staff who
+//! may see the unit. The writer reads analytics with a county-wide service token of its own
+//! (subject `console-reports`); suppression applies as everywhere. A report is written once
+//! (atomically: a temporary file renamed into place); a failed one is retried next round.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use kaiku_grpc::Shutdown;
+use kaiku_proto::survey::v1::SurveyStatus;
+
+use crate::error::ConsoleError;
+use crate::figures::{self, Selection, current_content, periods, text_in};
+use crate::report::{self, ReportSubject};
+use crate::roles::StaffRole;
+use crate::session::Staff;
+use crate::texts::Texts;
+use crate::web::AppState;
+
+#[derive(Clone)]
+pub struct ReportSchedule {
+    pub dir: PathBuf,
+    pub interval: Duration,
+    pub texts: &'static Texts,
+}
+
+/// Who the scheduled reports read as: every unit, reading only.
+fn report_writer() -> Staff {
+    Staff {
+        subject: "console-reports".into(),
+        name: "Kaiku reports".into(),
+        role: StaffRole::UnitManager,
+        units: Vec::new(),
+    }
+}
+
+/// Rounds until shutdown: one at start, then every `interval`.
+pub async fn run(state: Arc<AppState>, schedule: ReportSchedule, shutdown: Shutdown) {
+    loop {
+        match round(&state, &schedule).await {
+            Ok(0) => {}
+            Ok(written) => {
+                tracing::info!(written, dir = %schedule.dir.display(), "scheduled reports written")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "scheduled reports: round failed, retrying next round")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(schedule.interval) => {}
+            () = shutdown.wait() => return,
+        }
+    }
+}
+
+/// The file of one report, without its extension.
+pub fn report_path(dir: &Path, survey_id: &str, period_id: &str, unit_id: &str) -> PathBuf {
+    dir.join(survey_id).join(period_id).join(unit_id)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ConsoleError> {
+    let fail =
+        |e: std::io::Error| ConsoleError::Config(format!("cannot write {}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    let temporary = path.with_extension("partial");
+    std::fs::write(&temporary, bytes).map_err(fail)?;
+    std::fs::rename(&temporary, path).map_err(fail)
+}
+
+/// Writes every report that is due and missing; returns how many.
+pub async fn round(state: &AppState, schedule: &ReportSchedule) -> Result<usize, ConsoleError> {
+    let t = schedule.texts;
+    let staff = report_writer();
+    let mut clients = state.backend.clients(&staff)?;
+    let today = figures::today();
+    let surveys = figures::surveys(&mut clients).await?;
+    let units = figures::visible_units(&mut clients, &staff, t.language_enum).await?;
+    let mut written = 0;
+    for summary in surveys
+        .iter()
+        .filter(|s| s.status == SurveyStatus::Published as i32)
+    {
+        let survey = figures::survey(&mut clients, &summary.survey_id).await?;
+        let content = current_content(&survey);
+        let covered = crate::survey_routes::covered_units(&units, &content);
+        let ended = periods(&content).into_iter().filter(|p| {
+            p.ends_on
+                .as_ref()
+                .is_some_and(|d| (d.year, d.month, d.day) < today)
+        });
+        for period in ended {
+            for unit in &covered {
+                let base = report_path(
+                    &schedule.dir,
+                    &summary.survey_id,
+                    &period.period_id,
+                    &unit.unit.unit_id,
+                );
+                if base.with_extension("pdf").exists() {
+                    continue;
+                }
+                let selection = Selection {
+                    survey_id: summary.survey_id.clone(),
+                    unit_id: unit.unit.unit_id.clone(),
+                    period: Some(period.period_id.clone()),
+                    ..Selection::default()
+                };
+                let results =
+                    figures::results(&mut clients, &selection, &content, &units, t.language_enum)
+                        .await?;
+                let survey_title = text_in(&content.titles, t.language_enum);
+                let period_label = figures::period_label(t, &content, &selection.period);
+                let generated = kaiku_domain::time::helsinki_date(Utc::now())
+                    .format("%Y-%m-%d")
+                    .to_string();
+                let subject = ReportSubject {
+                    survey_title: &survey_title,
+                    unit_name: &unit.name,
+                    period_label: &period_label,
+                    generated: &generated,
+                };
+                // The CSV first: the PDF's presence marks the report as done.
+                write_atomically(
+                    &base.with_extension("csv"),
+                    report::csv(&subject, &results).as_bytes(),
+                )?;
+                write_atomically(
+                    &base.with_extension("pdf"),
+                    &report::pdf(t, &subject, &results)?,
+                )?;
+                written += 1;
+            }
+        }
+    }
+    Ok(written)
+}
