@@ -928,27 +928,43 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
     Ok(())
 }
 
-/// Follows one redirect by hand: the Location of a 303 (or 302/307).
-async fn location(
+/// One GET without following redirects: status, Location, the name=value of each Set-Cookie,
+/// and the body.
+async fn get_once(
     client: &reqwest::Client,
     url: &str,
     cookie: Option<&str>,
-) -> TestResult<(u16, String, Option<String>)> {
+) -> TestResult<(u16, String, Vec<String>, String)> {
     let mut request = client.get(url);
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
     let reply = request.send().await?;
     let status = reply.status().as_u16();
-    let header = |name: &str| {
-        reply
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let set_cookie = header("set-cookie").and_then(|c| c.split(';').next().map(str::to_owned));
-    Ok((status, header("location").unwrap_or_default(), set_cookie))
+    let location = reply
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let cookies = reply
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next().map(str::to_owned))
+        .collect();
+    Ok((status, location, cookies, reply.text().await?))
+}
+
+/// The session cookie among `cookies`, if one was set (not cleared).
+fn session_of(cookies: &[String]) -> Option<String> {
+    cookies
+        .iter()
+        .find(|c| {
+            c.starts_with("kaiku_console_session=") && c.len() > "kaiku_console_session=".len()
+        })
+        .cloned()
 }
 
 #[tokio::test]
@@ -963,30 +979,45 @@ async fn staff_sign_in_through_the_identity_provider_and_see_the_units_its_claim
 
     // A unit manager of area B: console -> provider -> console, then area B's units only.
     idp.sign_in_as(json!({ "sub": "idp-user-7", "name": "Bertta Esihenkilö", "kaiku_role": "unit-manager", "kaiku_units": ["area-b"] }));
-    let sign_in = |next: &'static str| {
+    // console -> provider -> console; `same_browser` brings the state cookie back.
+    let sign_in = |next: &'static str, same_browser: bool| {
         let client = &client;
         let base = &base;
         async move {
-            let (status, to_provider, _) =
-                location(client, &format!("{base}/login/oidc?next={next}"), None).await?;
+            let (status, to_provider, cookies, _) =
+                get_once(client, &format!("{base}/login/oidc?next={next}"), None).await?;
             assert_eq!(status, 303);
             assert!(
                 to_provider.contains("code_challenge_method=S256")
                     && to_provider.contains("nonce="),
                 "{to_provider}"
             );
-            let (status, back, _) = location(client, &to_provider, None).await?;
+            let state_cookie = cookies
+                .into_iter()
+                .find(|c| c.starts_with("kaiku_console_oidc="))
+                .ok_or("no state cookie")?;
+            let (status, back, _, _) = get_once(client, &to_provider, None).await?;
             assert_eq!(status, 303);
             assert!(
                 back.starts_with(&format!("{base}/login/oidc/callback?")),
                 "{back}"
             );
-            let (status, next_page, cookie) = location(client, &back, None).await?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, next_page, cookie, back))
+            let kept = same_browser.then_some(state_cookie.as_str());
+            let (status, _, cookies, body) = get_once(client, &back, kept).await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((
+                status,
+                body,
+                session_of(&cookies),
+                back,
+                state_cookie,
+            ))
         }
     };
-    let (status, next_page, cookie, callback) = sign_in("/review").await?;
-    assert_eq!((status, next_page.as_str()), (303, "/review"));
+    // A unit manager of area B: signed in, moved on to /review by a page of the console's own
+    // (the Strict session cookie would not come with a redirect the provider started).
+    let (status, body, cookie, callback, state_cookie) = sign_in("/review", true).await?;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("url=/review"), "{body}");
     let cookie = cookie.ok_or("no session after the provider's sign-in")?;
     let page = client
         .get(format!(
@@ -1007,28 +1038,30 @@ async fn staff_sign_in_through_the_identity_provider_and_see_the_units_its_claim
     );
 
     // The same callback again (its state is used up): refused, no session.
-    let (status, _, cookie) = location(&client, &callback, None).await?;
-    assert_eq!(status, 400);
-    assert!(cookie.is_none());
+    let (status, _, cookies, _) = get_once(&client, &callback, Some(&state_cookie)).await?;
+    assert_eq!((status, session_of(&cookies)), (400, None));
+    // A callback from a sign-in another browser started (login CSRF): refused.
+    let (status, _, cookie, _, _) = sign_in("/results", false).await?;
+    assert_eq!((status, cookie), (400, None));
     // A state the console never made.
-    let (status, _, cookie) = location(
+    let (status, _, cookies, _) = get_once(
         &client,
         &format!("{base}/login/oidc/callback?code=x&state=forged"),
-        None,
+        Some("kaiku_console_oidc=forged"),
     )
     .await?;
-    assert_eq!((status, cookie), (400, None));
+    assert_eq!((status, session_of(&cookies)), (400, None));
     // No Kaiku role, or a manager without units: not signed in.
     idp.sign_in_as(json!({ "sub": "idp-user-8", "name": "Ei Roolia" }));
-    let (status, _, cookie, _) = sign_in("/results").await?;
+    let (status, _, cookie, _, _) = sign_in("/results", true).await?;
     assert_eq!((status, cookie), (403, None));
     idp.sign_in_as(json!({ "sub": "idp-user-9", "kaiku_role": "unit-manager" }));
-    let (status, _, cookie, _) = sign_in("/results").await?;
+    let (status, _, cookie, _, _) = sign_in("/results", true).await?;
     assert_eq!((status, cookie), (403, None));
     // An ID token signed by another key than the provider's.
     idp.sign_in_as(json!({ "sub": "idp-user-10", "kaiku_role": "county-staff" }));
     idp.forge_with("attacker-rsa.key");
-    let (status, _, cookie, _) = sign_in("/results").await?;
+    let (status, _, cookie, _, _) = sign_in("/results", true).await?;
     assert_eq!((status, cookie), (401, None));
     Ok(())
 }

@@ -45,6 +45,7 @@ impl ConsoleError {
                 OidcError::Token(_) => StatusCode::UNAUTHORIZED,
                 OidcError::NoRole { .. } => StatusCode::FORBIDDEN,
                 OidcError::Provider(_) => StatusCode::BAD_GATEWAY,
+                OidcError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 OidcError::NotHttps(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,

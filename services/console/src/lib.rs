@@ -243,6 +243,7 @@ impl Application {
             oidc,
             links,
             report_dir: config.report_dir.clone(),
+            password_checks: tokio::sync::Semaphore::new(2),
             secure_cookies: config.public_url.starts_with("https://"),
         });
         let listener = tokio::net::TcpListener::bind(config.listen_addr)

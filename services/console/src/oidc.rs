@@ -26,7 +26,10 @@ use crate::roles::StaffRole;
 use crate::session::{Staff, random_token};
 
 /// How long a person may take at the provider's sign-in page.
-const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+pub const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+/// Most sign-ins waiting for the provider at once; more are refused (unauthenticated requests
+/// must not grow the map without bound).
+const MAX_PENDING: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct OidcSettings {
@@ -46,8 +49,10 @@ pub enum OidcError {
     NotHttps(String),
     #[error("the identity provider did not answer usefully: {0}")]
     Provider(String),
-    #[error("the sign-in has expired or was not started here; start again")]
+    #[error("the sign-in has expired or was not started in this browser; start again")]
     UnknownState,
+    #[error("too many sign-ins are under way; try again in a moment")]
+    Busy,
     #[error("the identity provider's token does not verify: {0}")]
     Token(String),
     #[error(
@@ -58,6 +63,7 @@ pub enum OidcError {
 
 #[derive(Debug, Clone, Deserialize)]
 struct Discovery {
+    issuer: String,
     authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
@@ -83,10 +89,20 @@ pub struct Oidc {
     pending: Mutex<HashMap<String, Pending>>,
 }
 
-fn is_loopback_http(url: &str) -> bool {
-    ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
-        .iter()
-        .any(|prefix| url.starts_with(prefix))
+/// https, or http to this machine only (tests, a provider on the same host).
+fn is_secure_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    match (uri.scheme_str(), uri.host()) {
+        (Some("https"), Some(_)) => true,
+        (Some("http"), Some(host)) => {
+            // `authority` also holds any user info: only a bare loopback host counts.
+            let bare = uri.authority().is_some_and(|a| !a.as_str().contains('@'));
+            bare && matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+        }
+        _ => false,
+    }
 }
 
 /// The PKCE challenge of a verifier: base64url(SHA-256(verifier)).
@@ -102,7 +118,7 @@ struct TokenReply {
 impl Oidc {
     pub fn new(settings: OidcSettings) -> Result<Oidc, OidcError> {
         for url in [&settings.issuer, &settings.redirect_uri] {
-            if !url.starts_with("https://") && !is_loopback_http(url) {
+            if !is_secure_url(url) {
                 return Err(OidcError::NotHttps(url.clone()));
             }
         }
@@ -160,12 +176,29 @@ impl Oidc {
             self.settings.issuer.trim_end_matches('/')
         );
         let found: Discovery = self.get_json(&url).await?;
+        if found.issuer.trim_end_matches('/') != self.settings.issuer.trim_end_matches('/') {
+            return Err(OidcError::Provider(format!(
+                "the discovery document names issuer {:?}, not {:?}",
+                found.issuer, self.settings.issuer
+            )));
+        }
+        for endpoint in [
+            &found.authorization_endpoint,
+            &found.token_endpoint,
+            &found.jwks_uri,
+        ] {
+            if !is_secure_url(endpoint) {
+                return Err(OidcError::NotHttps(endpoint.clone()));
+            }
+        }
         *self.discovery.write().await = Some(found.clone());
         Ok(found)
     }
 
-    /// Where to send the person to sign in; `next` is where they return to afterwards.
-    pub async fn begin(&self, next: &str) -> Result<String, OidcError> {
+    /// Where to send the person to sign in, and the state to keep in their browser (a cookie
+    /// the callback must bring back, so nobody can finish a sign-in they did not start);
+    /// `next` is where they return to afterwards.
+    pub async fn begin(&self, next: &str) -> Result<(String, String), OidcError> {
         let discovery = self.discovery().await?;
         let state = random_token();
         let pending = Pending {
@@ -186,22 +219,35 @@ impl Oidc {
             .append_pair("code_challenge_method", "S256");
         let mut all = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         all.retain(|_, p| p.started.elapsed() < PENDING_LIFETIME);
-        all.insert(state, pending);
+        if all.len() >= MAX_PENDING {
+            return Err(OidcError::Busy);
+        }
+        all.insert(state.clone(), pending);
         let separator = if discovery.authorization_endpoint.contains('?') {
             '&'
         } else {
             '?'
         };
-        Ok(format!(
+        let url = format!(
             "{}{separator}{}",
             discovery.authorization_endpoint,
             query.finish()
-        ))
+        );
+        Ok((url, state))
     }
 
     /// The person the provider vouches for after it sent them back with `code` and `state`,
     /// and where they were going.
-    pub async fn complete(&self, code: &str, state: &str) -> Result<(Staff, String), OidcError> {
+    /// `browser_state` is the state the browser kept in its cookie; it must be the callback's.
+    pub async fn complete(
+        &self,
+        code: &str,
+        state: &str,
+        browser_state: Option<&str>,
+    ) -> Result<(Staff, String), OidcError> {
+        if !browser_state.is_some_and(|kept| crate::session::same_token(kept, state)) {
+            return Err(OidcError::UnknownState);
+        }
         let pending = {
             let mut all = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             all.remove(state)

@@ -113,7 +113,8 @@ pub async fn file(
     headers: HeaderMap,
     Path((survey, period, file)): Path<(String, String, String)>,
 ) -> Response {
-    let context = Context::new(&state, &headers, "/reports", &HashMap::new());
+    let here = format!("/reports/files/{survey}/{period}/{file}");
+    let context = Context::new(&state, &headers, &here, &HashMap::new());
     if let Err(redirect) = context.require_session() {
         return redirect.into_response();
     }

@@ -378,7 +378,12 @@ async fn report(
     query: HashMap<String, String>,
     pdf: bool,
 ) -> Response {
-    let context = Context::new(&state, &headers, "/reports", &query);
+    let path = if pdf {
+        "/reports/results.pdf"
+    } else {
+        "/reports/results.csv"
+    };
+    let context = Context::new(&state, &headers, path, &query);
     if let Err(redirect) = context.require_session() {
         return redirect.into_response();
     }

@@ -124,7 +124,6 @@ pub fn review_body(page: &ReviewPage<'_>) -> Markup {
         h1 { (t.review_title) ": " (page.unit_name) }
         (filters_form(t, "/review", page.surveys, page.units, page.content, selection, false))
         p { (t.review_intro) }
-        @if page.saved { p.notice role="status" { (t.saved) } }
         h2 { (t.headline) }
         (headline(page.results, t))
         h2 { (t.changes) }
@@ -147,11 +146,13 @@ pub fn review_body(page: &ReviewPage<'_>) -> Markup {
             }
         }
         h2 id="targets" { (t.targets_title) }
+        // Where the page returns after a save (#targets): the confirmation is read there.
+        @if page.saved { p.notice role="status" tabindex="-1" id="saved" { (t.saved) } }
         p { (t.targets_intro) }
         @if page.targets.is_empty() { p { (t.no_targets) } }
         @for (i, target) in page.targets.iter().enumerate() {
             div.target data-target=(target.target_id) {
-                p { strong { (target.text) } }
+                p id={ "target-" (i) } { strong { (target.text) } }
                 p { (t.chosen_in) ": " (if target.period_id.is_empty() { t.continuous } else { target.period_id.as_str() })
                     " · " (t.progress) ": " span data-progress=(TargetProgress::try_from(target.progress).unwrap_or_default().as_str_name()) { (t.progress_name(TargetProgress::try_from(target.progress).unwrap_or_default())) }
                     @if !target.follow_up_note.is_empty() { " · " (target.follow_up_note) }
@@ -166,7 +167,7 @@ pub fn review_body(page: &ReviewPage<'_>) -> Markup {
                         label for={ "note-" (i) } { (t.follow_up_note) }
                         input id={ "note-" (i) } name="note" type="text" maxlength="1000" value=(target.follow_up_note);
                     }
-                    button type="submit" { (t.save_follow_up) }
+                    button type="submit" aria-describedby={ "target-" (i) } { (t.save_follow_up) }
                 }
             }
         }

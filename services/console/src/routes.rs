@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
 
@@ -132,7 +132,17 @@ async fn login(
         .trim()
         .to_owned();
     let password = field(&fields, "password").unwrap_or_default().to_owned();
-    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    // Argon2 takes tens of milliseconds of CPU and 19 MiB: off the async workers, and only a
+    // few at once, so a flood of sign-in attempts cannot exhaust the memory.
+    let Ok(_permit) = state.password_checks.acquire().await else {
+        return login_page(
+            &context,
+            &state,
+            &next,
+            true,
+            StatusCode::SERVICE_UNAVAILABLE,
+        );
+    };
     let verifying = Arc::clone(&state);
     let staff = tokio::task::spawn_blocking(move || {
         verifying
@@ -167,6 +177,18 @@ fn start_session(state: &AppState, staff: Staff, next: &str) -> Response {
     response
 }
 
+/// The cookie that ties a sign-in at the provider to the browser that started it.
+const OIDC_STATE_COOKIE: &str = "kaiku_console_oidc";
+
+fn oidc_state_cookie(state: &AppState, value: &str, max_age: u64) -> Option<HeaderValue> {
+    // Lax, not Strict: the provider's redirect back is a cross-site top-level navigation.
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{OIDC_STATE_COOKIE}={value}; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
 async fn oidc_begin(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -180,7 +202,14 @@ async fn oidc_begin(
         ));
     };
     match oidc.begin(&next).await {
-        Ok(url) => Redirect::to(&url).into_response(),
+        Ok((url, oidc_state)) => {
+            let mut response = Redirect::to(&url).into_response();
+            let lifetime = crate::oidc::PENDING_LIFETIME.as_secs();
+            if let Some(cookie) = oidc_state_cookie(&state, &oidc_state, lifetime) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Err(e) => context.error(&e.into()),
     }
 }
@@ -207,8 +236,38 @@ async fn oidc_callback(
             problem: "the identity provider sent no code and state".into(),
         });
     };
-    match oidc.complete(code, oidc_state).await {
-        Ok((staff, next)) => start_session(&state, staff, &next),
+    let kept = crate::web::cookie(&headers, OIDC_STATE_COOKIE);
+    match oidc.complete(code, oidc_state, kept).await {
+        Ok((staff, next)) => {
+            // The session cookie is SameSite=Strict, and this request came from the provider's
+            // site: a redirect from here would arrive without it. A page of our own that moves
+            // on makes the next request same-site.
+            tracing::info!(subject = %staff.subject, role = ?staff.role, "signed in");
+            let id = state.sessions.start(staff);
+            let t = context.texts;
+            let body = html! {
+                (maud::DOCTYPE)
+                html lang=(t.tag) {
+                    head {
+                        meta charset="utf-8";
+                        meta http-equiv="refresh" content={ "0;url=" (next) };
+                        title { (t.login_title) " - Kaiku" }
+                    }
+                    body { main { p { a href=(next) { (t.nav_results) } } } }
+                }
+            };
+            let mut response = Html(body.into_string()).into_response();
+            for cookie in [
+                session_cookie(&state, &id, None),
+                oidc_state_cookie(&state, "", 0),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Err(e) => {
             tracing::warn!(error = %e, "sign-in through the identity provider refused");
             context.error(&e.into())

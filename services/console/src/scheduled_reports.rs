@@ -28,13 +28,15 @@ pub struct ReportSchedule {
     pub texts: &'static Texts,
 }
 
-/// Who the scheduled reports read as: every unit, reading only.
-fn report_writer() -> Staff {
+/// Who the scheduled reports read as: `units` (empty = every unit), reading only. Each unit's
+/// report is read as a reader of that unit alone, so it holds nothing its readers could not
+/// see themselves (no parent unit's figure, from which a sibling's could be derived).
+fn report_writer(units: Vec<String>) -> Staff {
     Staff {
         subject: "console-reports".into(),
         name: "Kaiku reports".into(),
         role: StaffRole::UnitManager,
-        units: Vec::new(),
+        units,
     }
 }
 
@@ -73,14 +75,15 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ConsoleError> {
     std::fs::rename(&temporary, path).map_err(fail)
 }
 
-/// Writes every report that is due and missing; returns how many.
+/// Writes every report that is due and missing; returns how many. A report that fails is
+/// logged and retried next round; the others go on.
 pub async fn round(state: &AppState, schedule: &ReportSchedule) -> Result<usize, ConsoleError> {
     let t = schedule.texts;
-    let staff = report_writer();
-    let mut clients = state.backend.clients(&staff)?;
+    let everyone = report_writer(Vec::new());
+    let mut clients = state.backend.clients(&everyone)?;
     let today = figures::today();
     let surveys = figures::surveys(&mut clients).await?;
-    let units = figures::visible_units(&mut clients, &staff, t.language_enum).await?;
+    let units = figures::visible_units(&mut clients, &everyone, t.language_enum).await?;
     let mut written = 0;
     for summary in surveys
         .iter()
@@ -111,32 +114,57 @@ pub async fn round(state: &AppState, schedule: &ReportSchedule) -> Result<usize,
                     period: Some(period.period_id.clone()),
                     ..Selection::default()
                 };
-                let results =
-                    figures::results(&mut clients, &selection, &content, &units, t.language_enum)
-                        .await?;
-                let survey_title = text_in(&content.titles, t.language_enum);
-                let period_label = figures::period_label(t, &content, &selection.period);
-                let generated = kaiku_domain::time::helsinki_date(Utc::now())
-                    .format("%Y-%m-%d")
-                    .to_string();
-                let subject = ReportSubject {
-                    survey_title: &survey_title,
-                    unit_name: &unit.name,
-                    period_label: &period_label,
-                    generated: &generated,
-                };
-                // The CSV first: the PDF's presence marks the report as done.
-                write_atomically(
-                    &base.with_extension("csv"),
-                    report::csv(&subject, &results).as_bytes(),
-                )?;
-                write_atomically(
-                    &base.with_extension("pdf"),
-                    &report::pdf(t, &subject, &results)?,
-                )?;
-                written += 1;
+                match write_report(state, t, &selection, &content, &base).await {
+                    Ok(()) => written += 1,
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        survey_id = %selection.survey_id,
+                        period_id = %period.period_id,
+                        unit_id = %selection.unit_id,
+                        "scheduled report not written; retrying next round"
+                    ),
+                }
             }
         }
     }
     Ok(written)
+}
+
+/// One unit's report, read as a reader of that unit only.
+async fn write_report(
+    state: &AppState,
+    t: &'static Texts,
+    selection: &Selection,
+    content: &kaiku_proto::survey::v1::SurveyContent,
+    base: &Path,
+) -> Result<(), ConsoleError> {
+    let reader = report_writer(vec![selection.unit_id.clone()]);
+    let mut clients = state.backend.clients(&reader)?;
+    let units = figures::visible_units(&mut clients, &reader, t.language_enum).await?;
+    let unit_name = units
+        .iter()
+        .find(|u| u.unit.unit_id == selection.unit_id)
+        .map_or_else(|| selection.unit_id.clone(), |u| u.name.clone());
+    let results =
+        figures::results(&mut clients, selection, content, &units, t.language_enum).await?;
+    let survey_title = text_in(&content.titles, t.language_enum);
+    let period_label = figures::period_label(t, content, &selection.period);
+    let generated = kaiku_domain::time::helsinki_date(Utc::now())
+        .format("%Y-%m-%d")
+        .to_string();
+    let subject = ReportSubject {
+        survey_title: &survey_title,
+        unit_name: &unit_name,
+        period_label: &period_label,
+        generated: &generated,
+    };
+    // The CSV first: the PDF's presence marks the report as done.
+    write_atomically(
+        &base.with_extension("csv"),
+        report::csv(&subject, &results).as_bytes(),
+    )?;
+    write_atomically(
+        &base.with_extension("pdf"),
+        &report::pdf(t, &subject, &results)?,
+    )
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub links: Option<LinkSigner>,
     /// Where scheduled reports are written; none when there are none.
     pub report_dir: Option<std::path::PathBuf>,
+    /// Password checks (Argon2) allowed at once.
+    pub password_checks: tokio::sync::Semaphore,
     /// Cookies get `Secure` when the console is reached over HTTPS.
     pub secure_cookies: bool,
 }
@@ -47,7 +49,8 @@ pub struct Context {
     pub session: Option<(String, Session)>,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A cookie's value from the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -214,14 +217,20 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 /// Only paths of this console: never another site (an open redirect) or a scheme-relative URL.
 pub fn local_path(next: Option<&str>) -> String {
+    // Visible ASCII only: browsers drop tabs and newlines from a Location, so "/\t/evil"
+    // would become "//evil", another site.
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
+        {
             path.to_owned()
         }
         _ => "/results".to_owned(),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +241,9 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example")), "/results");
         assert_eq!(local_path(Some("https://evil.example")), "/results");
         assert_eq!(local_path(Some("/\\evil.example")), "/results");
+        assert_eq!(local_path(Some("/\t/evil.example")), "/results");
+        assert_eq!(local_path(Some("/\r\nSet-Cookie: x=1")), "/results");
+        assert_eq!(local_path(Some("/results?unit=a b")), "/results");
         assert_eq!(local_path(None), "/results");
     }
 }
