@@ -46,17 +46,37 @@ impl SurveyDefinitionService {
         request: &Request<T>,
         unit_id: &str,
     ) -> Result<String, ServiceError> {
-        let caller = kaiku_auth::principal(request).ok_or_else(|| {
-            ServiceError::Startup(
-                "the auth layer let a review call through without a caller".into(),
-            )
-        })?;
+        let caller = caller(request)?;
         let tree = self.units.load_tree().await?;
         if tree.get(unit_id).is_none() {
             return Err(UnitError::NotFound(unit_id.to_owned()).into());
         }
         caller.may_read_unit(unit_id, &tree.lineage(unit_id))?;
         Ok(caller.subject.clone())
+    }
+
+    /// Unit changes stay inside the caller's grant: each of `units` (the unit changed, a new
+    /// parent) must lie in a granted subtree; "" (a new county) needs a county-wide grant. A
+    /// unit that does not exist is left to the command, which names it.
+    async fn check_unit_grant<T>(
+        &self,
+        request: &Request<T>,
+        units: &[&str],
+    ) -> Result<(), ServiceError> {
+        let caller = caller(request)?;
+        if caller.reads_everything() {
+            return Ok(());
+        }
+        let tree = self.units.load_tree().await?;
+        for unit in units {
+            if unit.is_empty() {
+                return Err(kaiku_auth::Denied::Unit("a new county".into()).into());
+            }
+            if tree.get(unit).is_some() {
+                caller.may_read_unit(unit, &tree.lineage(unit))?;
+            }
+        }
+        Ok(())
     }
 
     /// A review command by the request's caller, once they may read the unit.
@@ -87,6 +107,13 @@ impl SurveyDefinitionService {
         let state = self.repository.append(id, state, revision, events).await?;
         state.ok_or(ServiceError::Survey(SurveyError::NotFound(id)))
     }
+}
+
+/// The caller the auth layer put on the request.
+fn caller<T>(request: &Request<T>) -> Result<&kaiku_auth::Principal, ServiceError> {
+    kaiku_auth::principal(request).ok_or_else(|| {
+        ServiceError::Startup("the auth layer let a call through without a caller".into())
+    })
 }
 
 fn parse_id(value: &str) -> Result<SurveyId, ServiceError> {
@@ -245,6 +272,8 @@ impl SurveyDefinition for SurveyDefinitionService {
         &self,
         request: Request<CreateUnitRequest>,
     ) -> Result<Response<UnitResponse>, Status> {
+        self.check_unit_grant(&request, &[&request.get_ref().parent_unit_id])
+            .await?;
         let request = request.into_inner();
         let command = UnitCommand::Create {
             parent_unit_id: request.parent_unit_id,
@@ -260,6 +289,8 @@ impl SurveyDefinition for SurveyDefinitionService {
         &self,
         request: Request<RenameUnitRequest>,
     ) -> Result<Response<UnitResponse>, Status> {
+        self.check_unit_grant(&request, &[&request.get_ref().unit_id])
+            .await?;
         let request = request.into_inner();
         let command = UnitCommand::Rename {
             expected_revision: request.expected_revision,
@@ -274,6 +305,9 @@ impl SurveyDefinition for SurveyDefinitionService {
         &self,
         request: Request<MoveUnitRequest>,
     ) -> Result<Response<UnitResponse>, Status> {
+        let r = request.get_ref();
+        self.check_unit_grant(&request, &[&r.unit_id, &r.parent_unit_id])
+            .await?;
         let request = request.into_inner();
         let command = UnitCommand::Move {
             expected_revision: request.expected_revision,
@@ -288,6 +322,8 @@ impl SurveyDefinition for SurveyDefinitionService {
         &self,
         request: Request<CloseUnitRequest>,
     ) -> Result<Response<UnitResponse>, Status> {
+        self.check_unit_grant(&request, &[&request.get_ref().unit_id])
+            .await?;
         let request = request.into_inner();
         let command = UnitCommand::Close {
             expected_revision: request.expected_revision,

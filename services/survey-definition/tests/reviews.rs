@@ -156,3 +156,86 @@ async fn a_manager_records_and_follows_up_targets_of_their_units_only() -> TestR
     assert_eq!(listed, vec![followed]);
     Ok(())
 }
+
+#[tokio::test]
+async fn unit_changes_stay_inside_the_callers_grant() -> TestResult {
+    use kaiku_proto::survey::v1::{
+        CloseUnitRequest, CreateUnitRequest, MoveUnitRequest, RenameUnitRequest, UnitLevel,
+    };
+    let area_a_admin = Grant {
+        unit_subtrees: vec!["area-a".into()],
+        ..Grant::default()
+    };
+    let (mut app, tokens) =
+        spawn_app_with_keys(&[("admin-a", &[Scope::SurveyAdmin], area_a_admin)]).await?;
+    let create = |id: &str, parent: &str, level: UnitLevel| CreateUnitRequest {
+        unit_id: id.into(),
+        parent_unit_id: parent.into(),
+        level: level as i32,
+        names: kaiku_domain::fixtures::texts(id, id, id),
+    };
+    app.client
+        .create_unit(create("county", "", UnitLevel::County))
+        .await?;
+    let area_b = app
+        .client
+        .create_unit(create("area-b", "county", UnitLevel::ServiceArea))
+        .await?
+        .into_inner()
+        .unit
+        .ok_or("no unit")?;
+    app.client
+        .create_unit(create("area-a", "county", UnitLevel::ServiceArea))
+        .await?;
+    let mut admin_a = app.client_as(&tokens[0]).await?;
+    let school = admin_a
+        .create_unit(create("school-a1", "area-a", UnitLevel::Unit))
+        .await?
+        .into_inner()
+        .unit
+        .ok_or("no unit")?;
+    let before = app.store.last_sequence(SURVEYS_STREAM).await?;
+
+    let refused = [
+        admin_a
+            .create_unit(create("school-b1", "area-b", UnitLevel::Unit))
+            .await
+            .map(|_| ()),
+        admin_a
+            .create_unit(create("county-2", "", UnitLevel::County))
+            .await
+            .map(|_| ()),
+        admin_a
+            .rename_unit(RenameUnitRequest {
+                unit_id: "area-b".into(),
+                expected_revision: area_b.revision,
+                names: kaiku_domain::fixtures::texts("B", "B", "B"),
+            })
+            .await
+            .map(|_| ()),
+        admin_a
+            .move_unit(MoveUnitRequest {
+                unit_id: "school-a1".into(),
+                expected_revision: school.revision,
+                parent_unit_id: "area-b".into(),
+            })
+            .await
+            .map(|_| ()),
+        admin_a
+            .close_unit(CloseUnitRequest {
+                unit_id: "area-b".into(),
+                expected_revision: area_b.revision,
+            })
+            .await
+            .map(|_| ()),
+    ];
+    for (i, outcome) in refused.into_iter().enumerate() {
+        assert_eq!(
+            outcome.map_err(|s| s.code()),
+            Err(Code::PermissionDenied),
+            "refusal {i}"
+        );
+    }
+    assert_eq!(app.store.last_sequence(SURVEYS_STREAM).await?, before);
+    Ok(())
+}
