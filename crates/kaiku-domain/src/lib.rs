@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod attention;
+pub mod calendar;
 pub mod catalogue;
 pub mod codes;
 pub mod content;
