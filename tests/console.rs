@@ -416,6 +416,9 @@ async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser(
     Ok(())
 }
 
+/// A form that must be refused: path, fields, the HTTP status, and the field the page names.
+type Refusal<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+
 /// A signed-in HTTP client of the console: its session cookie and CSRF token.
 struct Signed {
     client: reqwest::Client,
@@ -790,8 +793,9 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
 
     // Units: a malformed id, no level, a stale revision; periods: a malformed date. Managers
     // manage no units.
-    let (status, body) = kalle
-        .post(
+    let periods = format!("/surveys/{survey_id}/periods");
+    let refusals: [Refusal; 4] = [
+        (
             "/units",
             &[
                 ("unit_id", "bad id"),
@@ -799,46 +803,42 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
                 ("level", "UNIT_LEVEL_UNIT"),
                 ("name_fi", "X"),
             ],
-            true,
-        )
-        .await?;
-    assert_eq!(status, 422, "{body}");
-    assert!(body.contains("unit_id"), "{body}");
-    let (status, body) = kalle
-        .post(
+            422,
+            "unit_id",
+        ),
+        (
             "/units",
             &[
                 ("unit_id", "school-x"),
                 ("parent", "area-b"),
                 ("name_fi", "X"),
             ],
-            true,
-        )
-        .await?;
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("level"), "{body}");
-    let (status, body) = kalle
-        .post(
+            400,
+            "level",
+        ),
+        (
             "/units/school-a1/rename",
             &[("revision", "1"), ("name_fi", "Uusi")],
-            true,
-        )
-        .await?;
-    assert_eq!(status, 409, "{body}");
-    let (status, body) = kalle
-        .post(
-            &format!("/surveys/{survey_id}/periods"),
+            409,
+            "",
+        ),
+        (
+            &periods,
             &[
                 ("revision", "1"),
                 ("period_id", "p"),
                 ("starts_on", "2027-02-30"),
                 ("ends_on", "2027-03-01"),
             ],
-            true,
-        )
-        .await?;
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("starts_on"), "{body}");
+            400,
+            "starts_on",
+        ),
+    ];
+    for (path, fields, expected, named) in refusals {
+        let (status, body) = kalle.post(path, fields, true).await?;
+        assert_eq!(status, expected, "{path}: {body}");
+        assert!(body.contains(named), "{path} does not name {named}: {body}");
+    }
     assert_eq!(anna.get("/units").await?.0, 403);
     let units = surveys
         .list_units(ListUnitsRequest::default())

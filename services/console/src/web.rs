@@ -12,7 +12,7 @@ use crate::accounts::LocalAccounts;
 use crate::backend::{Backend, Clients};
 use crate::error::ConsoleError;
 use crate::layout::{Frame, Section, page};
-use crate::session::{COOKIE, Session, Sessions, cookie_value, same_token};
+use crate::session::{COOKIE, Session, Sessions, same_token};
 use crate::texts::{Texts, texts};
 
 pub const LANGUAGE_COOKIE: &str = "kaiku_console_lang";
@@ -89,11 +89,7 @@ impl Context {
         } else {
             format!("{path}?{rest}")
         };
-        let session = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(cookie_value)
+        let session = cookie(headers, COOKIE)
             .and_then(|id| state.sessions.get(id).map(|s| (id.to_owned(), s)));
         Context {
             texts,
@@ -234,6 +230,18 @@ pub fn local_path(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cookie_is_found_among_others_in_any_cookie_header() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("b=2; kaiku_console_session=abc"),
+        );
+        assert_eq!(cookie(&headers, COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_login() {
