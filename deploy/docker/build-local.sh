@@ -30,11 +30,11 @@ readonly PODMAN_STATE_DIR="${STATE_DIR}/podman"
 readonly TOOLS_DIR="${STATE_DIR}/tools"
 readonly PODMAN_COMPOSE_VERSION=1.6.0
 readonly PODMAN_COMPOSE="${TOOLS_DIR}/podman-compose/bin/podman-compose"
-readonly BINARIES=(survey-definition response-intake projection analytics kaikuctl web-form sms-gateway console)
+readonly BINARIES=(survey-definition response-intake feedback-handling projection analytics kaikuctl web-form sms-gateway console)
 readonly COMPOSE_DIR="${KAIKU_COMPOSE_DIR:-${KAIKU_ROOT}}"
 readonly COMPOSE_PROJECT="${KAIKU_COMPOSE_PROJECT:-kaiku}"
 # The services whose health checks `up` waits for (the default profile of docker-compose.yml).
-readonly HEALTHY_SERVICES=(nats postgres survey-definition response-intake analytics projection web-form console)
+readonly HEALTHY_SERVICES=(nats postgres survey-definition response-intake feedback-handling analytics projection web-form console)
 
 # Temporary directories to delete on exit (the rootfs and the build contexts).
 TEMP_DIRS=()

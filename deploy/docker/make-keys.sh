@@ -4,7 +4,8 @@
 # docker-compose.yml with the keys themselves for web-form, sms-gateway and the demo loader,
 # and a password for each NATS user (deploy/nats/users.conf); the console's signing key (its
 # public half is mounted into every service) and its accounts file with one county-staff
-# account, "admin", whose password goes into .env as KAIKU_CONSOLE_ADMIN_PASSWORD.
+# account, "admin", whose password goes into .env as KAIKU_CONSOLE_ADMIN_PASSWORD; and
+# feedback-handling's content key (deploy/docker/secrets/handling-content-keys).
 # Uses kaikuctl and console from target/ (cargo build) or $KAIKUCTL and $KAIKU_CONSOLE, and openssl.
 set -euo pipefail
 
@@ -25,11 +26,11 @@ mkdir -p "${secrets}"
 umask 077
 key() { "${kaikuctl}" api-key --file "${keys}" "$@"; }
 {
-    printf 'KAIKU_ADMIN_TOKEN=%s\n' "$(key --name admin --scope survey-admin --scope submit --scope analytics-read --scope export)"
+    printf 'KAIKU_ADMIN_TOKEN=%s\n' "$(key --name admin --scope survey-admin --scope submit --scope analytics-read --scope export --scope handle)"
     printf 'KAIKU_WEB_FORM_TOKEN=%s\n' "$(key --name web-form --scope submit --channel qr --channel kiosk --channel web_link --channel paper)"
     printf 'KAIKU_SMS_GATEWAY_TOKEN=%s\n' "$(key --name sms-gateway --scope submit --channel sms)"
     # nats-server reads these as configuration values: a letter first, then letters and digits.
-    for user in SURVEY_DEFINITION RESPONSE_INTAKE PROJECTION ANALYTICS ADMIN; do
+    for user in SURVEY_DEFINITION RESPONSE_INTAKE FEEDBACK_HANDLING PROJECTION ANALYTICS ADMIN; do
         printf 'KAIKU_NATS_%s_PASSWORD=p%s\n' "${user}" "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     done
 } >>"${env_file}"
@@ -37,6 +38,9 @@ key() { "${kaikuctl}" api-key --file "${keys}" "$@"; }
 # public half.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${secrets}/console-signing-key.pem" 2>/dev/null
 openssl pkey -in "${secrets}/console-signing-key.pem" -pubout -out "${secrets}/console-signing-key.pub"
+# feedback-handling seals case content (contact details, messages) with this AES-256 key: keep it
+# with the NATS volume's backups, or sealed cases cannot be read.
+printf 'compose1 %s\n' "$(head -c 32 /dev/urandom | base64 -w 0)" >"${secrets}/handling-content-keys"
 admin_password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 printf 'KAIKU_CONSOLE_ADMIN_PASSWORD=%s\n' "${admin_password}" >>"${env_file}"
 printf '[{"username": "admin", "name": "Kaiku admin", "role": "county-staff", "units": [], "password_hash": "%s"}]\n' \
@@ -44,10 +48,12 @@ printf '[{"username": "admin", "name": "Kaiku admin", "role": "county-staff", "u
 # The services run as uid 10001 and must read these files. The signing key is a secret: only
 # its owner and group 10001 (the containers' user) may read it, where we may give it that group.
 chmod 644 "${keys}" "${secrets}/console-signing-key.pub" "${secrets}/console-accounts.json"
-if chgrp 10001 "${secrets}/console-signing-key.pem" 2>/dev/null; then
-    chmod 640 "${secrets}/console-signing-key.pem"
-else
-    chmod 644 "${secrets}/console-signing-key.pem"
-    printf 'warning: %s is readable by every local user (run as root to restrict it to group 10001)\n' "${secrets}/console-signing-key.pem" >&2
-fi
+for secret in console-signing-key.pem handling-content-keys; do
+    if chgrp 10001 "${secrets}/${secret}" 2>/dev/null; then
+        chmod 640 "${secrets}/${secret}"
+    else
+        chmod 644 "${secrets}/${secret}"
+        printf 'warning: %s is readable by every local user (run as root to restrict it to group 10001)\n' "${secrets}/${secret}" >&2
+    fi
+done
 printf 'made %s and the tokens in %s\n' "${keys}" "${env_file}"

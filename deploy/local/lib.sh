@@ -37,7 +37,9 @@ readonly CONSOLE_KEY_FILE="${STATE_DIR}/console-signing-key.pem"
 readonly CONSOLE_PUBLIC_KEY_FILE="${STATE_DIR}/console-signing-key.pub"
 readonly CONSOLE_ACCOUNTS_FILE="${STATE_DIR}/console-accounts.json"
 readonly CONSOLE_PASSWORDS_FILE="${STATE_DIR}/console-passwords"
-readonly NATS_USERS=(survey-definition response-intake projection analytics admin)
+readonly NATS_USERS=(survey-definition response-intake feedback-handling projection analytics admin)
+# The key feedback-handling seals case content (contact details, the respondent's message) with.
+readonly HANDLING_CONTENT_KEYS_FILE="${STATE_DIR}/handling-content-keys"
 
 # Ports for `make up`, off the defaults so a system nats-server (4222) or the cluster Debian's
 # postgresql package starts (5432) never collides with ours.
@@ -52,7 +54,7 @@ readonly DATABASE_URL_LOCAL="postgres://postgres@127.0.0.1:${PG_PORT}/${PG_DATAB
 # The services in start order: the stream owners first, so the projection finds its streams;
 # analytics after it, it only reads; the channel adapters last, they call the others. Stopping
 # goes the other way round.
-readonly SERVICES=(survey-definition response-intake projection analytics web-form console)
+readonly SERVICES=(survey-definition response-intake feedback-handling projection analytics web-form console)
 # sms-gateway sends through an SMS operator's API, so it starts only when
 # KAIKU_SMS_PROVIDER_URL names one (and after the demo survey it asks exists).
 readonly SMS_GATEWAY=sms-gateway
@@ -63,6 +65,7 @@ declare -A SERVICE_ADDR=(
     [response-intake]="127.0.0.1:50052"
     [analytics]="127.0.0.1:50053"
     [projection]="127.0.0.1:50054"
+    [feedback-handling]="127.0.0.1:50056"
     [web-form]="127.0.0.1:18080"
     [sms-gateway]="127.0.0.1:18090"
     [console]="127.0.0.1:18070"

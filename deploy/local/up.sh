@@ -40,20 +40,29 @@ build_binaries() {
 # Passwords for the NATS users, made on the first `make up`. nats-server reads each as a
 # configuration value, so they start with a letter and hold only letters and digits.
 ensure_nats_passwords() {
-    if [[ -s "${NATS_PASSWORDS_FILE}" ]]; then return 0; fi
-    log_step "making passwords for the NATS users (${NATS_PASSWORDS_FILE})"
-    local user
+    local user variable
     (
         umask 077
+        touch "${NATS_PASSWORDS_FILE}"
+        # Users added since the file was made (a new service) get theirs too.
         for user in "${NATS_USERS[@]}"; do
-            printf '%s=p%s\n' "$(nats_password_variable "${user}")" "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-        done >"${NATS_PASSWORDS_FILE}"
+            variable="$(nats_password_variable "${user}")"
+            if ! grep -q "^${variable}=" "${NATS_PASSWORDS_FILE}"; then
+                log_step "making a password for the NATS user ${user} (${NATS_PASSWORDS_FILE})"
+                printf '%s=p%s\n' "${variable}" "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"${NATS_PASSWORDS_FILE}"
+            fi
+        done
     )
 }
 
 start_nats() {
     CURRENT_LOG="$(log_file_for nats-server)"
     ensure_nats_passwords
+    # A user added since the server started (a new service) is known only after a restart.
+    if is_running nats-server && [[ "${NATS_PASSWORDS_FILE}" -nt "$(pid_file_for nats-server)" ]]; then
+        log_step "restarting nats-server for its new users"
+        stop_processes 10 nats-server
+    fi
     if is_running nats-server; then
         log_step "nats-server already running on ${NATS_URL_LOCAL}"
     else
@@ -186,11 +195,20 @@ service_env() {
     local name="$1"
     common_env "${name}"
     case "${name}" in
-        survey-definition | response-intake | projection | analytics)
+        survey-definition | response-intake | feedback-handling | projection | analytics)
             printf '%s\n' "NATS_USER=${name}" "NATS_PASSWORD=$(nats_password "${name}")"
             ;;
     esac
     case "${name}" in
+        feedback-handling)
+            printf '%s\n' "KAIKU_STREAM_REPLICAS=1" "KAIKU_DUPLICATE_WINDOW=${KAIKU_DUPLICATE_WINDOW:-24h}" \
+                "KAIKU_HANDLING_CONTENT_KEYS=${HANDLING_CONTENT_KEYS_FILE}" \
+                "KAIKU_HANDLING_PROMISE=${KAIKU_HANDLING_PROMISE:-10wd}" \
+                "KAIKU_CONSOLE_URL=http://${SERVICE_ADDR[console]}"
+            # Notices by e-mail only when a relay is named (KAIKU_SMTP_URL, KAIKU_HANDLING_ROUTING).
+            if [[ -n "${KAIKU_SMTP_URL:-}" ]]; then printf '%s\n' "KAIKU_SMTP_URL=${KAIKU_SMTP_URL}"; fi
+            if [[ -n "${KAIKU_HANDLING_ROUTING:-}" ]]; then printf '%s\n' "KAIKU_HANDLING_ROUTING=${KAIKU_HANDLING_ROUTING}"; fi
+            ;;
         survey-definition | response-intake)
             printf '%s\n' "KAIKU_STREAM_REPLICAS=1" "KAIKU_DUPLICATE_WINDOW=${KAIKU_DUPLICATE_WINDOW:-24h}"
             ;;
@@ -222,6 +240,7 @@ service_env() {
                 "KAIKU_PUBLIC_URL=http://${SERVICE_ADDR[web-form]}" \
                 "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
                 "KAIKU_INTAKE_URL=http://${SERVICE_ADDR[response-intake]}" \
+                "KAIKU_HANDLING_URL=http://${SERVICE_ADDR[feedback-handling]}" \
                 "KAIKU_LINK_KEYS=$(<"${LINK_KEYS_FILE}")" \
                 "KAIKU_SERVICE_TOKEN=$(<"${TOKENS_DIR}/web-form")"
             ;;
@@ -231,6 +250,7 @@ service_env() {
                 "KAIKU_PUBLIC_URL=http://${SERVICE_ADDR[console]}" \
                 "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
                 "KAIKU_ANALYTICS_URL=http://${SERVICE_ADDR[analytics]}" \
+                "KAIKU_HANDLING_URL=http://${SERVICE_ADDR[feedback-handling]}" \
                 "KAIKU_CONSOLE_SIGNING_KEY=${CONSOLE_KEY_FILE}" \
                 "KAIKU_CONSOLE_ACCOUNTS=${CONSOLE_ACCOUNTS_FILE}" \
                 "KAIKU_WEB_FORM_URL=http://${SERVICE_ADDR[web-form]}" \
@@ -254,12 +274,16 @@ ensure_local_secrets() {
         log_step "making the SMS gateway's secret and tokens (${SMS_SECRETS_FILE})"
         (umask 077 && printf '%s\n' "$(random_base64 32)" "$(random_base64 24)" "$(random_base64 24)" >"${SMS_SECRETS_FILE}")
     fi
+    if [[ ! -s "${HANDLING_CONTENT_KEYS_FILE}" ]]; then
+        log_step "making feedback-handling's content key (${HANDLING_CONTENT_KEYS_FILE})"
+        (umask 077 && printf 'local1 %s\n' "$(random_base64 32)" >"${HANDLING_CONTENT_KEYS_FILE}")
+    fi
     ensure_console_secrets
     if [[ ! -s "${API_KEYS_FILE}" ]]; then
         log_step "making API keys: admin, web-form, sms-gateway (${API_KEYS_FILE}, keys in ${TOKENS_DIR}/)"
         mkdir -p "${TOKENS_DIR}"
         chmod 700 "${TOKENS_DIR}"
-        new_api_key admin --scope survey-admin --scope submit --scope analytics-read --scope export
+        new_api_key admin --scope survey-admin --scope submit --scope analytics-read --scope export --scope handle
         new_api_key web-form --scope submit --channel qr --channel kiosk --channel web_link --channel paper
         new_api_key sms-gateway --scope submit --channel sms
     fi

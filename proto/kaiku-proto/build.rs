@@ -9,6 +9,7 @@ const PROTOS: &[&str] = &[
     "kaiku/intake/v1/intake.proto",
     "kaiku/analytics/v1/analytics.proto",
     "kaiku/events/v1/events.proto",
+    "kaiku/handling/v1/handling.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

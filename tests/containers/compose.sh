@@ -78,12 +78,12 @@ page="$(curl -sS -H "cookie: ${cookie}" "http://127.0.0.1:28070/results?survey=$
 grep -q 'data-n="6"' <<<"${page}" || die "the console does not show the six answers: $(grep -o '<div class="card"[^>]*>.\{0,300\}' <<<"${page}" | head -n 3)"
 
 log_step "checking resource limits and read-only root file systems"
-for service in survey-definition response-intake analytics projection web-form console nats postgres; do
+for service in survey-definition response-intake feedback-handling analytics projection web-form console nats postgres; do
     container="${PROJECT}_${service}_1"
     memory="$(podman --runtime runc inspect --format '{{.HostConfig.Memory}}' "${container}")"
     ((memory > 0)) || die "${container} has no memory limit"
 done
-for service in survey-definition response-intake analytics projection web-form console; do
+for service in survey-definition response-intake feedback-handling analytics projection web-form console; do
     read_only="$(podman --runtime runc inspect --format '{{.HostConfig.ReadonlyRootfs}}' "${PROJECT}_${service}_1")"
     [[ "${read_only}" == true ]] || die "${service} has a writable root file system"
 done

@@ -18,7 +18,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
 
 readonly NETWORK=kaikukube
-readonly DEPLOYMENTS=(survey-definition response-intake analytics projection web-form console)
+readonly DEPLOYMENTS=(survey-definition response-intake feedback-handling analytics projection web-form console)
 readonly SECRETS=(kaiku-nats-users kaiku-api-keys kaiku-service-tokens kaiku-link-keys kaiku-pg-analytics kaiku-pg-projection kaiku-pg-app)
 readonly STAND_INS=(kaiku-nats-0 kaiku-nats-1 kaiku-nats-2 kaiku-pg-rw)
 WORK_DIR="$(mktemp -d -t kaiku-kube-test.XXXXXX)"
@@ -87,7 +87,7 @@ podman_secret() {
 log_step "stand-ins for NATS and PostgreSQL on podman network ${NETWORK}"
 pm network exists "${NETWORK}" || pm network create "${NETWORK}" >/dev/null
 declare -A nats_password
-for user in survey-definition response-intake projection analytics admin; do
+for user in survey-definition response-intake feedback-handling projection analytics admin; do
     nats_password[${user}]="$(random_hex)"
 done
 pg_password="$(random_hex)"
@@ -117,6 +117,7 @@ CONF
         -e "KAIKU_NATS_RESPONSE_INTAKE_PASSWORD=${nats_password[response-intake]}" \
         -e "KAIKU_NATS_PROJECTION_PASSWORD=${nats_password[projection]}" \
         -e "KAIKU_NATS_ANALYTICS_PASSWORD=${nats_password[analytics]}" \
+        -e "KAIKU_NATS_FEEDBACK_HANDLING_PASSWORD=${nats_password[feedback-handling]}" \
         -e "KAIKU_NATS_ADMIN_PASSWORD=${nats_password[admin]}" \
         localhost/kaiku-nats:local nats-server --config /etc/nats/node.conf >/dev/null
 done
@@ -155,6 +156,7 @@ podman_secret env kaiku-nats-users \
     "response-intake=${nats_password[response-intake]}" \
     "projection=${nats_password[projection]}" \
     "analytics=${nats_password[analytics]}" \
+    "feedback-handling=${nats_password[feedback-handling]}" \
     "admin=${nats_password[admin]}"
 podman_secret volume kaiku-api-keys "api-keys.json=$(tr -d '\n' <"${keys}")"
 podman_secret env kaiku-service-tokens "web-form=${web_form_key}"
@@ -166,6 +168,8 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${WORK_DIR}
 openssl pkey -in "${WORK_DIR}/console.pem" -pubout -out "${WORK_DIR}/console.pub"
 console_accounts="[{\"username\": \"admin\", \"name\": \"Admin\", \"role\": \"county-staff\", \"units\": [], \"password_hash\": \"$(printf 'kube-test-only\n' | "${BIN_DIR}/console" hash-password)\"}]"
 podman_secret volume kaiku-console "signing-key.pem=$(<"${WORK_DIR}/console.pem")" "accounts.json=${console_accounts}"
+podman_secret volume kaiku-handling "content-keys=kube1 $(head -c 32 /dev/urandom | base64 -w 0)" \
+    'routing.json={"units": {}, "people": {}}'
 podman_secret volume kaiku-console-public-key "console.pub=$(<"${WORK_DIR}/console.pub")"
 
 log_step "podman play kube: the Kaiku Deployments of deploy/k8s"
@@ -180,6 +184,7 @@ declare -A health=(
     [response-intake]="http://127.0.0.1:50052"
     [analytics]="http://127.0.0.1:50053"
     [projection]="http://127.0.0.1:50054"
+    [feedback-handling]="http://127.0.0.1:50056"
     [web-form]="--http http://127.0.0.1:8080/healthz"
     [console]="--http http://127.0.0.1:8070/healthz"
 )

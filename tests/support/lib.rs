@@ -2,6 +2,7 @@
 //! service binaries (build them first: `cargo build --bins`), each on its own free port.
 
 pub mod idp;
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use kaiku_auth::Scope;
 use kaiku_domain::fixtures::{NPS_KEY, fixture_units, nps_survey};
 use kaiku_grpc::{AuthorizedChannel, authorized};
 use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
+use kaiku_proto::handling::v1::feedback_handling_client::FeedbackHandlingClient;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::submit_responses_item::Outcome;
 use kaiku_proto::intake::v1::{
@@ -28,12 +30,16 @@ use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-pub const SERVICES: [&str; 4] = [
+pub const SERVICES: [&str; 5] = [
     "survey-definition",
     "response-intake",
+    "feedback-handling",
     "projection",
     "analytics",
 ];
+
+/// The content key the tests' feedback-handling seals cases with.
+pub const TEST_CONTENT_KEYS: &str = "test-1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
 
 pub struct Stack {
     pub nats: NatsServer,
@@ -56,6 +62,8 @@ pub struct Stack {
     pub credentials: TestCredentials,
     /// A submit-only key (any survey, any channel), for the channel adapters.
     pub service_token: String,
+    /// feedback-handling's content keys file and anything else a service reads from disk.
+    pub files: tempfile::TempDir,
 }
 
 impl Stack {
@@ -98,7 +106,9 @@ impl Stack {
             extra_env: extra_env.to_vec(),
             credentials,
             service_token,
+            files: tempfile::Builder::new().prefix("kaiku-stack-").tempdir()?,
         };
+        std::fs::write(stack.content_keys_file(), TEST_CONTENT_KEYS)?;
         for name in SERVICES {
             stack.ports.insert(name, free_port()?);
             stack.metrics_ports.insert(name, free_port()?);
@@ -204,6 +214,14 @@ impl Stack {
             ("KAIKU_AUTH_API_KEYS", self.keys_file()),
             ("KAIKU_MIGRATE_ON_START", "false".to_owned()),
         ];
+        if name == "feedback-handling" {
+            env.push((
+                "KAIKU_HANDLING_CONTENT_KEYS",
+                self.content_keys_file().display().to_string(),
+            ));
+            // Reminders, escalations and erasures are looked for often, so tests see them soon.
+            env.push(("KAIKU_HANDLING_SWEEP_INTERVAL", "300ms".to_owned()));
+        }
         env.extend(self.extra_env.iter().cloned());
         let process = ServiceProcess::start(name, &[], &env).await?;
         process.wait_for_port(port, Duration::from_secs(30)).await?;
@@ -306,6 +324,10 @@ impl Stack {
         }
     }
 
+    pub fn content_keys_file(&self) -> std::path::PathBuf {
+        self.files.path().join("content-keys")
+    }
+
     fn keys_file(&self) -> String {
         self.credentials.api_keys_file().display().to_string()
     }
@@ -334,6 +356,13 @@ impl Stack {
         let token = &self.credentials.admin_token;
         Ok(AnalyticsClient::new(
             self.channel_as("analytics", token).await?,
+        ))
+    }
+
+    pub async fn handling(&self) -> TestResult<FeedbackHandlingClient<AuthorizedChannel>> {
+        let token = &self.credentials.admin_token;
+        Ok(FeedbackHandlingClient::new(
+            self.channel_as("feedback-handling", token).await?,
         ))
     }
 

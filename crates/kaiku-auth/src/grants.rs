@@ -15,6 +15,8 @@ pub enum Scope {
     AnalyticsRead,
     /// Export responses (CSV) of the unit subtrees in the grant.
     Export,
+    /// Handle feedback cases (read their content, reply, close) of the unit subtrees in the grant.
+    Handle,
 }
 
 impl Scope {
@@ -25,6 +27,7 @@ impl Scope {
             Scope::Submit => "kaiku.submit",
             Scope::AnalyticsRead => "kaiku.analytics-read",
             Scope::Export => "kaiku.export",
+            Scope::Handle => "kaiku.handle",
         }
     }
 
@@ -34,6 +37,7 @@ impl Scope {
             Scope::Submit,
             Scope::AnalyticsRead,
             Scope::Export,
+            Scope::Handle,
         ]
         .into_iter()
         .find(|s| s.claim() == claim)
@@ -181,6 +185,7 @@ mod tests {
             Scope::Submit,
             Scope::AnalyticsRead,
             Scope::Export,
+            Scope::Handle,
         ] {
             assert_eq!(Scope::from_claim(scope.claim()), Some(scope));
         }

@@ -9,6 +9,7 @@ pub mod erasure;
 pub mod feedback;
 pub mod fixtures;
 pub mod form;
+pub mod handling;
 pub mod ids;
 pub mod nps;
 pub mod redaction;

@@ -9,8 +9,9 @@ pub use append::{Appended, NewEvent};
 pub use error::EventStoreError;
 pub use read::StoredEvent;
 pub use streams::{
-    AUDIT_STREAM, EVENT_TYPE_HEADER, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM, SURVEYS_STREAM,
-    StreamSettings, audit_stream_config, audit_subject, response_subject, responses_stream_config,
+    AUDIT_STREAM, EVENT_TYPE_HEADER, HANDLING_STREAM, PROJECTION_PROGRESS_SUBJECT,
+    RESPONSES_STREAM, SURVEYS_STREAM, StreamSettings, audit_stream_config, audit_subject,
+    case_subject, handling_stream_config, response_subject, responses_stream_config,
     review_subject, survey_subject, surveys_stream_config, unit_subject,
 };
 

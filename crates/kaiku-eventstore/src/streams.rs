@@ -9,6 +9,8 @@ pub const SURVEYS_STREAM: &str = "KAIKU_SURVEYS";
 pub const RESPONSES_STREAM: &str = "KAIKU_RESPONSES";
 /// Append-only record of admin actions, exports and refused requests (`kaiku.events.v1.AuditEvent`).
 pub const AUDIT_STREAM: &str = "KAIKU_AUDIT";
+/// Feedback-handling cases (`kaiku.handling.v1.CaseEvent`), owned by feedback-handling.
+pub const HANDLING_STREAM: &str = "KAIKU_HANDLING";
 
 /// Header naming the event kind, so tools can read the stream without decoding payloads.
 /// Core NATS (not JetStream) subject on which the projection announces each committed batch as
@@ -55,6 +57,10 @@ pub fn response_subject(survey_id: impl std::fmt::Display) -> String {
 }
 
 /// Where one service's audit events go; each service may publish only to its own.
+pub fn case_subject(case_id: impl std::fmt::Display) -> String {
+    format!("kaiku.case.{case_id}")
+}
+
 pub fn audit_subject(service: &str) -> String {
     format!("kaiku.audit.{service}")
 }
@@ -99,6 +105,15 @@ pub fn responses_stream_config(settings: StreamSettings) -> Config {
         RESPONSES_STREAM,
         vec!["kaiku.response.*".into()],
         "Submitted responses and their redactions",
+        settings,
+    )
+}
+
+pub fn handling_stream_config(settings: StreamSettings) -> Config {
+    record_stream(
+        HANDLING_STREAM,
+        vec!["kaiku.case.*".into()],
+        "Feedback-handling cases (content sealed, erased after retention)",
         settings,
     )
 }

@@ -47,6 +47,8 @@ impl Audit {
         match (self.policy)(method) {
             Access::AnyOf(scopes) if scopes.contains(&Scope::Export) => Some("export"),
             Access::AnyOf(scopes) if scopes.contains(&Scope::SurveyAdmin) => Some("admin"),
+            // Feedback cases carry a person's contact details: every access is on record.
+            Access::AnyOf(scopes) if scopes.contains(&Scope::Handle) => Some("handling"),
             _ => None,
         }
     }

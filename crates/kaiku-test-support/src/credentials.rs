@@ -39,6 +39,7 @@ impl TestCredentials {
                 Scope::Submit,
                 Scope::AnalyticsRead,
                 Scope::Export,
+                Scope::Handle,
             ],
         );
         let credentials = TestCredentials {

@@ -17,11 +17,12 @@ use crate::port::free_port;
 const USERS_CONF: &str = include_str!("../../../deploy/nats/users.conf");
 
 /// The users deploy/nats/users.conf defines, with the variable holding each one's password.
-pub const NATS_USERS: [(&str, &str); 5] = [
+pub const NATS_USERS: [(&str, &str); 6] = [
     ("survey-definition", "KAIKU_NATS_SURVEY_DEFINITION_PASSWORD"),
     ("response-intake", "KAIKU_NATS_RESPONSE_INTAKE_PASSWORD"),
     ("projection", "KAIKU_NATS_PROJECTION_PASSWORD"),
     ("analytics", "KAIKU_NATS_ANALYTICS_PASSWORD"),
+    ("feedback-handling", "KAIKU_NATS_FEEDBACK_HANDLING_PASSWORD"),
     ("admin", "KAIKU_NATS_ADMIN_PASSWORD"),
 ];
 

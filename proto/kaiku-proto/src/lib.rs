@@ -18,6 +18,12 @@ pub mod analytics {
     }
 }
 
+pub mod handling {
+    pub mod v1 {
+        tonic::include_proto!("kaiku.handling.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("kaiku.events.v1");

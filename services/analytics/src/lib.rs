@@ -6,6 +6,7 @@ mod error;
 mod export;
 mod feedback_texts;
 mod filter;
+mod handling_report;
 mod nps_query;
 mod service;
 

@@ -10,10 +10,11 @@ use kaiku_domain::suppression::suppressed_cells;
 use kaiku_domain::time::local_date;
 use kaiku_proto::analytics::v1::{
     ComparePeriodsRequest, ComparePeriodsResponse, ExportChunk, ExportResponsesRequest,
-    GetNpsRequest, GetNpsResponse, GetResponseVolumeRequest, GetResponseVolumeResponse,
-    GetStatementSummaryRequest, GetStatementSummaryResponse, Grouping, ListFeedbackTextsRequest,
-    ListFeedbackTextsResponse, NpsFigure, NpsRow, ResponseFilter, StatementChange, StatementFigure,
-    StatementRow, VolumeRow, analytics_server::Analytics,
+    GetHandlingReportRequest, GetHandlingReportResponse, GetNpsRequest, GetNpsResponse,
+    GetResponseVolumeRequest, GetResponseVolumeResponse, GetStatementSummaryRequest,
+    GetStatementSummaryResponse, Grouping, ListFeedbackTextsRequest, ListFeedbackTextsResponse,
+    NpsFigure, NpsRow, ResponseFilter, StatementChange, StatementFigure, StatementRow, VolumeRow,
+    analytics_server::Analytics,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
@@ -555,8 +556,34 @@ fn deadline_of<T>(request: &Request<T>) -> Option<Duration> {
     })
 }
 
+/// Longest a handling report waits for its min_sequence.
+const HANDLING_WAIT: Duration = Duration::from_secs(5);
+
 #[tonic::async_trait]
 impl Analytics for AnalyticsService {
+    #[tracing::instrument(skip_all, fields(unit_id = %request.get_ref().unit_id, min_sequence = request.get_ref().min_sequence))]
+    async fn get_handling_report(
+        &self,
+        request: Request<GetHandlingReportRequest>,
+    ) -> Result<Response<GetHandlingReportResponse>, Status> {
+        let wait = deadline_of(&request).map_or(HANDLING_WAIT, |d| d.min(HANDLING_WAIT));
+        let mut filter = Some(ResponseFilter {
+            unit_subtrees: [request.get_ref().unit_id.clone()]
+                .into_iter()
+                .filter(|unit| !unit.is_empty())
+                .collect(),
+            ..ResponseFilter::default()
+        });
+        self.restrict(kaiku_auth::principal(&request), &mut filter)
+            .await?;
+        let subtrees = filter.map(|f| f.unit_subtrees).unwrap_or_default();
+        let request = request.into_inner();
+        crate::handling_report::wait_for_handling(&self.pool, request.min_sequence, wait).await?;
+        Ok(Response::new(
+            crate::handling_report::handling_report(&self.pool, &subtrees, &request).await?,
+        ))
+    }
+
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
     async fn get_nps(
         &self,

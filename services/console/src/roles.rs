@@ -16,10 +16,13 @@ impl StaffRole {
     /// The scope claims of the role's service tokens.
     pub fn scopes(self) -> &'static [&'static str] {
         match self {
-            StaffRole::UnitManager => &["kaiku.analytics-read", "kaiku.export"],
-            StaffRole::CountyStaff => {
-                &["kaiku.analytics-read", "kaiku.export", "kaiku.survey-admin"]
-            }
+            StaffRole::UnitManager => &["kaiku.analytics-read", "kaiku.export", "kaiku.handle"],
+            StaffRole::CountyStaff => &[
+                "kaiku.analytics-read",
+                "kaiku.export",
+                "kaiku.handle",
+                "kaiku.survey-admin",
+            ],
         }
     }
 

@@ -473,7 +473,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map(|s| {
                     kaiku_auth::Scope::from_claim(&format!("kaiku.{s}")).ok_or_else(|| {
                         CliError::Usage(format!(
-                            "--scope {s:?}: use survey-admin, submit, analytics-read or export"
+                            "--scope {s:?}: use survey-admin, submit, analytics-read, export or handle"
                         ))
                     })
                 })

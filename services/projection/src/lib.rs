@@ -5,6 +5,7 @@ use std::sync::Arc;
 mod apply;
 mod error;
 mod facts;
+mod handling;
 mod metrics;
 pub mod rebuild;
 mod rollups;
@@ -14,7 +15,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use kaiku_domain::feedback::FeedbackDictionary;
-use kaiku_eventstore::{EventStore, RESPONSES_STREAM, SURVEYS_STREAM};
+use kaiku_eventstore::EventStore;
 use kaiku_grpc::{CommonSettings, GrpcServer, Readiness, Shutdown, standard_routes};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -204,7 +205,13 @@ impl Application {
         let readiness = Readiness::new(
             health,
             &[],
-            &[SURVEYS_STREAM, RESPONSES_STREAM, "nats", "postgres"],
+            &[
+                runner::PROJECTED_STREAMS[0],
+                runner::PROJECTED_STREAMS[1],
+                runner::PROJECTED_STREAMS[2],
+                "nats",
+                "postgres",
+            ],
         )
         .await;
         readiness.watch_nats(self.store.clone(), shutdown.clone());

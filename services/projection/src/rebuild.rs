@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use kaiku_domain::feedback::FeedbackDictionary;
-use kaiku_eventstore::{EventStore, RESPONSES_STREAM, SURVEYS_STREAM};
+use kaiku_eventstore::EventStore;
 use kaiku_grpc::Shutdown;
 use sqlx::{AssertSqlSafe, PgPool};
 
@@ -197,7 +197,7 @@ fn caught_up(reached: &[(String, u64)], target: &[(String, u64)]) -> bool {
             .find(|(s, _)| s == stream)
             .map_or(0, |(_, seq)| *seq)
     };
-    [SURVEYS_STREAM, RESPONSES_STREAM]
+    crate::runner::PROJECTED_STREAMS
         .iter()
         .all(|stream| at(reached, stream) >= at(target, stream))
 }
@@ -205,6 +205,7 @@ fn caught_up(reached: &[(String, u64)], target: &[(String, u64)]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kaiku_eventstore::{RESPONSES_STREAM, SURVEYS_STREAM};
 
     fn at(surveys: u64, responses: u64) -> Vec<(String, u64)> {
         vec![

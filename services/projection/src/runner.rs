@@ -9,7 +9,8 @@ use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use kaiku_domain::feedback::FeedbackDictionary;
 use kaiku_eventstore::{
-    EventStore, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM, SURVEYS_STREAM, StoredEvent,
+    EventStore, HANDLING_STREAM, PROJECTION_PROGRESS_SUBJECT, RESPONSES_STREAM, SURVEYS_STREAM,
+    StoredEvent,
 };
 use kaiku_grpc::{Readiness, Shutdown};
 use kaiku_proto::events::v1::ProjectionProgress;
@@ -25,6 +26,9 @@ use crate::rollups::Rollups;
 /// intake's publish into the projection (W3C trace context in the NATS headers); during a
 /// catch-up of 50,000-event batches, a span per event would cost more than the work it traces.
 const TRACED_EVENTS_PER_BATCH: usize = 64;
+
+/// The streams the read models are built from, each followed by its own runner.
+pub const PROJECTED_STREAMS: [&str; 3] = [SURVEYS_STREAM, RESPONSES_STREAM, HANDLING_STREAM];
 
 /// How events are grouped into transactions.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +69,7 @@ impl Runner {
         readiness: Readiness,
         metrics: crate::ProjectionMetrics,
     ) -> Vec<Runner> {
-        [SURVEYS_STREAM, RESPONSES_STREAM]
+        PROJECTED_STREAMS
             .into_iter()
             .map(|stream| Runner {
                 stream,
@@ -315,6 +319,10 @@ impl Runner {
                     remaining,
                 } => {
                     apply::redaction(&mut tx, &mut facts, &mut rollups, redacted, remaining).await?
+                }
+                Prepared::InTransaction if self.stream == HANDLING_STREAM => {
+                    crate::handling::case_event(&mut tx, &event.payload, event.stream_sequence)
+                        .await?
                 }
                 Prepared::InTransaction => {
                     apply::survey_event(

@@ -1,0 +1,356 @@
+//! The gRPC face of feedback handling: every command loads the case, checks the caller may
+//! handle its unit, decides, appends, and answers with the case as it now is.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use kaiku_auth::{Denied, Principal, Scope};
+use kaiku_domain::handling::{CaseCommand, CaseError, CaseFile, decide, decide_open, same_opening};
+use kaiku_domain::time::helsinki_date;
+use kaiku_domain::unit::UnitTree;
+use kaiku_proto::handling::v1::{
+    AddNoteRequest, AssignCaseRequest, CaseContentSealed, CaseOrigin, CaseResponse,
+    CloseCaseRequest, GetCaseRequest, ListCasesRequest, ListCasesResponse, OpenCaseRequest,
+    RecordActionRequest, RecordReplyRequest, StartCaseRequest, case_event::Kind,
+    feedback_handling_server::FeedbackHandling,
+};
+use tonic::{Request, Response, Status};
+
+use crate::{Handling, Occasion, ServiceError, load_units};
+
+/// How long an answer waits for the case index to show the caller's own change.
+const INDEX_WAIT: Duration = Duration::from_secs(2);
+
+pub struct FeedbackHandlingService {
+    handling: Arc<Handling>,
+}
+
+/// The caller the auth layer put on the request.
+fn caller<T>(request: &Request<T>) -> Result<&Principal, ServiceError> {
+    kaiku_auth::principal(request).ok_or_else(|| {
+        ServiceError::Startup("the auth layer let a call through without a caller".into())
+    })
+}
+
+/// The unit exists, is open, and lies in the caller's grant.
+fn check_unit(caller: &Principal, tree: &UnitTree, unit_id: &str) -> Result<(), ServiceError> {
+    match tree.get(unit_id) {
+        Some(unit) if !unit.closed => {
+            caller.may_read_unit(unit_id, &tree.lineage(unit_id))?;
+            Ok(())
+        }
+        _ => Err(ServiceError::UnknownUnit(unit_id.to_owned())),
+    }
+}
+
+fn answer(case: &CaseFile) -> Response<CaseResponse> {
+    Response::new(CaseResponse {
+        case: Some(case.to_proto(helsinki_date(Utc::now()))),
+    })
+}
+
+impl FeedbackHandlingService {
+    pub fn new(handling: Arc<Handling>) -> Self {
+        Self { handling }
+    }
+
+    async fn open(
+        &self,
+        request: Request<OpenCaseRequest>,
+    ) -> Result<Response<CaseResponse>, ServiceError> {
+        let caller = caller(&request)?.clone();
+        let open = request.into_inner();
+        let now = Utc::now();
+        let tree = load_units(&self.handling.store).await?;
+        let promise = self
+            .handling
+            .promises
+            .for_unit(&tree, &open.unit_id, self.handling.promise);
+        let (case_id, opened, content) = decide_open(&open, promise, now)?;
+        if caller.has(Scope::Handle) {
+            check_unit(&caller, &tree, &opened.unit_id)?;
+        } else {
+            // A channel adapter passes on what a respondent gave; a phone case is staff's.
+            if open.origin == CaseOrigin::Phone as i32 {
+                return Err(Denied::MissingScope(Scope::Handle).into());
+            }
+            if !caller.channels.is_empty() && !caller.channels.contains(&opened.channel) {
+                return Err(Denied::Channel(opened.channel.clone()).into());
+            }
+            if tree.get(&opened.unit_id).is_none_or(|unit| unit.closed) {
+                return Err(ServiceError::UnknownUnit(opened.unit_id.clone()));
+            }
+        }
+        if let Some(existing) = self.handling.cases.load(&case_id).await? {
+            // A retry of the same opening answers with the case; other content is refused.
+            return if same_opening(&existing.case.opened, &opened) {
+                Ok(answer(&existing.case))
+            } else {
+                Err(CaseError::AlreadyExists(case_id).into())
+            };
+        }
+        let sealed = self.handling.keys.seal(&case_id, &content)?;
+        let sequence = self
+            .handling
+            .cases
+            .append(
+                &case_id,
+                0,
+                &caller.subject,
+                vec![
+                    Kind::Opened(opened),
+                    Kind::ContentSealed(CaseContentSealed {
+                        sealed: Some(sealed),
+                    }),
+                ],
+            )
+            .await?;
+        self.handling.metrics.action("opened");
+        self.handling.index.caught_up_to(sequence, INDEX_WAIT).await;
+        let case = self.load(&case_id).await?.case;
+        self.handling
+            .notifier
+            .notify(&tree, &case, Occasion::Received);
+        Ok(answer(&case))
+    }
+
+    async fn load(&self, case_id: &str) -> Result<crate::cases::LoadedCase, ServiceError> {
+        if uuid::Uuid::parse_str(case_id).is_err() {
+            return Err(CaseError::Invalid(kaiku_domain::Violations::single(
+                "case_id",
+                format!("must be a UUID, got {case_id:?}"),
+            ))
+            .into());
+        }
+        self.handling
+            .cases
+            .load(case_id)
+            .await?
+            .ok_or_else(|| CaseError::NotFound(case_id.to_owned()).into())
+    }
+
+    /// Load, check the caller may handle the case's unit, decide, append.
+    async fn execute<T>(
+        &self,
+        request: &Request<T>,
+        case_id: &str,
+        expected_revision: u64,
+        command: CaseCommand,
+    ) -> Result<Response<CaseResponse>, ServiceError> {
+        let caller = caller(request)?;
+        let loaded = self.load(case_id).await?;
+        let tree = load_units(&self.handling.store).await?;
+        caller.may_read_unit(&loaded.case.unit_id, &tree.lineage(&loaded.case.unit_id))?;
+        if let CaseCommand::Assign { unit_id, .. } = &command
+            && !unit_id.is_empty()
+            && tree.get(unit_id).is_none_or(|unit| unit.closed)
+        {
+            // Routing to another unit: any open unit will do (the case may concern a unit the
+            // handler does not see); the caller then no longer sees the case.
+            return Err(ServiceError::UnknownUnit(unit_id.clone()));
+        }
+        let case = loaded.case;
+        if expected_revision != 0 && expected_revision != case.revision {
+            return Err(CaseError::StaleRevision {
+                case_id: case.case_id.clone(),
+                expected: expected_revision,
+                actual: case.revision,
+            }
+            .into());
+        }
+        let now = Utc::now();
+        let kinds = decide(
+            &case,
+            command,
+            helsinki_date(now),
+            now,
+            self.handling.retention,
+        )?;
+        if kinds.is_empty() {
+            return Ok(answer(&case));
+        }
+        let occasion = match kinds.first() {
+            Some(Kind::Assigned(assigned)) if assigned.unit_id != case.unit_id => {
+                Some(Occasion::Received)
+            }
+            Some(Kind::Assigned(assigned)) if !assigned.assignee.is_empty() => {
+                Some(Occasion::Assigned)
+            }
+            _ => None,
+        };
+        let sequence = self
+            .handling
+            .cases
+            .append(case_id, case.revision, &caller.subject, kinds)
+            .await?;
+        self.handling.index.caught_up_to(sequence, INDEX_WAIT).await;
+        let case = self.load(case_id).await?.case;
+        if let Some(occasion) = occasion {
+            self.handling.notifier.notify(&tree, &case, occasion);
+        }
+        Ok(answer(&case))
+    }
+
+    async fn get(
+        &self,
+        request: Request<GetCaseRequest>,
+    ) -> Result<Response<CaseResponse>, ServiceError> {
+        let caller = caller(&request)?;
+        let loaded = self.load(&request.get_ref().case_id).await?;
+        let tree = load_units(&self.handling.store).await?;
+        caller.may_read_unit(&loaded.case.unit_id, &tree.lineage(&loaded.case.unit_id))?;
+        let mut case = loaded.case.to_proto(helsinki_date(Utc::now()));
+        if let Some(sealed) = &loaded.sealed {
+            case.content = Some(self.handling.keys.open(&loaded.case.case_id, sealed)?);
+        }
+        Ok(Response::new(CaseResponse { case: Some(case) }))
+    }
+
+    async fn list(
+        &self,
+        request: Request<ListCasesRequest>,
+    ) -> Result<Response<ListCasesResponse>, ServiceError> {
+        let caller = caller(&request)?;
+        let filter = request.get_ref();
+        let tree = load_units(&self.handling.store).await?;
+        if !filter.unit_id.is_empty() {
+            check_unit(caller, &tree, &filter.unit_id)?;
+        }
+        let today = helsinki_date(Utc::now());
+        let mut cases: Vec<CaseFile> = self
+            .handling
+            .index
+            .snapshot()
+            .await
+            .into_iter()
+            .filter(|case| {
+                let lineage = tree.lineage(&case.unit_id);
+                caller.may_read_unit(&case.unit_id, &lineage).is_ok()
+                    && (filter.unit_id.is_empty() || lineage.contains(&filter.unit_id.as_str()))
+                    && (!filter.open_only || !case.is_closed())
+                    && (!filter.overdue_only || case.is_overdue(today))
+                    && (filter.assignee.is_empty() || case.assignee == filter.assignee)
+            })
+            .collect();
+        cases.sort_by_key(|case| std::cmp::Reverse(case.received_at));
+        Ok(Response::new(ListCasesResponse {
+            cases: cases.iter().map(|case| case.to_proto(today)).collect(),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl FeedbackHandling for FeedbackHandlingService {
+    #[tracing::instrument(skip_all)]
+    async fn open_case(
+        &self,
+        request: Request<OpenCaseRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        Ok(self.open(request).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %request.get_ref().case_id))]
+    async fn assign_case(
+        &self,
+        request: Request<AssignCaseRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        let r = request.get_ref();
+        let command = CaseCommand::Assign {
+            assignee: r.assignee.clone(),
+            unit_id: r.unit_id.clone(),
+        };
+        Ok(self
+            .execute(&request, &r.case_id, r.expected_revision, command)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %request.get_ref().case_id))]
+    async fn start_case(
+        &self,
+        request: Request<StartCaseRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        let r = request.get_ref();
+        Ok(self
+            .execute(
+                &request,
+                &r.case_id,
+                r.expected_revision,
+                CaseCommand::Start,
+            )
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %request.get_ref().case_id))]
+    async fn add_note(
+        &self,
+        request: Request<AddNoteRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        let r = request.get_ref();
+        let command = CaseCommand::AddNote {
+            text: r.text.clone(),
+        };
+        Ok(self
+            .execute(&request, &r.case_id, r.expected_revision, command)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %request.get_ref().case_id))]
+    async fn record_reply(
+        &self,
+        request: Request<RecordReplyRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        let r = request.get_ref();
+        let command = CaseCommand::Reply {
+            text: r.text.clone(),
+            method: r.method.clone(),
+        };
+        Ok(self
+            .execute(&request, &r.case_id, r.expected_revision, command)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %request.get_ref().case_id))]
+    async fn record_action(
+        &self,
+        request: Request<RecordActionRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        let r = request.get_ref();
+        let command = CaseCommand::RecordAction {
+            text: r.text.clone(),
+        };
+        Ok(self
+            .execute(&request, &r.case_id, r.expected_revision, command)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %request.get_ref().case_id))]
+    async fn close_case(
+        &self,
+        request: Request<CloseCaseRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        let r = request.get_ref();
+        let command = CaseCommand::Close {
+            resolution: r.resolution.clone(),
+        };
+        Ok(self
+            .execute(&request, &r.case_id, r.expected_revision, command)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %request.get_ref().case_id))]
+    async fn get_case(
+        &self,
+        request: Request<GetCaseRequest>,
+    ) -> Result<Response<CaseResponse>, Status> {
+        Ok(self.get(request).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_cases(
+        &self,
+        request: Request<ListCasesRequest>,
+    ) -> Result<Response<ListCasesResponse>, Status> {
+        Ok(self.list(request).await?)
+    }
+}
