@@ -176,20 +176,86 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         _files,
     } = start(&[], &mail).await?;
 
-    // A respondent answering at school A1 asks to be contacted.
-    let opened = case_of(
-        adapter
-            .open_case(contact_request(
-                "school-a1",
-                "Odotin vastaanotolla tunnin. Soittakaa minulle.",
-                ContactDetails {
-                    name: "Maija".into(),
-                    email: "maija@example.fi".into(),
-                    phone: "+358 40 123 4567".into(),
-                },
-            ))
-            .await?,
-    )?;
+    // A respondent answers at school A1 through a QR poster's web form, then asks to be
+    // contacted from the thank-you page.
+    let survey_id = stack
+        .publish(kaiku_domain::fixtures::nps_survey(&["school-a1"]))
+        .await?;
+    let web = stack.start_web_form(&[]).await?;
+    let token = web.sign(&kaiku_links::LinkContext {
+        survey_id: survey_id.clone(),
+        unit_id: "school-a1".into(),
+        channel: "qr".into(),
+        respondent_role: "client".into(),
+        professional_group: String::new(),
+        age_band: String::new(),
+        language: "fi".into(),
+    })?;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let form_url = format!("{}/f/{token}", web.url);
+    let form = browser.get(&form_url).send().await?.text().await?;
+    let submission_id = form
+        .split("name=\"submission_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or("no submission id on the form")?
+        .to_owned();
+    let answered = post(&browser, &form_url, &[("submission_id", &submission_id), ("a.nps", "3")])
+        .await?;
+    assert_eq!(answered.0, 303, "{}", answered.1);
+    let thanks = browser
+        .get(format!("{form_url}/thanks?lang=fi"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let offer = format!("/f/{token}/feedback?lang=fi&amp;after=answer");
+    assert!(thanks.contains(&offer), "no contact offer on the thank-you page:\n{thanks}");
+    let feedback_url = format!("{form_url}/feedback");
+    let page = browser
+        .get(format!("{feedback_url}?lang=fi&after=answer"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let case_id = page
+        .split("name=\"case_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or("no case id on the feedback page")?
+        .to_owned();
+    let message = "Odotin vastaanotolla tunnin. Soittakaa minulle.";
+    let mut fields = vec![
+        ("case_id", case_id.as_str()),
+        ("lang", "fi"),
+        ("after", "answer"),
+        ("kind", "complaint"),
+        ("message", message),
+        ("contact_requested", "yes"),
+        ("name", "Maija"),
+        ("email", "maija@example"),
+        ("phone", "+358 40 123 4567"),
+    ];
+    // A mistyped address comes back with the field named and the rest kept; nothing opens.
+    let (status, refused) = post(&browser, &feedback_url, &fields).await?;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("Tarkista sähköpostiosoite") && refused.contains("+358 40 123 4567"));
+    assert!(adapter_cases(&mut anna).await?.is_empty());
+    fields[7] = ("email", "maija@example.fi");
+    let (status, _) = post(&browser, &feedback_url, &fields).await?;
+    assert_eq!(status, 303);
+    // Sent twice (a double click): one case.
+    let (status, _) = post(&browser, &feedback_url, &fields).await?;
+    assert_eq!(status, 303);
+    let cases = adapter_cases(&mut anna).await?;
+    assert_eq!(cases.len(), 1, "{cases:#?}");
+    let opened = cases.into_iter().next().ok_or("no case")?;
+    assert_eq!(opened.case_id, case_id);
+    assert_eq!(opened.origin(), CaseOrigin::ContactRequest);
+    assert_eq!(opened.kind(), FeedbackKind::Complaint);
+    assert_eq!(opened.channel, "qr");
     let case_id = opened.case_id.clone();
     assert_eq!(opened.state(), CaseState::Received);
     assert_eq!(opened.unit_id, "school-a1");
@@ -575,6 +641,33 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         .await;
     assert_eq!(code(foreign), Code::PermissionDenied);
     Ok(())
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> TestResult<(u16, String)> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let response = client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.text().await?))
+}
+
+/// The cases the manager of area A sees.
+async fn adapter_cases(anna: &mut Handling) -> TestResult<Vec<Case>> {
+    Ok(anna
+        .list_cases(ListCasesRequest::default())
+        .await?
+        .into_inner()
+        .cases)
 }
 
 fn bad_reply_fields(status: &tonic::Status) -> Vec<String> {

@@ -562,6 +562,7 @@ impl Stack {
                 self.address("survey-definition"),
             ),
             ("KAIKU_INTAKE_URL", self.address("response-intake")),
+            ("KAIKU_HANDLING_URL", self.address("feedback-handling")),
             ("KAIKU_LINK_KEYS", TEST_LINK_KEYS.to_owned()),
             ("KAIKU_SERVICE_TOKEN", self.service_token.clone()),
             ("RUST_LOG", "info".to_owned()),

@@ -1,9 +1,10 @@
 //! What every channel adapter (web-form, sms-gateway) takes from its environment: where
-//! survey-definition and response-intake are, its own API key for them, and logging and trace
+//! survey-definition, response-intake and feedback-handling are, its own API key for them, and logging and trace
 //! export; and the clients built from it.
 
 use std::time::Duration;
 
+use kaiku_proto::handling::v1::feedback_handling_client::FeedbackHandlingClient;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use kaiku_telemetry::TelemetryConfig;
@@ -29,6 +30,11 @@ pub struct AdapterSettings {
     )]
     pub intake_url: String,
 
+    /// feedback-handling's gRPC address, for feedback that asks for a reply (the web form's
+    /// contact requests and feedback page); unset = the adapter offers none.
+    #[arg(long, env = "KAIKU_HANDLING_URL")]
+    pub handling_url: Option<String>,
+
     /// This adapter's API key for survey-definition and response-intake (submit scope).
     #[arg(long, env = "KAIKU_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: String,
@@ -37,10 +43,11 @@ pub struct AdapterSettings {
     pub telemetry: crate::TelemetrySettings,
 }
 
-/// The two services a channel adapter calls, with its token on every call.
+/// The services a channel adapter calls, with its token on every call.
 pub struct AdapterClients {
     pub surveys: SurveyDefinitionClient<AuthorizedChannel>,
     pub intake: ResponseIntakeClient<AuthorizedChannel>,
+    pub handling: Option<FeedbackHandlingClient<AuthorizedChannel>>,
 }
 
 impl AdapterSettings {
@@ -64,6 +71,12 @@ impl AdapterSettings {
         Ok(AdapterClients {
             surveys: SurveyDefinitionClient::new(channel(&self.survey_definition_url)?),
             intake: ResponseIntakeClient::new(channel(&self.intake_url)?),
+            handling: self
+                .handling_url
+                .as_deref()
+                .map(channel)
+                .transpose()?
+                .map(FeedbackHandlingClient::new),
         })
     }
 }

@@ -1,8 +1,10 @@
 //! The gRPC services behind the web form: survey-definition resolves forms, response-intake
-//! stores answers (clients from `kaiku_grpc::AdapterSettings`, connecting lazily).
+//! stores answers, feedback-handling takes feedback that asks for a reply (clients from `kaiku_grpc::AdapterSettings`, connecting lazily).
 
 use futures::StreamExt;
 use kaiku_grpc::AuthorizedChannel;
+use kaiku_proto::handling::v1::feedback_handling_client::FeedbackHandlingClient;
+use kaiku_proto::handling::v1::{Case, OpenCaseRequest};
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::{
     ResponseContext, SubmitResponseReply, SubmitResponseRequest, SubmitResponsesItem,
@@ -14,6 +16,7 @@ use kaiku_proto::survey::v1::{GetFormRequest, GetFormResponse};
 pub struct Backend {
     surveys: SurveyDefinitionClient<AuthorizedChannel>,
     intake: ResponseIntakeClient<AuthorizedChannel>,
+    handling: Option<FeedbackHandlingClient<AuthorizedChannel>>,
 }
 
 impl Backend {
@@ -21,7 +24,27 @@ impl Backend {
         Backend {
             surveys: clients.surveys,
             intake: clients.intake,
+            handling: clients.handling,
         }
+    }
+
+    /// Whether feedback that asks for a reply can be taken (KAIKU_HANDLING_URL is set).
+    pub fn takes_cases(&self) -> bool {
+        self.handling.is_some()
+    }
+
+    /// Opens a feedback-handling case: a contact request or free-form feedback.
+    pub async fn open_case(&self, request: OpenCaseRequest) -> Result<Case, tonic::Status> {
+        let Some(handling) = &self.handling else {
+            return Err(tonic::Status::unavailable("no KAIKU_HANDLING_URL"));
+        };
+        handling
+            .clone()
+            .open_case(request)
+            .await?
+            .into_inner()
+            .case
+            .ok_or_else(|| tonic::Status::internal("OpenCase answered without the case"))
     }
 
     /// The form for `context`, latest published version.

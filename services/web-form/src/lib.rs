@@ -2,6 +2,7 @@
 
 pub mod answers;
 pub mod backend;
+pub mod contact;
 pub mod error;
 pub mod limits;
 pub mod pages;

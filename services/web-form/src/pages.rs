@@ -37,6 +37,8 @@ pub struct FormPage<'a> {
     /// A problem with the whole submission (e.g. the service was unavailable).
     pub banner: Option<(&'a str, &'a str)>,
     pub kiosk: Option<KioskSettings>,
+    /// The way to feedback that asks for a reply (not anonymous), when offered.
+    pub offer: Option<Markup>,
 }
 
 /// The frame of every page: language, title, style, the language choice and the main landmark.
@@ -135,6 +137,7 @@ pub fn form_page(page: &FormPage<'_>) -> Markup {
             }
             button type="submit" { (texts.submit) }
         }
+        @if let Some(offer) = &page.offer { (offer) }
     };
     layout(texts, &title, page.languages, head, body)
 }
@@ -331,6 +334,8 @@ pub struct ThanksPage<'a> {
     pub languages: &'a [LanguageLink],
     /// Kiosks return to a fresh form by themselves.
     pub kiosk_return: Option<(&'a str, u32)>,
+    /// The way to ask to be contacted, when offered.
+    pub offer: Option<Markup>,
 }
 
 pub fn thanks_page(page: &ThanksPage<'_>) -> Markup {
@@ -346,6 +351,7 @@ pub fn thanks_page(page: &ThanksPage<'_>) -> Markup {
         h1 { (texts.thanks_title) }
         p { (texts.thanks_body) }
         (guidance(texts, page.flags))
+        @if let Some(offer) = &page.offer { (offer) }
         @if let Some((href, _)) = page.kiosk_return {
             p { a.button href=(href) { (texts.kiosk_next) } }
         }

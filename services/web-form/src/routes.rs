@@ -27,7 +27,7 @@ use crate::pages::{
     message_page, thanks_page,
 };
 use crate::texts::{EN, FI, SV, UiTexts, texts};
-use crate::{paper_entry, print};
+use crate::{contact, paper_entry, print};
 
 pub struct AppState {
     pub keys: LinkKeys,
@@ -65,6 +65,11 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/f/{token}", get(show_form).post(submit_form))
         .route("/f/{token}/thanks", get(show_thanks))
+        .route(
+            "/f/{token}/feedback",
+            get(contact::show_feedback).post(contact::submit_feedback),
+        )
+        .route("/f/{token}/feedback/sent", get(contact::show_sent))
         .route("/f/{token}/qr.svg", get(print::qr_svg))
         .route("/f/{token}/qr.png", get(print::qr_png))
         .route("/f/{token}/poster.pdf", get(print::poster))
@@ -309,6 +314,13 @@ impl FormReply<'_> {
                 errors,
                 banner,
                 kiosk,
+                offer: contact::offered(self.app, self.link).then(|| {
+                    contact::offer_markup(
+                        &contact::offer(&self.link.token, self.language, false),
+                        self.language,
+                        false,
+                    )
+                }),
             }),
         )
     }
@@ -550,6 +562,9 @@ async fn show_thanks(
             flags: &flags,
             languages: &[],
             kiosk_return,
+            offer: contact::offered(&app, &link).then(|| {
+                contact::offer_markup(&contact::offer(&token, language, true), language, true)
+            }),
         }),
     )
 }
