@@ -17,9 +17,8 @@ use kaiku_proto::handling::v1::{
     ContactDetails, FeedbackKind, GetCaseRequest, ListCasesRequest, OpenCaseRequest,
     RecordActionRequest, RecordReplyRequest, StartCaseRequest, case_event::Kind,
 };
-use kaiku_proto::survey::v1::UnitLevel;
 use kaiku_system_tests::smtp::MailSink;
-use kaiku_system_tests::{Stack, TestResult, database_text, files_bytes, nps_answer, unit};
+use kaiku_system_tests::{Stack, TestResult, database_text, files_bytes, nps_answer, two_areas};
 use kaiku_test_support::Grant;
 use prost::Message;
 use tonic::Code;
@@ -72,13 +71,7 @@ async fn start(extra_env: &[(&'static str, String)], mail: &MailSink) -> TestRes
     )
     .await?;
     let mut surveys = stack.surveys().await?;
-    for request in [
-        unit("county", "", UnitLevel::County, "Maakunta"),
-        unit("area-a", "county", UnitLevel::ServiceArea, "Alue A"),
-        unit("area-b", "county", UnitLevel::ServiceArea, "Alue B"),
-        unit("school-a1", "area-a", UnitLevel::Unit, "Koulu A1"),
-        unit("school-b1", "area-b", UnitLevel::Unit, "Koulu B1"),
-    ] {
+    for request in two_areas() {
         surveys.create_unit(request).await?;
     }
     let client = |token: &str| {
@@ -202,8 +195,12 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         .and_then(|rest| rest.split('"').next())
         .ok_or("no submission id on the form")?
         .to_owned();
-    let answered = post(&browser, &form_url, &[("submission_id", &submission_id), ("a.nps", "3")])
-        .await?;
+    let answered = post(
+        &browser,
+        &form_url,
+        &[("submission_id", &submission_id), ("a.nps", "3")],
+    )
+    .await?;
     assert_eq!(answered.0, 303, "{}", answered.1);
     let thanks = browser
         .get(format!("{form_url}/thanks?lang=fi"))
@@ -212,7 +209,10 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         .text()
         .await?;
     let offer = format!("/f/{token}/feedback?lang=fi&amp;after=answer");
-    assert!(thanks.contains(&offer), "no contact offer on the thank-you page:\n{thanks}");
+    assert!(
+        thanks.contains(&offer),
+        "no contact offer on the thank-you page:\n{thanks}"
+    );
     let feedback_url = format!("{form_url}/feedback");
     let page = browser
         .get(format!("{feedback_url}?lang=fi&after=answer"))

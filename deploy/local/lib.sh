@@ -19,6 +19,7 @@ readonly DEMO_SURVEY_ID_FILE="${STATE_DIR}/demo-survey-id"
 readonly DEMO_SURVEY_VERSION_FILE="${STATE_DIR}/demo-survey-version"
 readonly DEMO_THL_SURVEY_ID_FILE="${STATE_DIR}/demo-thl-survey-id"
 readonly DEMO_WELFARE_SURVEY_ID_FILE="${STATE_DIR}/demo-student-welfare-survey-id"
+readonly DEMO_CASES_FILE="${STATE_DIR}/demo-cases"
 # The web form's link signing key, made once: printed posters stay valid across restarts.
 readonly LINK_KEYS_FILE="${STATE_DIR}/link-keys"
 # The SMS gateway's secret (phone hashes and encryption) and its two API tokens, made once.

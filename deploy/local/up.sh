@@ -394,6 +394,7 @@ local_client() {
         KAIKU_INTAKE_ADDR="http://${SERVICE_ADDR[response-intake]}" \
         KAIKU_ANALYTICS_ADDR="http://${SERVICE_ADDR[analytics]}" \
         KAIKU_PROJECTION_ADDR="http://${SERVICE_ADDR[projection]}" \
+        KAIKU_HANDLING_ADDR="http://${SERVICE_ADDR[feedback-handling]}" \
         "$@"
 }
 
@@ -466,6 +467,22 @@ load_demo_data_once() {
     ends="$(TZ=Europe/Helsinki date -d '13 days' +%F)"
     create_demo_survey_once "${DEMO_WELFARE_SURVEY_ID_FILE}" "the student-welfare survey for the demo schools" \
         --template student-welfare --unit demo-student-welfare --period "demo_period=${starts}..${ends}"
+    create_demo_cases_once
+}
+
+# Two feedback cases for the console's inbox (/cases): a phone call asking for a reply, and one
+# received three weeks ago, now late and raised to the service area's manager.
+create_demo_cases_once() {
+    if [[ -s "${DEMO_CASES_FILE}" ]]; then return 0; fi
+    log_step "opening two demo feedback cases"
+    CURRENT_LOG="$(log_file_for kaikuctl-demo)"
+    {
+        kaikuctl_local case open --unit demo-school-1 --kind question \
+            --message "Huoltaja kysyi, miten kuraattorille varataan aika." --contact --phone "040 000 0001"
+        kaikuctl_local case open --unit demo-school-2 --kind complaint \
+            --received "$(TZ=Europe/Helsinki date -d '21 days ago' +%FT10:00)" \
+            --message "Soittaja ei ollut saanut vastausta viestiinsä." --contact --email "demo@example.fi"
+    } >"${DEMO_CASES_FILE}" 2>>"${CURRENT_LOG}"
 }
 
 print_summary() {
@@ -482,6 +499,7 @@ Kaiku is up.
   web form            http://${SERVICE_ADDR[web-form]}   (HTTP; links below)
   sms-gateway         $(if [[ -n "${KAIKU_SMS_PROVIDER_URL:-}" ]]; then printf 'http://%s   (HTTP; tokens in %s)' "${SERVICE_ADDR[sms-gateway]}" "${SMS_SECRETS_FILE}"; else printf 'not started (set KAIKU_SMS_PROVIDER_URL)'; fi)
   survey-definition   ${SERVICE_ADDR[survey-definition]}   (gRPC)
+  feedback-handling   ${SERVICE_ADDR[feedback-handling]}   (gRPC; cases at the console's /cases)
   response-intake     ${SERVICE_ADDR[response-intake]}   (gRPC)
   analytics           ${SERVICE_ADDR[analytics]}   (gRPC)
   projection          ${SERVICE_ADDR[projection]}   (gRPC health only)

@@ -44,9 +44,9 @@ cp -r "${KAIKU_ROOT}/deploy/docker/initdb" "${KAIKU_ROOT}/deploy/docker/make-key
     "${KAIKU_ROOT}/deploy/docker/compose.local.yml" "${WORK_DIR}/deploy/docker/"
 
 export KAIKU_SURVEY_DEFINITION_PORT=25051 KAIKU_INTAKE_PORT=25052 KAIKU_ANALYTICS_PORT=25053 \
-    KAIKU_PROJECTION_PORT=25054 KAIKU_WEB_FORM_PORT=28080 KAIKU_CONSOLE_PORT=28070 \
+    KAIKU_PROJECTION_PORT=25054 KAIKU_HANDLING_PORT=25056 KAIKU_WEB_FORM_PORT=28080 KAIKU_CONSOLE_PORT=28070 \
     KAIKU_JAEGER_UI_PORT=26686
-for port in 25051 25052 25053 25054 28080 28070; do
+for port in 25051 25052 25053 25054 25056 28080 28070; do
     ensure_port_free "${port}" "compose test port"
 done
 
@@ -56,7 +56,8 @@ log_step "answering through intake and reading analytics"
 KAIKU_TOKEN="$(sed -n 's/^KAIKU_ADMIN_TOKEN=//p' "${WORK_DIR}/.env")"
 export KAIKU_TOKEN
 export KAIKU_SURVEY_ADDR=http://127.0.0.1:25051 KAIKU_INTAKE_ADDR=http://127.0.0.1:25052 \
-    KAIKU_ANALYTICS_ADDR=http://127.0.0.1:25053 KAIKU_PROJECTION_ADDR=http://127.0.0.1:25054
+    KAIKU_ANALYTICS_ADDR=http://127.0.0.1:25053 KAIKU_PROJECTION_ADDR=http://127.0.0.1:25054 \
+    KAIKU_HANDLING_ADDR=http://127.0.0.1:25056
 kaikuctl="${BIN_DIR}/kaikuctl"
 "${kaikuctl}" unit import --file "${KAIKU_ROOT}/deploy/demo/units.tsv" >/dev/null
 created="$("${kaikuctl}" survey create --file "${KAIKU_ROOT}/deploy/demo/nps-survey.json" --publish)"
@@ -76,6 +77,12 @@ cookie="$(curl -sS -o /dev/null -D - --data-urlencode "username=admin" --data-ur
 [[ -n "${cookie}" ]] || die "the console did not sign the admin in"
 page="$(curl -sS -H "cookie: ${cookie}" "http://127.0.0.1:28070/results?survey=${survey_id}&unit=demo-school-1&period=all&lang=en")"
 grep -q 'data-n="6"' <<<"${page}" || die "the console does not show the six answers: $(grep -o '<div class="card"[^>]*>.\{0,300\}' <<<"${page}" | head -n 3)"
+
+log_step "a phone call as a feedback case, sealed with the content key make-keys.sh made"
+opened="$("${kaikuctl}" case open --unit demo-school-1 --kind praise --message "Kiitos hyvästä palvelusta")"
+case_id="$(sed -n 's/^case=//p' <<<"${opened}")"
+[[ -n "${case_id}" ]] || die "no case id in: ${opened}"
+"${kaikuctl}" case list --open | grep -q "^${case_id} demo-school-1 praise" || die "case ${case_id} is not listed"
 
 log_step "checking resource limits and read-only root file systems"
 for service in survey-definition response-intake feedback-handling analytics projection web-form console nats postgres; do

@@ -525,6 +525,18 @@ pub fn unit(
     }
 }
 
+/// A county with two service areas and a school in each: the organisation the feedback-handling tests route cases through.
+pub fn two_areas() -> Vec<kaiku_proto::survey::v1::CreateUnitRequest> {
+    use kaiku_proto::survey::v1::UnitLevel;
+    vec![
+        unit("county", "", UnitLevel::County, "Maakunta"),
+        unit("area-a", "county", UnitLevel::ServiceArea, "Alue A"),
+        unit("area-b", "county", UnitLevel::ServiceArea, "Alue B"),
+        unit("school-a1", "area-a", UnitLevel::Unit, "Koulu A1"),
+        unit("school-b1", "area-b", UnitLevel::Unit, "Koulu B1"),
+    ]
+}
+
 /// Link signing keys the web form is started with in tests (a fixed, test-only secret).
 pub const TEST_LINK_KEYS: &str = "test:a2Fpa3UtdGVzdC1saW5rLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
 
@@ -733,6 +745,7 @@ impl Stack {
                 self.address("survey-definition"),
             ),
             ("KAIKU_ANALYTICS_URL", self.address("analytics")),
+            ("KAIKU_HANDLING_URL", self.address("feedback-handling")),
             ("KAIKU_CONSOLE_SIGNING_KEY", auth_testdata("idp-rsa.key")),
             ("KAIKU_CONSOLE_TOKEN_ISSUER", CONSOLE_ISSUER.to_owned()),
             (

@@ -719,6 +719,17 @@ pub fn kind_code(kind: i32) -> &'static str {
     }
 }
 
+/// The kind a code names (`praise`, ...); UNSPECIFIED for anything else, which opening refuses.
+pub fn kind_from_code(code: &str) -> FeedbackKind {
+    match code {
+        "praise" => FeedbackKind::Praise,
+        "complaint" => FeedbackKind::Complaint,
+        "suggestion" => FeedbackKind::Suggestion,
+        "question" => FeedbackKind::Question,
+        _ => FeedbackKind::Unspecified,
+    }
+}
+
 /// What the sweeper should do about a case now, in order: remind the day before the promised
 /// day, escalate once it has passed, erase the content once closed for the retention period.
 pub fn due_commands(

@@ -1,10 +1,11 @@
-//! survey-definition and analytics as the signed-in person sees them: one lazily connected
+//! survey-definition, analytics and feedback-handling as the signed-in person sees them: one lazily connected
 //! channel per service, shared, and per page a client carrying that person's service token.
 
 use std::time::Duration;
 
 use kaiku_grpc::{AuthorizedChannel, authorized};
 use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
+use kaiku_proto::handling::v1::feedback_handling_client::FeedbackHandlingClient;
 use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
 use tonic::transport::{Channel, Endpoint};
 
@@ -15,6 +16,7 @@ use crate::tokens::TokenSigner;
 pub struct Backend {
     surveys: Channel,
     analytics: Channel,
+    handling: Channel,
     signer: TokenSigner,
 }
 
@@ -22,6 +24,7 @@ pub struct Backend {
 pub struct Clients {
     pub surveys: SurveyDefinitionClient<AuthorizedChannel>,
     pub analytics: AnalyticsClient<AuthorizedChannel>,
+    pub handling: FeedbackHandlingClient<AuthorizedChannel>,
 }
 
 fn lazy_channel(url: &str) -> Result<Channel, ConsoleError> {
@@ -39,11 +42,13 @@ impl Backend {
     pub fn new(
         survey_definition_url: &str,
         analytics_url: &str,
+        handling_url: &str,
         signer: TokenSigner,
     ) -> Result<Backend, ConsoleError> {
         Ok(Backend {
             surveys: lazy_channel(survey_definition_url)?,
             analytics: lazy_channel(analytics_url)?,
+            handling: lazy_channel(handling_url)?,
             signer,
         })
     }
@@ -53,6 +58,7 @@ impl Backend {
         Ok(Clients {
             surveys: SurveyDefinitionClient::new(authorized(self.surveys.clone(), &token)),
             analytics: AnalyticsClient::new(authorized(self.analytics.clone(), &token)),
+            handling: FeedbackHandlingClient::new(authorized(self.handling.clone(), &token)),
         })
     }
 }

@@ -19,6 +19,7 @@ pub enum Section {
     Surveys,
     Units,
     Reports,
+    Cases,
 }
 
 pub struct Frame<'a> {
@@ -67,6 +68,7 @@ pub fn page(frame: &Frame<'_>, body: Markup) -> Markup {
                                 (nav(Section::Results, "/results", t.nav_results))
                                 (nav(Section::Review, "/review", t.nav_review))
                                 (nav(Section::Reports, "/reports", t.reports_title))
+                                (nav(Section::Cases, "/cases", crate::case_texts::case_texts(t.tag).nav))
                                 @if session.staff.role.sets_up_surveys() {
                                     (nav(Section::Surveys, "/surveys", t.nav_surveys))
                                     (nav(Section::Units, "/units", t.units_title))

@@ -2,6 +2,9 @@
 
 pub mod accounts;
 pub mod backend;
+pub mod case_texts;
+pub mod cases_page;
+pub mod cases_routes;
 pub mod charts;
 pub mod error;
 pub mod figures;
@@ -79,6 +82,14 @@ pub struct Config {
         default_value = "http://127.0.0.1:50054"
     )]
     pub analytics_url: String,
+
+    /// feedback-handling's gRPC address (the feedback cases).
+    #[arg(
+        long,
+        env = "KAIKU_HANDLING_URL",
+        default_value = "http://127.0.0.1:50056"
+    )]
+    pub handling_url: String,
 
     /// The private key (PEM: P-256 PKCS#8 or RSA) the console signs its service tokens with;
     /// the services trust its public key (KAIKU_AUTH_JWT_PUBLIC_KEYS).
@@ -234,7 +245,12 @@ impl Application {
             None => None,
         };
         let state = Arc::new(AppState {
-            backend: Backend::new(&config.survey_definition_url, &config.analytics_url, signer)?,
+            backend: Backend::new(
+                &config.survey_definition_url,
+                &config.analytics_url,
+                &config.handling_url,
+                signer,
+            )?,
             sessions: Sessions::new(Lifetimes {
                 idle: config.session_idle,
                 absolute: config.session_max,

@@ -15,7 +15,7 @@ use crate::error::ConsoleError;
 use crate::layout::{CONSOLE_CSS, Section};
 use crate::session::Staff;
 use crate::web::{AppState, Context, SharedState, field, local_path, session_cookie};
-use crate::{reports_routes, results_routes, survey_routes, units_routes};
+use crate::{cases_routes, reports_routes, results_routes, survey_routes, units_routes};
 
 pub fn router(state: SharedState) -> Router {
     Router::new()
@@ -59,6 +59,14 @@ pub fn router(state: SharedState) -> Router {
             "/surveys/{survey_id}/{change}",
             post(survey_routes::change_survey),
         )
+        .route(
+            "/cases",
+            get(cases_routes::inbox).post(cases_routes::create),
+        )
+        .route("/cases/new", get(cases_routes::new_case))
+        .route("/cases/report", get(cases_routes::report))
+        .route("/cases/{case_id}", get(cases_routes::show))
+        .route("/cases/{case_id}/{command}", post(cases_routes::act))
         .route("/units", get(units_routes::list).post(units_routes::create))
         .route("/units/{unit_id}", get(units_routes::show))
         .route("/units/{unit_id}/rename", post(units_routes::rename))

@@ -61,13 +61,21 @@ pub struct Cli {
         global = true
     )]
     projection_addr: String,
+    /// feedback-handling address.
+    #[arg(
+        long,
+        env = "KAIKU_HANDLING_ADDR",
+        default_value = "http://127.0.0.1:50056",
+        global = true
+    )]
+    handling_addr: String,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Wait until all four services report SERVING.
+    /// Wait until the five gRPC services report SERVING.
     WaitReady {
         #[arg(long, default_value = "60s", value_parser = parse_duration)]
         timeout: Duration,
@@ -89,6 +97,9 @@ enum Command {
     /// Organisation units: county > service area > unit.
     #[command(subcommand)]
     Unit(UnitCommand),
+    /// Feedback cases: record a phone call, list what is waiting (needs kaiku.handle).
+    #[command(subcommand)]
+    Case(crate::cases::CaseCommand),
     /// Submit one response: --nps and --text for the usual two questions, --answer for any.
     Submit(SubmitArgs),
     /// Erase one response's open texts (personal data the automatic redaction missed) from the
@@ -399,6 +410,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 &cli.survey_addr,
                 &cli.intake_addr,
                 &cli.analytics_addr,
+                &cli.handling_addr,
                 &cli.projection_addr,
             ];
             wait_ready(&addrs, timeout).await
@@ -416,6 +428,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Survey(command) => survey(&cli.survey_addr, command).await,
         Command::Unit(command) => unit(&cli.survey_addr, command).await,
+        Command::Case(command) => crate::cases::case(&cli.handling_addr, command).await,
         Command::Redact {
             survey,
             sequence,

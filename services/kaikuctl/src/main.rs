@@ -1,6 +1,7 @@
 //! kaikuctl: a small command-line client for Kaiku's gRPC APIs.
 
 mod bench;
+mod cases;
 mod commands;
 mod dataset;
 

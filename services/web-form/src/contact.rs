@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kaiku_domain::codes::{channel_code, language_code};
-use kaiku_proto::handling::v1::{CaseOrigin, ContactDetails, FeedbackKind, OpenCaseRequest};
+use kaiku_proto::handling::v1::{CaseOrigin, ContactDetails, OpenCaseRequest};
 use kaiku_proto::survey::v1::{Channel, Language};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -189,16 +189,6 @@ struct Entered {
 /// Field -> message, for the fields the case service refused.
 type FieldErrors = HashMap<&'static str, &'static str>;
 
-fn kind_of(code: &str) -> FeedbackKind {
-    match code {
-        "praise" => FeedbackKind::Praise,
-        "complaint" => FeedbackKind::Complaint,
-        "suggestion" => FeedbackKind::Suggestion,
-        "question" => FeedbackKind::Question,
-        _ => FeedbackKind::Unspecified,
-    }
-}
-
 fn feedback_page(
     language: Language,
     action: &str,
@@ -309,7 +299,10 @@ pub async fn show_feedback(
     };
     let language = chosen_language(query.lang.as_deref(), &link);
     if !offered(&app, &link) {
-        return error_page(&WebError::InvalidLink("no feedback page on this link".into()), texts(language));
+        return error_page(
+            &WebError::InvalidLink("no feedback page on this link".into()),
+            texts(language),
+        );
     }
     let entered = Entered {
         // A new case id per page load: sending the same page twice opens one case.
@@ -320,7 +313,13 @@ pub async fn show_feedback(
     };
     page(
         StatusCode::OK,
-        feedback_page(language, &format!("/f/{token}/feedback"), &entered, &FieldErrors::new(), None),
+        feedback_page(
+            language,
+            &format!("/f/{token}/feedback"),
+            &entered,
+            &FieldErrors::new(),
+            None,
+        ),
     )
 }
 
@@ -338,7 +337,10 @@ pub async fn submit_feedback(
     let language = chosen_language(fields.get("lang").map(String::as_str), &link);
     let ui = texts(language);
     if !offered(&app, &link) {
-        return error_page(&WebError::InvalidLink("no feedback page on this link".into()), ui);
+        return error_page(
+            &WebError::InvalidLink("no feedback page on this link".into()),
+            ui,
+        );
     }
     if !app.limiter.try_take(link_key(&token)) {
         return error_page(&WebError::RateLimited, ui);
@@ -367,7 +369,7 @@ pub async fn submit_feedback(
     let request = OpenCaseRequest {
         case_id: entered.case_id.clone(),
         unit_id: link.response_context.unit_id.clone(),
-        kind: kind_of(&entered.kind) as i32,
+        kind: kaiku_domain::handling::kind_from_code(&entered.kind) as i32,
         origin: if entered.after_answer && contact_requested {
             CaseOrigin::ContactRequest
         } else {
@@ -403,9 +405,13 @@ pub async fn submit_feedback(
                     "message" => ("message", t.error_message),
                     "contact.email" => ("email", t.error_email),
                     "contact.phone" => ("phone", t.error_phone),
-                    "contact" | "contact_requested" | "contact.name" => ("contact", t.error_contact),
+                    "contact" | "contact_requested" | "contact.name" => {
+                        ("contact", t.error_contact)
+                    }
                     // The link's own unit or channel: not the respondent's to fix.
-                    _ => return error_page(&WebError::InvalidLink(status.message().to_owned()), ui),
+                    _ => {
+                        return error_page(&WebError::InvalidLink(status.message().to_owned()), ui);
+                    }
                 };
                 errors.insert(key, message);
             }
