@@ -287,6 +287,11 @@ ensure_local_secrets() {
         new_api_key web-form --scope submit --channel qr --channel kiosk --channel web_link --channel paper
         new_api_key sms-gateway --scope submit --channel sms
     fi
+    # Stacks made before feedback handling: an admin key that may also handle cases.
+    if ! grep -q '"handle"' "${API_KEYS_FILE}"; then
+        log_step "adding an admin API key that may handle feedback cases (${TOKENS_DIR}/admin)"
+        new_api_key admin --scope survey-admin --scope submit --scope analytics-read --scope export --scope handle
+    fi
 }
 
 # The console's signing key and two demo staff accounts: a unit manager of the demo schools'
