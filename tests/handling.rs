@@ -17,8 +17,11 @@ use kaiku_proto::handling::v1::{
     ContactDetails, FeedbackKind, GetCaseRequest, ListCasesRequest, OpenCaseRequest,
     RecordActionRequest, RecordReplyRequest, StartCaseRequest, case_event::Kind,
 };
+use kaiku_proto::survey::v1::UnitLevel;
 use kaiku_system_tests::smtp::MailSink;
-use kaiku_system_tests::{Stack, TestResult, database_text, files_bytes, nps_answer, two_areas};
+use kaiku_system_tests::{
+    Stack, TestResult, database_text, files_bytes, nps_answer, two_areas, unit,
+};
 use kaiku_test_support::Grant;
 use prost::Message;
 use tonic::Code;
@@ -42,6 +45,8 @@ struct Handlers {
     anna: Handling,
     ben: Handling,
     anna_token: String,
+    /// A channel adapter that may submit through QR codes only.
+    qr_adapter: Handling,
     _files: tempfile::TempDir,
 }
 
@@ -67,6 +72,14 @@ async fn start(extra_env: &[(&'static str, String)], mail: &MailSink) -> TestRes
         &[
             ("anna", scopes, manager("area-a")),
             ("ben", scopes, manager("area-b")),
+            (
+                "qr-adapter",
+                &[Scope::Submit],
+                Grant {
+                    channels: vec!["qr".into()],
+                    ..Grant::default()
+                },
+            ),
         ],
     )
     .await?;
@@ -86,11 +99,13 @@ async fn start(extra_env: &[(&'static str, String)], mail: &MailSink) -> TestRes
     let adapter = client(&stack.service_token).await?;
     let anna = client(&tokens[0]).await?;
     let ben = client(&tokens[1]).await?;
+    let qr_adapter = client(&tokens[2]).await?;
     Ok(Handlers {
         adapter,
         anna,
         ben,
         anna_token: tokens[0].clone(),
+        qr_adapter,
         stack,
         _files: files,
     })
@@ -166,6 +181,7 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         mut anna,
         mut ben,
         anna_token,
+        qr_adapter: _,
         _files,
     } = start(&[], &mail).await?;
 
@@ -352,6 +368,34 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         code(anna.get_case(get(&case_id)).await),
         Code::PermissionDenied
     );
+    // Replaying the opening does not let her read it either; the adapter that opened it learns
+    // only its id and due day, not what has happened since.
+    let replay = OpenCaseRequest {
+        case_id: case_id.clone(),
+        origin: CaseOrigin::ContactRequest as i32,
+        ..contact_request(
+            "school-a1",
+            message,
+            ContactDetails {
+                name: "Maija".into(),
+                email: "maija@example.fi".into(),
+                phone: "+358 40 123 4567".into(),
+            },
+        )
+    };
+    assert_eq!(
+        code(anna.open_case(replay.clone()).await),
+        Code::PermissionDenied
+    );
+    let receipt = case_of(adapter.open_case(replay.clone()).await?)?;
+    assert_eq!(receipt.case_id, case_id);
+    assert!(receipt.history.is_empty() && receipt.assignee.is_empty() && receipt.content.is_none());
+    // The same id with other content is refused, not merged.
+    let other = OpenCaseRequest {
+        message: "Toinen viesti".into(),
+        ..replay
+    };
+    assert_eq!(code(adapter.open_case(other).await), Code::AlreadyExists);
 
     // Ben works it: takes it, starts, notes, replies, records what it led to, closes.
     let step = |case: Case| case.revision;
@@ -684,6 +728,7 @@ async fn bad_cases_are_refused_field_by_field_and_nothing_is_stored() -> TestRes
         stack,
         mut adapter,
         mut anna,
+        mut qr_adapter,
         ..
     } = start(&[], &mail).await?;
     let admin = admin_store(&stack).await?;
@@ -763,7 +808,103 @@ async fn bad_cases_are_refused_field_by_field_and_nothing_is_stored() -> TestRes
         })
         .await;
     assert_eq!(code(missing), Code::NotFound);
+    // A QR-only adapter may not open a case as coming from a kiosk.
+    let kiosk = OpenCaseRequest {
+        channel: "kiosk".into(),
+        ..contact_request(
+            "school-a1",
+            "x",
+            ContactDetails {
+                email: "a@example.fi".into(),
+                ..ContactDetails::default()
+            },
+        )
+    };
+    assert_eq!(
+        code(qr_adapter.open_case(kiosk).await),
+        Code::PermissionDenied
+    );
+    // A command with a case id that is not a UUID names the field.
+    let note = anna
+        .add_note(AddNoteRequest {
+            case_id: "not-a-case".into(),
+            text: "x".into(),
+            expected_revision: 0,
+        })
+        .await
+        .err()
+        .ok_or("a bad case id was accepted")?;
+    assert_eq!(bad_reply_fields(&note), ["case_id"]);
+    // Listing another area's unit is refused.
+    let foreign = anna
+        .list_cases(ListCasesRequest {
+            unit_id: "area-b".into(),
+            ..ListCasesRequest::default()
+        })
+        .await;
+    assert_eq!(code(foreign), Code::PermissionDenied);
+    // A report with a malformed or reversed range names the fields.
+    let mut analytics = stack.analytics().await?;
+    for (from, to, fields) in [
+        ("2026-13-01", "", vec!["received_from"]),
+        ("2026-05-02", "2026-05-01", vec!["received_to"]),
+    ] {
+        let status = analytics
+            .get_handling_report(GetHandlingReportRequest {
+                received_from: from.into(),
+                received_to: to.into(),
+                ..GetHandlingReportRequest::default()
+            })
+            .await
+            .err()
+            .ok_or("a bad range was accepted")?;
+        assert_eq!(bad_reply_fields(&status), fields);
+    }
     assert_eq!(admin.last_sequence(HANDLING_STREAM).await?, before);
+
+    // Moving a case: not to a unit that does not exist, nor to another county.
+    let mut surveys = stack.surveys().await?;
+    for request in [
+        unit("county-2", "", UnitLevel::County, "Toinen maakunta"),
+        unit("clinic-2", "county-2", UnitLevel::Unit, "Klinikka"),
+    ] {
+        surveys.create_unit(request).await?;
+    }
+    let case = case_of(
+        anna.open_case(OpenCaseRequest {
+            origin: CaseOrigin::Phone as i32,
+            channel: "phone".into(),
+            ..contact_request(
+                "school-a1",
+                "x",
+                ContactDetails {
+                    phone: "040 111 2222".into(),
+                    ..ContactDetails::default()
+                },
+            )
+        })
+        .await?,
+    )?;
+    let after_open = admin.last_sequence(HANDLING_STREAM).await?;
+    for unit_id in ["nowhere", "clinic-2"] {
+        let status = anna
+            .assign_case(AssignCaseRequest {
+                case_id: case.case_id.clone(),
+                assignee: String::new(),
+                unit_id: unit_id.into(),
+                expected_revision: case.revision,
+            })
+            .await
+            .err()
+            .ok_or_else(|| format!("moved to {unit_id}"))?;
+        assert_eq!(
+            status.code(),
+            Code::InvalidArgument,
+            "{unit_id}: {status:?}"
+        );
+        assert_eq!(bad_reply_fields(&status), ["unit_id"]);
+    }
+    assert_eq!(admin.last_sequence(HANDLING_STREAM).await?, after_open);
     Ok(())
 }
 

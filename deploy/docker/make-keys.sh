@@ -38,8 +38,9 @@ key() { "${kaikuctl}" api-key --file "${keys}" "$@"; }
 # public half.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${secrets}/console-signing-key.pem" 2>/dev/null
 openssl pkey -in "${secrets}/console-signing-key.pem" -pubout -out "${secrets}/console-signing-key.pub"
-# feedback-handling seals case content (contact details, messages) with this AES-256 key: keep it
-# with the NATS volume's backups, or sealed cases cannot be read.
+# feedback-handling seals case content (contact details, messages) with this AES-256 key: back
+# it up apart from the NATS volume's backups (a backup holding both is not encrypted at rest);
+# without it sealed cases cannot be read.
 printf 'compose1 %s\n' "$(head -c 32 /dev/urandom | base64 -w 0)" >"${secrets}/handling-content-keys"
 admin_password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 printf 'KAIKU_CONSOLE_ADMIN_PASSWORD=%s\n' "${admin_password}" >>"${env_file}"

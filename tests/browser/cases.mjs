@@ -26,7 +26,7 @@ await run(async (browser) => {
   await respondent.fill("#contact-phone", "040 123 4567");
   await submit(respondent);
   await respondent.waitForLoadState();
-  check((await respondent.locator(".error-summary a[href='#field-email']").count()) === 1, "the bad address is not named in the error summary");
+  check((await respondent.locator(".error-summary a[href='#contact-email']").count()) === 1, "the bad address is not named in the error summary");
   check((await respondent.locator("#message").inputValue()) === input.message, "the message was lost after the error");
   await inspect(respondent, "respondent-3-feedback-error");
   await respondent.fill("#contact-email", "maija@example.fi");

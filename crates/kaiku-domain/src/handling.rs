@@ -228,7 +228,8 @@ fn check_contact(contact: &ContactDetails, v: &mut Violations) {
         if !valid {
             v.add(
                 "contact.email",
-                format!("must be an e-mail address such as name@example.fi, got {email:?}"),
+                // Not repeated: messages reach logs, and this is a person's address.
+                "must be an e-mail address such as name@example.fi",
             );
         }
     }
@@ -242,9 +243,7 @@ fn check_contact(contact: &ContactDetails, v: &mut Violations) {
         if !allowed || !(5..=15).contains(&digits) {
             v.add(
                 "contact.phone",
-                format!(
-                    "must be a phone number of 5-15 digits such as +358 40 123 4567, got {phone:?}"
-                ),
+                "must be a phone number of 5-15 digits such as +358 40 123 4567",
             );
         }
     }
@@ -485,6 +484,7 @@ pub fn decide(
             Kind::Replied(CaseReplied {
                 text: text.trim().to_owned(),
                 method,
+                hours_since_received: hours_between(case.received_at, now),
             })
         }
         CaseCommand::RecordAction { text } => {
@@ -508,6 +508,7 @@ pub fn decide(
             }
             Kind::Closed(CaseClosed {
                 resolution: resolution.trim().to_owned(),
+                hours_since_received: hours_between(case.received_at, now),
             })
         }
         CaseCommand::Remind => {
@@ -541,6 +542,13 @@ pub fn decide(
         return Err(CaseError::Invalid(v));
     }
     Ok(vec![kind])
+}
+
+/// Hours from `from` to `to`, to one decimal (never negative): precise enough for handling
+/// times, too coarse to pin down when the feedback came.
+pub fn hours_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    let hours = (to - from).num_seconds().max(0) as f64 / 3600.0;
+    (hours * 10.0).round() / 10.0
 }
 
 /// Why a stored case event cannot be folded: the record contradicts itself.
@@ -619,7 +627,12 @@ pub fn evolve(
                     let moved = assigned.unit_id != case.unit_id;
                     case.assignee = assigned.assignee.clone();
                     case.unit_id = assigned.unit_id.clone();
-                    if case.state == CaseState::Received || moved {
+                    // A new handler or unit: a case not yet started waits for them (received
+                    // without a handler, assigned with one), one being worked in another unit
+                    // starts over there; a replied case stays replied.
+                    if case.state != CaseState::Replied
+                        && (case.state != CaseState::InProgress || moved)
+                    {
                         case.state = if case.assignee.is_empty() {
                             CaseState::Received
                         } else {

@@ -102,15 +102,14 @@ pub async fn handling_report(
         "select case when grouping(h.unit_id) = 1 then '' else h.unit_id end,
                 case when grouping(h.kind) = 1 then '' else h.kind end,
                 count(*),
-                count(*) filter (where h.replied_at is not null),
-                count(*) filter (where h.closed_at is not null),
-                count(*) filter (where h.closed_at is null),
-                count(*) filter (where h.handled_at is null and h.reply_due_on < $4),
-                count(*) filter (where (h.handled_at at time zone 'Europe/Helsinki')::date <= h.reply_due_on),
-                count(*) filter (where h.handled_at is not null),
-                percentile_cont(0.5) within group (
-                    order by extract(epoch from h.handled_at - h.received_at)::float8 / 3600.0)
-                    filter (where h.handled_at is not null),
+                count(*) filter (where h.replied),
+                count(*) filter (where h.closed),
+                count(*) filter (where not h.closed),
+                count(*) filter (where h.handled_on is null and h.reply_due_on < $4),
+                count(*) filter (where h.handled_on <= h.reply_due_on),
+                count(*) filter (where h.handled_on is not null),
+                percentile_cont(0.5) within group (order by h.handling_hours)
+                    filter (where h.handling_hours is not null),
                 count(*) filter (where h.escalated_to is not null)
          from handling_case h
          left join org_unit u on u.unit_id = h.unit_id

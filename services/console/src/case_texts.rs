@@ -27,6 +27,7 @@ pub struct CaseTexts {
     pub new_case_intro: &'static str,
     pub received_on: &'static str,
     pub received_time: &'static str,
+    pub language: &'static str,
     pub kinds: [&'static str; 4],
     pub states: [&'static str; 5],
     pub origins: [&'static str; 3],
@@ -111,6 +112,7 @@ pub const CASES_FI: CaseTexts = CaseTexts {
     new_case_intro: "Kirjaa puhelimessa, kirjeellä tai asioinnin yhteydessä saatu palaute. Yhteystiedot tallennetaan salattuina ja poistetaan säilytysajan jälkeen.",
     received_on: "Saapumispäivä",
     received_time: "Kellonaika",
+    language: "Palautteen antajan kieli",
     kinds: ["Kiitos", "Moite", "Kehitysehdotus", "Kysymys"],
     states: [
         "Saapunut",
@@ -212,6 +214,7 @@ pub const CASES_SV: CaseTexts = CaseTexts {
     new_case_intro: "Registrera respons som kommit per telefon, brev eller vid besök. Kontaktuppgifterna sparas krypterade och raderas efter lagringstiden.",
     received_on: "Inkommen dag",
     received_time: "Klockslag",
+    language: "Språk för den som gav responsen",
     kinds: ["Beröm", "Klagomål", "Förbättringsförslag", "Fråga"],
     states: [
         "Inkommen",
@@ -313,6 +316,7 @@ pub const CASES_EN: CaseTexts = CaseTexts {
     new_case_intro: "Record feedback received by phone, by letter or in person. Contact details are stored encrypted and erased after the retention period.",
     received_on: "Received on",
     received_time: "Time",
+    language: "The person's language",
     kinds: ["Praise", "Complaint", "Suggestion", "Question"],
     states: ["Received", "Assigned", "In progress", "Replied", "Closed"],
     origins: ["Contact request", "Free-form feedback", "Phone"],

@@ -139,6 +139,8 @@ pub struct CasePage<'a> {
     pub csrf: &'a str,
     pub saved: bool,
     pub refused: &'a [String],
+    /// The command that was refused and the text typed for it, to fill the form again.
+    pub typed: Option<(&'a str, &'a str)>,
 }
 
 fn hidden(page: &CasePage<'_>) -> Markup {
@@ -150,6 +152,10 @@ fn hidden(page: &CasePage<'_>) -> Markup {
 
 pub fn case_body(page: &CasePage<'_>) -> Markup {
     let c = crate::case_texts::case_texts(page.texts.tag);
+    let typed = |command: &str| match page.typed {
+        Some((refused, text)) if refused == command => text,
+        _ => "",
+    };
     let case = page.case;
     let action = |what: &str| format!("/cases/{}/{what}", case.case_id);
     let closed = case.state == CaseState::Closed as i32;
@@ -241,7 +247,7 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
                     (hidden(page))
                     div.field {
                         label for="reply-text" { (c.reply_text) }
-                        textarea id="reply-text" name="text" rows="4" maxlength="4000" {}
+                        textarea id="reply-text" name="text" rows="4" maxlength="4000" { (typed("reply")) }
                     }
                     fieldset {
                         legend { (c.reply_method) }
@@ -261,7 +267,7 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
                     (hidden(page))
                     div.field {
                         label for="note-text" { (c.note_title) }
-                        textarea id="note-text" name="text" rows="3" maxlength="4000" {}
+                        textarea id="note-text" name="text" rows="3" maxlength="4000" { (typed("note")) }
                     }
                     button type="submit" { (c.add_note) }
                 }
@@ -269,7 +275,7 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
                     (hidden(page))
                     div.field {
                         label for="action-text" { (c.action_title) }
-                        textarea id="action-text" name="text" rows="3" maxlength="4000" {}
+                        textarea id="action-text" name="text" rows="3" maxlength="4000" { (typed("action")) }
                     }
                     button type="submit" { (c.record_action) }
                 }
@@ -280,7 +286,7 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
                     (hidden(page))
                     div.field {
                         label for="resolution" { (c.resolution) }
-                        textarea id="resolution" name="text" rows="2" maxlength="4000" {}
+                        textarea id="resolution" name="text" rows="2" maxlength="4000" { (typed("close")) }
                     }
                     button type="submit" { (c.close) }
                 }
@@ -289,14 +295,26 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
     }
 }
 
+/// The phone-call form; after a refusal `posted` holds what was sent (the same case id, so a
+/// second send opens one case, and the typed values).
 pub fn new_case_body(
     t: &'static Texts,
     units: &[VisibleUnit],
     csrf: &str,
     today: &str,
     refused: &[String],
+    posted: &[(String, String)],
 ) -> Markup {
     let c = crate::case_texts::case_texts(t.tag);
+    let value = |name: &str| {
+        posted
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let case_id = value("case_id").unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let language = value("language").unwrap_or_else(|| t.tag.to_owned());
+    let languages = [("fi", "suomi"), ("sv", "svenska"), ("en", "English")];
     html! {
         h1 { (c.new_case) }
         p { (c.new_case_intro) }
@@ -308,43 +326,54 @@ pub fn new_case_body(
         }
         form method="post" action="/cases" {
             input type="hidden" name="csrf" value=(csrf);
-            input type="hidden" name="case_id" value=(uuid::Uuid::new_v4());
+            input type="hidden" name="case_id" value=(case_id);
             div.field {
                 label for="unit" { (c.unit) }
                 select id="unit" name="unit" {
-                    @for unit in units { option value=(unit.unit.unit_id) { (unit.name) } }
+                    @for unit in units {
+                        option value=(unit.unit.unit_id) selected[value("unit").as_deref() == Some(unit.unit.unit_id.as_str())] { (unit.name) }
+                    }
                 }
             }
+            // No kind chosen beforehand: a default would tilt the reports towards it.
             fieldset {
                 legend { (c.kind) }
                 @for (i, code) in KIND_CODES.iter().enumerate() {
                     div {
-                        input type="radio" name="kind" id={ "kind-" (code) } value=(code) checked[i == 1];
+                        input type="radio" name="kind" id={ "kind-" (code) } value=(code) checked[value("kind").as_deref() == Some(*code)];
                         label for={ "kind-" (code) } { (c.kinds[i]) }
                     }
                 }
             }
             div.field {
+                label for="language" { (c.language) }
+                select id="language" name="language" {
+                    @for (code, name) in languages {
+                        option value=(code) lang=(code) selected[language == code] { (name) }
+                    }
+                }
+            }
+            div.field {
                 label for="received-on" { (c.received_on) }
-                input id="received-on" name="received_on" type="date" value=(today);
+                input id="received-on" name="received_on" type="date" value=(value("received_on").unwrap_or_else(|| today.to_owned()));
             }
             div.field {
                 label for="received-time" { (c.received_time) }
-                input id="received-time" name="received_time" type="time" value="09:00";
+                input id="received-time" name="received_time" type="time" value=(value("received_time").unwrap_or_else(|| "09:00".to_owned()));
             }
             div.field {
                 label for="message" { (c.message) }
-                textarea id="message" name="message" rows="5" maxlength="4000" {}
+                textarea id="message" name="message" rows="5" maxlength="4000" { (value("message").unwrap_or_default()) }
             }
             fieldset {
                 legend { (c.contact) }
                 div {
-                    input type="checkbox" id="contact-requested" name="contact_requested" value="yes";
+                    input type="checkbox" id="contact-requested" name="contact_requested" value="yes" checked[value("contact_requested").is_some()];
                     label for="contact-requested" { (c.contact_requested) }
                 }
-                div.field { label for="contact-name" { (c.name) } input id="contact-name" name="name" type="text" autocomplete="off"; }
-                div.field { label for="contact-email" { (c.email) } input id="contact-email" name="email" type="email" autocomplete="off"; }
-                div.field { label for="contact-phone" { (c.phone) } input id="contact-phone" name="phone" type="tel" autocomplete="off"; }
+                div.field { label for="contact-name" { (c.name) } input id="contact-name" name="name" type="text" autocomplete="off" value=(value("name").unwrap_or_default()); }
+                div.field { label for="contact-email" { (c.email) } input id="contact-email" name="email" type="email" autocomplete="off" value=(value("email").unwrap_or_default()); }
+                div.field { label for="contact-phone" { (c.phone) } input id="contact-phone" name="phone" type="tel" autocomplete="off" value=(value("phone").unwrap_or_default()); }
             }
             button type="submit" { (c.save_case) }
         }

@@ -97,6 +97,7 @@ async fn case_page(
     case_id: &str,
     saved: bool,
     refused: &[String],
+    typed: Option<(&str, &str)>,
     status: StatusCode,
 ) -> Response {
     let t = context.texts;
@@ -119,6 +120,7 @@ async fn case_page(
             csrf: &csrf,
             saved,
             refused,
+            typed,
         }))
     };
     context.page(
@@ -140,7 +142,7 @@ pub async fn show(
         return redirect.into_response();
     }
     let saved = query.contains_key("saved");
-    case_page(&context, &state, &case_id, saved, &[], StatusCode::OK).await
+    case_page(&context, &state, &case_id, saved, &[], None, StatusCode::OK).await
 }
 
 /// One command on a case from its page's forms.
@@ -239,12 +241,14 @@ pub async fn act(
         Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
         Err(e) => {
             let status = e.status();
+            let typed = Some((what.as_str(), field(&fields, "text").unwrap_or_default()));
             case_page(
                 &context,
                 &state,
                 &case_id,
                 false,
                 &problem_lines(&e),
+                typed,
                 status,
             )
             .await
@@ -261,13 +265,14 @@ pub async fn new_case(
     if let Err(redirect) = context.require_session() {
         return redirect.into_response();
     }
-    new_case_page(&context, &state, &[], StatusCode::OK).await
+    new_case_page(&context, &state, &[], &[], StatusCode::OK).await
 }
 
 async fn new_case_page(
     context: &Context,
     state: &AppState,
     refused: &[String],
+    posted: &[(String, String)],
     status: StatusCode,
 ) -> Response {
     let t = context.texts;
@@ -275,7 +280,7 @@ async fn new_case_page(
         let (mut clients, csrf) = staff_clients(context, state)?;
         let units = staff_units(context, &mut clients).await?;
         let today = helsinki_date(Utc::now()).to_string();
-        Ok::<_, ConsoleError>(new_case_body(t, &units, &csrf, &today, refused))
+        Ok::<_, ConsoleError>(new_case_body(t, &units, &csrf, &today, refused, posted))
     };
     context.page(
         case_texts(t.tag).new_case,
@@ -325,7 +330,7 @@ pub async fn create(
                 kind: kaiku_domain::handling::kind_from_code(&get("kind")) as i32,
                 origin: CaseOrigin::Phone as i32,
                 channel: "phone".into(),
-                language: context.texts.tag.to_owned(),
+                language: get("language"),
                 message: get("message"),
                 contact_requested,
                 contact: contact_requested.then(|| ContactDetails {
@@ -344,7 +349,7 @@ pub async fn create(
     match created.await {
         Ok(case) => redirect(&format!("/cases/{}?saved=1#saved", case.case_id)),
         Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
-        Err(e) => new_case_page(&context, &state, &problem_lines(&e), e.status()).await,
+        Err(e) => new_case_page(&context, &state, &problem_lines(&e), &fields, e.status()).await,
     }
 }
 

@@ -132,7 +132,8 @@ impl CaseIndex {
 
     fn apply(&self, cases: &mut BTreeMap<String, CaseFile>, stored: &StoredEvent) {
         let result = decode(stored).and_then(|event| {
-            let previous = cases.remove(&event.case_id);
+            // Replaced only once the event folds: one bad event leaves the case as it was.
+            let previous = cases.get(&event.case_id).cloned();
             let case = evolve(previous, &event, stored.stream_sequence)?;
             cases.insert(event.case_id.clone(), case);
             Ok(())

@@ -172,9 +172,17 @@ impl Application {
             Some(path) => Routing::from_file(path).map_err(ServiceError::Config)?,
             None => Routing::default(),
         };
+        if !smtp::is_plain_address(&config.smtp_from) {
+            return Err(ServiceError::Config(format!(
+                "KAIKU_SMTP_FROM {:?} is not an e-mail address",
+                config.smtp_from
+            )));
+        }
+        // An empty KAIKU_SMTP_URL (compose passes `${KAIKU_SMTP_URL:-}`) means none.
         let smtp = config
             .smtp_url
             .as_deref()
+            .filter(|url| !url.trim().is_empty())
             .map(SmtpSettings::parse)
             .transpose()
             .map_err(|e| ServiceError::Config(e.to_string()))?;

@@ -26,7 +26,23 @@ pub struct Routing {
 impl Routing {
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The JSON, with every address checked (they go into SMTP commands and headers).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let routing: Routing = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let addresses = routing
+            .units
+            .iter()
+            .flat_map(|(unit, list)| list.iter().map(move |a| (unit.as_str(), a)))
+            .chain(routing.people.iter().map(|(who, a)| (who.as_str(), a)));
+        for (whose, address) in addresses {
+            if !crate::smtp::is_plain_address(address) {
+                return Err(format!("{whose}: {address:?} is not an e-mail address"));
+            }
+        }
+        Ok(routing)
     }
 
     /// The addresses for `unit_id`: its own, or its nearest ancestor's.
@@ -266,7 +282,10 @@ mod tests {
     }
 
     #[test]
-    fn routing_files_with_unknown_fields_are_refused() {
-        assert!(serde_json::from_str::<Routing>(r#"{"unit": {}}"#).is_err());
+    fn routing_files_with_unknown_fields_or_bad_addresses_are_refused() {
+        assert!(Routing::parse(r#"{"unit": {}}"#).is_err());
+        assert!(Routing::parse(r#"{"units": {"a": ["x@example.fi\r\nBcc: y@evil"]}}"#).is_err());
+        assert!(Routing::parse(r#"{"people": {"anna": "anna"}}"#).is_err());
+        assert!(Routing::parse(r#"{"units": {"a": ["x@example.fi"]}}"#).is_ok());
     }
 }

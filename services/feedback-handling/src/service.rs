@@ -50,6 +50,29 @@ fn answer(case: &CaseFile) -> Response<CaseResponse> {
     })
 }
 
+/// What a channel adapter learns of the case it opened: its id, state and due day, not who
+/// handles it or what happened since.
+fn receipt(case: &CaseFile) -> Response<CaseResponse> {
+    let full = case.to_proto(helsinki_date(Utc::now()));
+    Response::new(CaseResponse {
+        case: Some(kaiku_proto::handling::v1::Case {
+            case_id: full.case_id,
+            unit_id: full.unit_id,
+            kind: full.kind,
+            origin: full.origin,
+            channel: full.channel,
+            language: full.language,
+            state: full.state,
+            received_at: full.received_at,
+            reply_due_on: full.reply_due_on,
+            promise: full.promise,
+            contact_requested: full.contact_requested,
+            revision: full.revision,
+            ..kaiku_proto::handling::v1::Case::default()
+        }),
+    })
+}
+
 impl FeedbackHandlingService {
     pub fn new(handling: Arc<Handling>) -> Self {
         Self { handling }
@@ -82,37 +105,87 @@ impl FeedbackHandlingService {
                 return Err(ServiceError::UnknownUnit(opened.unit_id.clone()));
             }
         }
-        if let Some(existing) = self.handling.cases.load(&case_id).await? {
-            // A retry of the same opening answers with the case; other content is refused.
-            return if same_opening(&existing.case.opened, &opened) {
-                Ok(answer(&existing.case))
-            } else {
-                Err(CaseError::AlreadyExists(case_id).into())
-            };
-        }
-        let sealed = self.handling.keys.seal(&case_id, &content)?;
-        let sequence = self
-            .handling
-            .cases
-            .append(
-                &case_id,
-                0,
-                &caller.subject,
-                vec![
-                    Kind::Opened(opened),
-                    Kind::ContentSealed(CaseContentSealed {
-                        sealed: Some(sealed),
-                    }),
-                ],
-            )
-            .await?;
-        self.handling.metrics.action("opened");
+        let (sequence, fresh) = match self.handling.cases.load(&case_id).await? {
+            None => {
+                let sealed = self.handling.keys.seal(&case_id, &content)?;
+                let sequence = self
+                    .handling
+                    .cases
+                    .append(
+                        &case_id,
+                        0,
+                        &caller.subject,
+                        vec![
+                            Kind::Opened(opened),
+                            Kind::ContentSealed(CaseContentSealed {
+                                sealed: Some(sealed),
+                            }),
+                        ],
+                    )
+                    .await?;
+                (sequence, true)
+            }
+            Some(existing) => {
+                let sequence = self
+                    .retried(&caller, &tree, existing, &opened, &content)
+                    .await?;
+                (sequence, false)
+            }
+        };
         self.handling.index.caught_up_to(sequence, INDEX_WAIT).await;
         let case = self.load(&case_id).await?.case;
-        self.handling
-            .notifier
-            .notify(&tree, &case, Occasion::Received);
-        Ok(answer(&case))
+        if fresh {
+            self.handling.metrics.action("opened");
+            self.handling
+                .notifier
+                .notify(&tree, &case, Occasion::Received);
+        }
+        Ok(if caller.has(Scope::Handle) {
+            answer(&case)
+        } else {
+            receipt(&case)
+        })
+    }
+
+    /// The same case id again. A retry of the same opening is answered as the first was, and
+    /// writes the sealed content if the first attempt stopped before it; other content under
+    /// the id is refused, and a handler who may not see the case's unit now is told nothing.
+    async fn retried(
+        &self,
+        caller: &Principal,
+        tree: &UnitTree,
+        existing: crate::cases::LoadedCase,
+        opened: &kaiku_proto::handling::v1::CaseOpened,
+        content: &kaiku_proto::handling::v1::CaseContent,
+    ) -> Result<u64, ServiceError> {
+        let case = existing.case;
+        if caller.has(Scope::Handle) {
+            caller.may_read_unit(&case.unit_id, &tree.lineage(&case.unit_id))?;
+        }
+        let same_content = match &existing.sealed {
+            Some(sealed) => self.handling.keys.open(&case.case_id, sealed)? == *content,
+            // Erased: nothing to compare with; the opening alone decides.
+            None => true,
+        };
+        if !same_opening(&case.opened, opened) || !same_content {
+            return Err(CaseError::AlreadyExists(case.case_id).into());
+        }
+        if case.sealed_at.is_none() && !case.content_erased {
+            let sealed = self.handling.keys.seal(&case.case_id, content)?;
+            return self
+                .handling
+                .cases
+                .append(
+                    &case.case_id,
+                    case.revision,
+                    &caller.subject,
+                    vec![Kind::ContentSealed(CaseContentSealed {
+                        sealed: Some(sealed),
+                    })],
+                )
+                .await;
+        }
+        Ok(case.revision)
     }
 
     async fn load(&self, case_id: &str) -> Result<crate::cases::LoadedCase, ServiceError> {
@@ -144,11 +217,21 @@ impl FeedbackHandlingService {
         caller.may_read_unit(&loaded.case.unit_id, &tree.lineage(&loaded.case.unit_id))?;
         if let CaseCommand::Assign { unit_id, .. } = &command
             && !unit_id.is_empty()
-            && tree.get(unit_id).is_none_or(|unit| unit.closed)
         {
-            // Routing to another unit: any open unit will do (the case may concern a unit the
-            // handler does not see); the caller then no longer sees the case.
-            return Err(ServiceError::UnknownUnit(unit_id.clone()));
+            // Routing to another unit: any open unit of the same organisation (the case may
+            // concern a unit the handler does not see; the caller then no longer sees it), never
+            // to another county, which is another controller of the person's data.
+            if tree.get(unit_id).is_none_or(|unit| unit.closed) {
+                return Err(ServiceError::UnknownUnit(unit_id.clone()));
+            }
+            let organisation = |unit: &str| tree.lineage(unit).last().map(|u| (*u).to_owned());
+            if organisation(unit_id) != organisation(&loaded.case.unit_id) {
+                return Err(CaseError::Invalid(kaiku_domain::Violations::single(
+                    "unit_id",
+                    format!("{unit_id:?} belongs to another organisation"),
+                ))
+                .into());
+            }
         }
         let case = loaded.case;
         if expected_revision != 0 && expected_revision != case.revision {

@@ -71,8 +71,10 @@ impl SmtpSettings {
         let (host, port) = match address.rsplit_once(':') {
             Some((host, port)) => (
                 host,
-                port.parse()
-                    .map_err(|_| SmtpError::Url(format!("{port:?} is not a port")))?,
+                // Not echoed: with the host missing, this would be the password.
+                port.parse().map_err(|_| {
+                    SmtpError::Url("the part after the last ':' is not a port".into())
+                })?,
             ),
             None => (address, if starttls { 587 } else { 25 }),
         };
@@ -98,6 +100,18 @@ fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether `address` can go into an envelope and a header as it is: `local@domain`, no
+/// spaces, controls or angle brackets (nothing that could end a command or add a header).
+pub fn is_plain_address(address: &str) -> bool {
+    address.len() <= 254
+        && !address
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && address
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
 }
 
 /// One message: plain text, UTF-8.
@@ -170,8 +184,21 @@ async fn deliver<S: AsyncRead + AsyncWrite + Unpin>(
     session
         .command(&format!("MAIL FROM:<{}>", mail.from), 250)
         .await?;
+    // One refused recipient (a mistyped routing address) does not cost the others the notice.
+    let mut accepted = 0;
+    let mut refused = None;
     for to in &mail.to {
-        session.command(&format!("RCPT TO:<{to}>"), 250).await?;
+        match session.command(&format!("RCPT TO:<{to}>"), 250).await {
+            Ok(()) => accepted += 1,
+            Err(error @ SmtpError::Refused { .. }) => {
+                tracing::warn!(%error, "a notice recipient was refused");
+                refused = Some(error);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    if accepted == 0 {
+        return Err(refused.unwrap_or_else(|| SmtpError::Url("no recipients".into())));
     }
     session.command("DATA", 354).await?;
     session.send_raw(&message_text(mail)).await?;

@@ -1,7 +1,8 @@
 //! KAIKU_HANDLING into `handling_case`: one row per case with its unit, kind, dates and state,
 //! for the handling reports. Applied inside the batch's transaction like the survey stream, so
 //! the same checkpoint rule gives it the same exactly-once guarantee. The sealed content is
-//! never read: the row says only whether it has been erased.
+//! never read: the row says only whether it has been erased. No exact times either: days and
+//! the handling time in hours, so no row can be matched with an anonymous answer's time.
 
 use chrono::{DateTime, Utc};
 use kaiku_domain::handling::kind_code;
@@ -58,8 +59,8 @@ pub async fn case_event(
             };
             sqlx::query(
                 "insert into handling_case (case_id, unit_id, kind, origin, channel, contact_requested,
-                     received_at, received_on, reply_due_on, state, last_sequence)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10)
+                     received_on, reply_due_on, state, last_sequence)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, 'received', $9)
                  on conflict (case_id) do nothing",
             )
             .bind(case_id)
@@ -68,7 +69,6 @@ pub async fn case_event(
             .bind(origin_code(opened.origin))
             .bind(&opened.channel)
             .bind(opened.contact_requested)
-            .bind(received_at)
             .bind(helsinki_date(received_at))
             .bind(due)
             .bind(seq)
@@ -81,9 +81,9 @@ pub async fn case_event(
             // (back to "received" when it moves to a unit without a handler).
             update(
                 "update handling_case set
-                     state = case when state in ('received', 'assigned') or unit_id <> $3
-                                  then case when $4 = '' then 'received' else 'assigned' end
-                                  else state end,
+                     state = case when state = 'replied' or (state = 'in_progress' and unit_id = $3)
+                                  then state
+                                  else case when $4 = '' then 'received' else 'assigned' end end,
                      unit_id = $3, last_sequence = $2
                  where case_id = $1",
             )
@@ -97,23 +97,27 @@ pub async fn case_event(
                 .execute(&mut *conn)
                 .await?;
         }
-        Some(Kind::Replied(_)) => {
+        Some(Kind::Replied(replied)) => {
             update(
-                "update handling_case set state = 'replied', replied_at = coalesce(replied_at, $3),
-                     handled_at = coalesce(handled_at, $3), last_sequence = $2
+                "update handling_case set state = 'replied', replied = true,
+                     handled_on = coalesce(handled_on, $3),
+                     handling_hours = coalesce(handling_hours, $4), last_sequence = $2
                  where case_id = $1",
             )
-            .bind(at)
+            .bind(helsinki_date(at))
+            .bind(replied.hours_since_received)
             .execute(&mut *conn)
             .await?;
         }
-        Some(Kind::Closed(_)) => {
+        Some(Kind::Closed(closed)) => {
             update(
-                "update handling_case set state = 'closed', closed_at = $3,
-                     handled_at = coalesce(handled_at, $3), last_sequence = $2
+                "update handling_case set state = 'closed', closed = true,
+                     handled_on = coalesce(handled_on, $3),
+                     handling_hours = coalesce(handling_hours, $4), last_sequence = $2
                  where case_id = $1",
             )
-            .bind(at)
+            .bind(helsinki_date(at))
+            .bind(closed.hours_since_received)
             .execute(&mut *conn)
             .await?;
         }

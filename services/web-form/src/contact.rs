@@ -31,6 +31,9 @@ pub struct ContactTexts {
     pub kinds: [(&'static str, &'static str); 4],
     pub message_label: &'static str,
     pub contact_me: &'static str,
+    pub contact_legend: &'static str,
+    pub error_name: &'static str,
+    pub error_unticked: &'static str,
     pub name_label: &'static str,
     pub email_label: &'static str,
     pub phone_label: &'static str,
@@ -63,6 +66,9 @@ const CONTACT_FI: ContactTexts = ContactTexts {
     ],
     message_label: "Viestisi",
     contact_me: "Haluan, että minuun otetaan yhteyttä",
+    contact_legend: "Yhteystiedot",
+    error_name: "Nimi on liian pitkä (enintään 200 merkkiä).",
+    error_unticked: "Valitse \"Haluan, että minuun otetaan yhteyttä\" tai tyhjennä yhteystiedot.",
     name_label: "Nimi",
     email_label: "Sähköposti",
     phone_label: "Puhelinnumero",
@@ -95,6 +101,9 @@ const CONTACT_SV: ContactTexts = ContactTexts {
     ],
     message_label: "Ditt meddelande",
     contact_me: "Jag vill bli kontaktad",
+    contact_legend: "Kontaktuppgifter",
+    error_name: "Namnet är för långt (högst 200 tecken).",
+    error_unticked: "Kryssa i \"Jag vill bli kontaktad\" eller töm kontaktuppgifterna.",
     name_label: "Namn",
     email_label: "E-post",
     phone_label: "Telefonnummer",
@@ -127,6 +136,9 @@ const CONTACT_EN: ContactTexts = ContactTexts {
     ],
     message_label: "Your message",
     contact_me: "I would like to be contacted",
+    contact_legend: "Contact details",
+    error_name: "The name is too long (at most 200 characters).",
+    error_unticked: "Tick \"I would like to be contacted\", or clear the contact details.",
     name_label: "Name",
     email_label: "E-mail",
     phone_label: "Phone number",
@@ -211,7 +223,16 @@ fn feedback_page(
         }
         (!ids.is_empty()).then(|| ids.join(" "))
     };
-    let order = ["kind", "message", "contact", "email", "phone"];
+    // Each error's summary link goes to the control itself, so following it puts focus there.
+    let order = [
+        ("kind", "kind-praise"),
+        ("message", "message"),
+        ("contact", "contact-requested"),
+        ("name", "contact-name"),
+        ("email", "contact-email"),
+        ("phone", "contact-phone"),
+    ];
+    let invalid = |field: &str| errors.contains_key(field).then_some("true");
     let body = html! {
         h1 { (t.title) }
         @if let Some((heading, text)) = banner {
@@ -221,9 +242,9 @@ fn feedback_page(
             div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
                 h2 id="error-summary-title" { (ui.error_summary) }
                 ul {
-                    @for field in order {
+                    @for (field, control) in order {
                         @if let Some(message) = error(field) {
-                            li { a href={ "#field-" (field) } { (message) } }
+                            li { a href={ "#" (control) } { (message) } }
                         }
                     }
                 }
@@ -243,7 +264,7 @@ fn feedback_page(
                 @for (code, label) in t.kinds {
                     div.choice {
                         input type="radio" name="kind" id={ "kind-" (code) } value=(code)
-                            checked[entered.kind == code];
+                            checked[entered.kind == code] aria-invalid=[invalid("kind")];
                         label for={ "kind-" (code) } { (label) }
                     }
                 }
@@ -252,33 +273,38 @@ fn feedback_page(
                 label for="message" { (t.message_label) }
                 @if let Some(message) = error("message") { p.error id="error-message" { (message) } }
                 textarea id="message" name="message" rows="6" maxlength="4000"
+                    aria-invalid=[invalid("message")]
                     aria-describedby=[described("message", None)] { (entered.message) }
             }
             fieldset.question.has-error[error("contact").is_some()] id="field-contact"
                 aria-describedby=[described("contact", Some("contact-hint"))] {
-                legend { (t.contact_me) }
+                legend { (t.contact_legend) }
                 p.hint id="contact-hint" { (t.contact_hint) }
                 @if let Some(message) = error("contact") { p.error id="error-contact" { (message) } }
                 div.choice {
                     input type="checkbox" name="contact_requested" id="contact-requested" value="yes"
-                        checked[entered.contact_requested];
+                        checked[entered.contact_requested] aria-invalid=[invalid("contact")];
                     label for="contact-requested" { (t.contact_me) }
                 }
-                div.field {
+                div.field.has-error[error("name").is_some()] id="field-name" {
                     label for="contact-name" { (t.name_label) }
+                    @if let Some(message) = error("name") { p.error id="error-name" { (message) } }
                     input type="text" id="contact-name" name="name" autocomplete="name" maxlength="200"
-                        value=(entered.name);
+                        aria-invalid=[invalid("name")]
+                        aria-describedby=[described("name", None)] value=(entered.name);
                 }
                 div.field.has-error[error("email").is_some()] id="field-email" {
                     label for="contact-email" { (t.email_label) }
                     @if let Some(message) = error("email") { p.error id="error-email" { (message) } }
                     input type="email" id="contact-email" name="email" autocomplete="email" maxlength="254"
+                        aria-invalid=[invalid("email")]
                         aria-describedby=[described("email", None)] value=(entered.email);
                 }
                 div.field.has-error[error("phone").is_some()] id="field-phone" {
                     label for="contact-phone" { (t.phone_label) }
                     @if let Some(message) = error("phone") { p.error id="error-phone" { (message) } }
                     input type="tel" id="contact-phone" name="phone" autocomplete="tel" maxlength="30"
+                        aria-invalid=[invalid("phone")]
                         aria-describedby=[described("phone", None)] value=(entered.phone);
                 }
             }
@@ -366,6 +392,17 @@ pub async fn submit_feedback(
         );
     }
     let contact_requested = entered.contact_requested;
+    // Details typed in with the box unticked: asked, not guessed (they may expect a reply).
+    let typed = [&entered.name, &entered.email, &entered.phone]
+        .iter()
+        .any(|value| !value.trim().is_empty());
+    if typed && !contact_requested {
+        let errors = FieldErrors::from([("contact", t.error_unticked)]);
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            feedback_page(language, &action, &entered, &errors, None),
+        );
+    }
     let request = OpenCaseRequest {
         case_id: entered.case_id.clone(),
         unit_id: link.response_context.unit_id.clone(),
@@ -379,7 +416,6 @@ pub async fn submit_feedback(
         language: language_code(language).to_owned(),
         message: entered.message.clone(),
         contact_requested,
-        // Details typed in but not meant to be used (the box unticked) are not sent.
         contact: contact_requested.then(|| ContactDetails {
             name: entered.name.clone(),
             email: entered.email.clone(),
@@ -405,9 +441,8 @@ pub async fn submit_feedback(
                     "message" => ("message", t.error_message),
                     "contact.email" => ("email", t.error_email),
                     "contact.phone" => ("phone", t.error_phone),
-                    "contact" | "contact_requested" | "contact.name" => {
-                        ("contact", t.error_contact)
-                    }
+                    "contact.name" => ("name", t.error_name),
+                    "contact" | "contact_requested" => ("contact", t.error_contact),
                     // The link's own unit or channel: not the respondent's to fix.
                     _ => {
                         return error_page(&WebError::InvalidLink(status.message().to_owned()), ui);

@@ -374,9 +374,11 @@ fn the_sweeper_reminds_escalates_once_and_erases_after_retention() {
             Kind::Replied(CaseReplied {
                 text: "Vastattu".into(),
                 method: "email".into(),
+                hours_since_received: 312.0,
             }),
             Kind::Closed(CaseClosed {
                 resolution: String::new(),
+                hours_since_received: 312.0,
             }),
         ],
         "anna",
@@ -411,4 +413,52 @@ fn a_case_must_open_before_anything_else_happens_to_it() {
     let (_, opened, _) = decide_open(&request(), Promise::WorkingDays(5), now).expect("valid");
     let again = case_envelope(&case.case_id.clone(), "web-form", Kind::Opened(opened), now);
     assert!(evolve(Some(case), &again, 2).is_err());
+}
+
+#[test]
+fn moving_a_replied_case_keeps_it_replied_and_a_started_one_starts_over() {
+    let now = at(2026, 4, 1, 9);
+    let today = day(2026, 4, 1);
+    let retention = Duration::days(30);
+    let step = |case: CaseFile, command: CaseCommand| {
+        let kinds = decide(&case, command, today, now, retention).expect("allowed");
+        apply(case, kinds, "anna", now)
+    };
+    let move_to = |unit: &str| CaseCommand::Assign {
+        assignee: String::new(),
+        unit_id: unit.into(),
+    };
+    let started = step(opened_case(now), CaseCommand::Start);
+    assert_eq!(started.state, CaseState::InProgress);
+    let moved = step(started, move_to("school-a2"));
+    assert_eq!(moved.state, CaseState::Received);
+    let replied = step(
+        moved,
+        CaseCommand::Reply {
+            text: "Vastattu".into(),
+            method: "email".into(),
+        },
+    );
+    let moved_again = step(replied, move_to("school-a1"));
+    assert_eq!(moved_again.state, CaseState::Replied);
+}
+
+#[test]
+fn handling_hours_are_rounded_to_a_tenth_and_never_negative() {
+    let from = at(2026, 4, 1, 9);
+    assert_eq!(hours_between(from, from + Duration::minutes(94)), 1.6);
+    assert_eq!(hours_between(from, from - Duration::hours(1)), 0.0);
+    let case = opened_case(from);
+    let kinds = decide(
+        &case,
+        CaseCommand::Reply {
+            text: "ok".into(),
+            method: "phone".into(),
+        },
+        day(2026, 4, 3),
+        from + Duration::hours(50),
+        Duration::days(30),
+    )
+    .expect("replies");
+    assert!(matches!(&kinds[..], [Kind::Replied(r)] if r.hours_since_received == 50.0));
 }
