@@ -20,7 +20,7 @@ use kaiku_proto::handling::v1::{
 use kaiku_proto::survey::v1::UnitLevel;
 use kaiku_system_tests::smtp::MailSink;
 use kaiku_system_tests::{
-    Stack, TestResult, database_text, files_bytes, nps_answer, two_areas, unit,
+    Stack, TestResult, database_text, files_bytes, nps_answer, post_form, two_areas, unit,
 };
 use kaiku_test_support::Grant;
 use prost::Message;
@@ -211,7 +211,7 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         .and_then(|rest| rest.split('"').next())
         .ok_or("no submission id on the form")?
         .to_owned();
-    let answered = post(
+    let answered = post_form(
         &browser,
         &form_url,
         &[("submission_id", &submission_id), ("a.nps", "3")],
@@ -255,17 +255,17 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         ("phone", "+358 40 123 4567"),
     ];
     // A mistyped address comes back with the field named and the rest kept; nothing opens.
-    let (status, refused) = post(&browser, &feedback_url, &fields).await?;
+    let (status, refused) = post_form(&browser, &feedback_url, &fields).await?;
     assert_eq!(status, 422, "{refused}");
     assert!(refused.contains("Tarkista sähköpostiosoite") && refused.contains("+358 40 123 4567"));
-    assert!(adapter_cases(&mut anna).await?.is_empty());
+    assert!(listed_cases(&mut anna).await?.is_empty());
     fields[7] = ("email", "maija@example.fi");
-    let (status, _) = post(&browser, &feedback_url, &fields).await?;
+    let (status, _) = post_form(&browser, &feedback_url, &fields).await?;
     assert_eq!(status, 303);
     // Sent twice (a double click): one case.
-    let (status, _) = post(&browser, &feedback_url, &fields).await?;
+    let (status, _) = post_form(&browser, &feedback_url, &fields).await?;
     assert_eq!(status, 303);
-    let cases = adapter_cases(&mut anna).await?;
+    let cases = listed_cases(&mut anna).await?;
     assert_eq!(cases.len(), 1, "{cases:#?}");
     let opened = cases.into_iter().next().ok_or("no case")?;
     assert_eq!(opened.case_id, case_id);
@@ -687,26 +687,8 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
     Ok(())
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    fields: &[(&str, &str)],
-) -> TestResult<(u16, String)> {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    let response = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await?;
-    let status = response.status().as_u16();
-    Ok((status, response.text().await?))
-}
-
 /// The cases the manager of area A sees.
-async fn adapter_cases(anna: &mut Handling) -> TestResult<Vec<Case>> {
+async fn listed_cases(anna: &mut Handling) -> TestResult<Vec<Case>> {
     Ok(anna
         .list_cases(ListCasesRequest::default())
         .await?

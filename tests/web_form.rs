@@ -15,7 +15,7 @@ use kaiku_proto::survey::v1::{
     Channel, CollectionPeriod, Language, ListTemplatesRequest, RespondentRole, ScheduledCollection,
     SurveyContent, UnitLevel, survey_content::Collection,
 };
-use kaiku_system_tests::{Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, unit};
+use kaiku_system_tests::{Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, post_form, unit};
 use serde_json::json;
 
 // The kiosk warns 20 s before it empties a form (WCAG 2.2.1), so 22 s is the shortest idle time.
@@ -343,24 +343,6 @@ async fn the_kiosk_resets_and_sends_answers_queued_offline_exactly_once() -> Tes
         .await?;
     assert_eq!((online, offline), (1, 3), "{}", f.web.log());
     Ok(())
-}
-
-async fn post_form(
-    client: &reqwest::Client,
-    url: &str,
-    fields: &[(&str, &str)],
-) -> TestResult<(u16, String)> {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    let response = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await?;
-    let status = response.status().as_u16();
-    Ok((status, response.text().await?))
 }
 
 /// A new form load's answer: a fresh submission id and an NPS score.

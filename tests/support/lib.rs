@@ -525,6 +525,25 @@ pub fn unit(
     }
 }
 
+/// POSTs `fields` as an HTML form would; the status and the body.
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> TestResult<(u16, String)> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let response = client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.text().await?))
+}
+
 /// A county with two service areas and a school in each: the organisation the feedback-handling tests route cases through.
 pub fn two_areas() -> Vec<kaiku_proto::survey::v1::CreateUnitRequest> {
     use kaiku_proto::survey::v1::UnitLevel;
