@@ -977,16 +977,87 @@ async fn contact_details_stay_out_of_responses_and_statistics_and_are_erased_aft
         assert!(!database.contains(secret), "{secret:?} in the read models");
     }
 
-    // Replied and closed: a second later the content is erased from the stream and its file.
+    // The handlers' texts are about the person too: sealed with the case's own key, opened for
+    // the handler, absent from lists.
+    let note = "Maija Meikäläinen kertoi yövuorosta";
+    let reply = "Soitettu Maijalle, pahoiteltu";
+    case_of(
+        anna.add_note(AddNoteRequest {
+            case_id: case_id.clone(),
+            text: note.into(),
+            expected_revision: 0,
+        })
+        .await?,
+    )?;
     let replied = case_of(
         anna.record_reply(RecordReplyRequest {
             case_id: case_id.clone(),
-            text: "Soitettu".into(),
+            text: reply.into(),
             method: "phone".into(),
             expected_revision: 0,
         })
         .await?,
     )?;
+    let texts = |case: &Case| -> Vec<String> {
+        case.history
+            .iter()
+            .filter(|h| !h.text.is_empty())
+            .map(|h| h.text.clone())
+            .collect()
+    };
+    assert_eq!(texts(&replied), [note, reply]);
+    let got = case_of(
+        anna.get_case(GetCaseRequest {
+            case_id: case_id.clone(),
+        })
+        .await?,
+    )?;
+    assert_eq!(texts(&got), [note, reply]);
+    let content = got.content.clone().unwrap_or_default();
+    assert_eq!(content.message, message);
+    assert!(
+        content.text_key.is_empty(),
+        "the text key is never answered"
+    );
+    let listed = anna
+        .list_cases(ListCasesRequest::default())
+        .await?
+        .into_inner()
+        .cases;
+    let listed = listed
+        .iter()
+        .find(|c| c.case_id == case_id)
+        .ok_or("the case is listed")?;
+    assert!(
+        texts(listed).is_empty(),
+        "texts in a list: {:?}",
+        texts(listed)
+    );
+    let mut sealed_texts = Vec::new();
+    for stored in admin
+        .read_all(HANDLING_STREAM, &case_subject(&case_id))
+        .await?
+    {
+        let text = String::from_utf8_lossy(&stored.payload);
+        for secret in [note, reply, "Maija", "yövuoro"] {
+            assert!(
+                !text.contains(secret),
+                "{secret:?} in plain text on KAIKU_HANDLING"
+            );
+        }
+        match CaseEvent::decode(stored.payload.as_ref())?.kind {
+            Some(Kind::NoteAdded(n)) => sealed_texts.push(n.sealed_text.is_some()),
+            Some(Kind::Replied(r)) => sealed_texts.push(r.sealed_text.is_some()),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        sealed_texts,
+        [true, true],
+        "the note and the reply are sealed"
+    );
+
+    // Replied and closed: a second later the content is erased from the stream and its file.
     let mut store_bytes = Vec::new();
     files_bytes(stack.nats.store_dir(), &mut store_bytes)?;
     assert!(
@@ -1005,6 +1076,20 @@ async fn contact_details_stay_out_of_responses_and_statistics_and_are_erased_aft
     )?;
     let erased = wait_for_case(&mut anna, &case_id, "erased", |c| c.content_erased).await?;
     assert!(erased.content.is_none(), "no content after erasure");
+    // The texts went with the key; what was done, by whom and when stays.
+    assert!(
+        texts(&erased).is_empty(),
+        "texts after erasure: {:?}",
+        texts(&erased)
+    );
+    assert_eq!(
+        erased
+            .history
+            .iter()
+            .filter(|h| ["note", "replied", "closed"].contains(&h.what.as_str()))
+            .count(),
+        3
+    );
     assert_eq!(
         erased.history.last().map(|h| h.what.as_str()),
         Some("erased")

@@ -72,12 +72,30 @@ install_tools() {
         apt-get update
         DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
     fi
+    install_container_dns
     # podman-compose from PyPI (Debian 12's is 1.0.3, too old for compose-spec depends_on
     # conditions and !override), pinned, in its own virtualenv.
     if [[ ! -x "${PODMAN_COMPOSE}" ]] || ! "${PODMAN_COMPOSE}" --version 2>/dev/null | grep -q "${PODMAN_COMPOSE_VERSION}"; then
         log_step "installing podman-compose ${PODMAN_COMPOSE_VERSION} into ${TOOLS_DIR}/podman-compose"
         python3 -m venv "${TOOLS_DIR}/podman-compose"
         "${TOOLS_DIR}/podman-compose/bin/pip" install --quiet "podman-compose==${PODMAN_COMPOSE_VERSION}"
+    fi
+}
+
+# Containers on one network find each other by name (postgres, nats, kaiku-nats-1) only with
+# the network backend's DNS plugin, which a podman installed without its recommended packages
+# lacks (seen: a machine whose podman 4.3 had CNI but no dnsname; every name lookup failed).
+install_container_dns() {
+    local backend package="" plugin=""
+    backend="$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null || echo cni)"
+    case "${backend}" in
+        netavark) plugin=/usr/lib/podman/aardvark-dns package=aardvark-dns ;;
+        *) plugin=/usr/lib/cni/dnsname package=golang-github-containernetworking-plugin-dnsname ;;
+    esac
+    if [[ ! -x "${plugin}" ]]; then
+        log_step "installing ${package} (DNS between containers, ${backend} network backend)"
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "${package}"
     fi
 }
 

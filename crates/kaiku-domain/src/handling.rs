@@ -394,6 +394,8 @@ pub fn decide_open(
             email: contact.email.trim().to_owned(),
             phone: contact.phone.trim().to_owned(),
         }),
+        // The service adds the text key when it seals the content.
+        text_key: Vec::new(),
     };
     Ok((case_id, opened, content))
 }
@@ -468,6 +470,7 @@ pub fn decide(
             check_text("text", &text, MAX_HANDLER_TEXT_CHARS, true, &mut v);
             Kind::NoteAdded(CaseNoteAdded {
                 text: text.trim().to_owned(),
+                sealed_text: None,
             })
         }
         CaseCommand::Reply { text, method } => {
@@ -485,12 +488,14 @@ pub fn decide(
                 text: text.trim().to_owned(),
                 method,
                 hours_since_received: hours_between(case.received_at, now),
+                sealed_text: None,
             })
         }
         CaseCommand::RecordAction { text } => {
             check_text("text", &text, MAX_HANDLER_TEXT_CHARS, true, &mut v);
             Kind::ActionRecorded(CaseActionRecorded {
                 text: text.trim().to_owned(),
+                sealed_text: None,
             })
         }
         CaseCommand::Close { resolution } => {
@@ -509,6 +514,7 @@ pub fn decide(
             Kind::Closed(CaseClosed {
                 resolution: resolution.trim().to_owned(),
                 hours_since_received: hours_between(case.received_at, now),
+                sealed_resolution: None,
             })
         }
         CaseCommand::Remind => {
@@ -682,6 +688,11 @@ pub fn evolve(
                 Kind::ContentErased(_) => {
                     case.sealed_at = None;
                     case.content_erased = true;
+                    // The handlers' texts go with the content: sealed ones can no longer be
+                    // opened, and plain ones (cases from before texts were sealed) are not shown.
+                    for earlier in &mut case.history {
+                        earlier.text.clear();
+                    }
                     entry.what = "erased".into();
                 }
             }

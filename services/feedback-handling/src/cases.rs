@@ -13,16 +13,21 @@ use futures::StreamExt;
 use kaiku_domain::handling::{CaseFile, case_envelope, case_event_kind_name, evolve};
 use kaiku_eventstore::{EventStore, HANDLING_STREAM, NewEvent, StoredEvent, case_subject};
 use kaiku_grpc::{Readiness, Shutdown};
-use kaiku_proto::handling::v1::{CaseEvent, SealedContent, case_event::Kind};
+use kaiku_proto::handling::v1::{CaseContent, CaseEvent, case_event::Kind};
 use prost::Message;
 use tokio::sync::{RwLock, watch};
 
 use crate::ServiceError;
+use crate::sealing::{ContentKeys, TextKey};
 
-/// A case as loaded for a command, with its sealed content while it exists.
+/// A case as loaded. Loaded with the content keys, its content and handlers' texts are opened
+/// (while they exist); loaded without, the texts stay sealed and the history shows none.
 pub struct LoadedCase {
     pub case: CaseFile,
-    pub sealed: Option<SealedContent>,
+    pub content: Option<CaseContent>,
+    /// `None` once erased, before the content was saved, or for a case from before texts were
+    /// sealed.
+    pub text_key: Option<TextKey>,
 }
 
 #[derive(Clone)]
@@ -42,23 +47,61 @@ impl CaseRepository {
         Self { store }
     }
 
+    /// The case with its content and texts opened: for handlers and their commands.
+    pub async fn load_opened(
+        &self,
+        case_id: &str,
+        keys: &ContentKeys,
+    ) -> Result<Option<LoadedCase>, ServiceError> {
+        self.load_with(case_id, Some(keys)).await
+    }
+
+    /// The case without opening anything: for the sweeper, which must erase a case's content
+    /// even when its content key is gone.
     pub async fn load(&self, case_id: &str) -> Result<Option<LoadedCase>, ServiceError> {
+        self.load_with(case_id, None).await
+    }
+
+    async fn load_with(
+        &self,
+        case_id: &str,
+        keys: Option<&ContentKeys>,
+    ) -> Result<Option<LoadedCase>, ServiceError> {
         let events = self
             .store
             .read_all(HANDLING_STREAM, &case_subject(case_id))
             .await?;
         let mut case = None;
-        let mut sealed = None;
+        let mut content = None;
+        let mut text_key = None;
         for stored in &events {
-            let event = decode(stored)?;
-            match &event.kind {
-                Some(Kind::ContentSealed(content)) => sealed = content.sealed.clone(),
-                Some(Kind::ContentErased(_)) => sealed = None,
-                _ => {}
+            let mut event = decode(stored)?;
+            match (&mut event.kind, keys) {
+                (Some(Kind::ContentSealed(sealed)), Some(keys)) => {
+                    if let Some(sealed) = &sealed.sealed {
+                        let opened = keys.open(case_id, sealed)?;
+                        text_key = TextKey::of_case(case_id, &opened)?;
+                        content = Some(opened);
+                    }
+                }
+                (Some(Kind::ContentErased(_)), _) => {
+                    content = None;
+                    text_key = None;
+                }
+                (Some(kind), _) => {
+                    if let Some(key) = &text_key {
+                        key.open_text(kind)?;
+                    }
+                }
+                (None, _) => {}
             }
             case = Some(evolve(case, &event, stored.stream_sequence)?);
         }
-        Ok(case.map(|case| LoadedCase { case, sealed }))
+        Ok(case.map(|case| LoadedCase {
+            case,
+            content,
+            text_key,
+        }))
     }
 
     /// Appends `kinds` to the case whose last event is at `revision` (0: a new case), as

@@ -10,13 +10,15 @@ use kaiku_domain::handling::{CaseCommand, CaseError, CaseFile, decide, decide_op
 use kaiku_domain::time::helsinki_date;
 use kaiku_domain::unit::UnitTree;
 use kaiku_proto::handling::v1::{
-    AddNoteRequest, AssignCaseRequest, CaseContentSealed, CaseOrigin, CaseResponse,
+    AddNoteRequest, AssignCaseRequest, CaseContent, CaseContentSealed, CaseOrigin, CaseResponse,
     CloseCaseRequest, GetCaseRequest, ListCasesRequest, ListCasesResponse, OpenCaseRequest,
     RecordActionRequest, RecordReplyRequest, StartCaseRequest, case_event::Kind,
     feedback_handling_server::FeedbackHandling,
 };
 use tonic::{Request, Response, Status};
 
+use crate::cases::LoadedCase;
+use crate::sealing::handler_text;
 use crate::{Handling, Occasion, ServiceError, load_units};
 
 /// How long an answer waits for the case index to show the caller's own change.
@@ -73,6 +75,40 @@ fn receipt(case: &CaseFile) -> Response<CaseResponse> {
     })
 }
 
+/// A case as lists show it: its history without the handlers' texts, which only GetCase opens
+/// (the index keeps them sealed; cases from before texts were sealed would otherwise show them).
+fn listed(mut case: kaiku_proto::handling::v1::Case) -> kaiku_proto::handling::v1::Case {
+    for entry in &mut case.history {
+        entry.text.clear();
+    }
+    case
+}
+
+/// Seals the handlers' texts of events about to be appended with the case's text key. A case
+/// from before texts were sealed keeps writing them plain; one whose content was not saved yet
+/// (the opening is being retried) takes no text until it is, rather than keep it unsealed.
+fn seal_texts(loaded: &LoadedCase, kinds: &mut [Kind]) -> Result<(), ServiceError> {
+    match &loaded.text_key {
+        Some(key) => Ok(key.seal_texts(kinds)?),
+        None if loaded.content.is_some() => Ok(()),
+        None => {
+            let has_text = kinds
+                .iter_mut()
+                .any(|kind| handler_text(kind).is_some_and(|(text, _)| !text.is_empty()));
+            if has_text {
+                return Err(CaseError::NotNow {
+                    case_id: loaded.case.case_id.clone(),
+                    reason: "the respondent's message is not saved yet (its sending is retried); \
+                             try again in a moment"
+                        .into(),
+                }
+                .into());
+            }
+            Ok(())
+        }
+    }
+}
+
 impl FeedbackHandlingService {
     pub fn new(handling: Arc<Handling>) -> Self {
         Self { handling }
@@ -90,7 +126,7 @@ impl FeedbackHandlingService {
             .handling
             .promises
             .for_unit(&tree, &open.unit_id, self.handling.promise);
-        let (case_id, opened, content) = decide_open(&open, promise, now)?;
+        let (case_id, opened, mut content) = decide_open(&open, promise, now)?;
         if caller.has(Scope::Handle) {
             check_unit(&caller, &tree, &opened.unit_id)?;
         } else {
@@ -105,8 +141,14 @@ impl FeedbackHandlingService {
                 return Err(ServiceError::UnknownUnit(opened.unit_id.clone()));
             }
         }
-        let (sequence, fresh) = match self.handling.cases.load(&case_id).await? {
+        let (sequence, fresh) = match self
+            .handling
+            .cases
+            .load_opened(&case_id, &self.handling.keys)
+            .await?
+        {
             None => {
+                content.text_key = self.handling.keys.new_text_key()?;
                 let sealed = self.handling.keys.seal(&case_id, &content)?;
                 let sequence = self
                     .handling
@@ -127,7 +169,7 @@ impl FeedbackHandlingService {
             }
             Some(existing) => {
                 let sequence = self
-                    .retried(&caller, &tree, existing, &opened, &content)
+                    .retried(&caller, &tree, existing, &opened, content)
                     .await?;
                 (sequence, false)
             }
@@ -156,22 +198,24 @@ impl FeedbackHandlingService {
         tree: &UnitTree,
         existing: crate::cases::LoadedCase,
         opened: &kaiku_proto::handling::v1::CaseOpened,
-        content: &kaiku_proto::handling::v1::CaseContent,
+        mut content: kaiku_proto::handling::v1::CaseContent,
     ) -> Result<u64, ServiceError> {
         let case = existing.case;
         if caller.has(Scope::Handle) {
             caller.may_read_unit(&case.unit_id, &tree.lineage(&case.unit_id))?;
         }
-        let same_content = match &existing.sealed {
-            Some(sealed) => self.handling.keys.open(&case.case_id, sealed)? == *content,
-            // Erased: nothing to compare with; the opening alone decides.
+        let same_content = match &existing.content {
+            // The text key is the service's own, not part of what the caller sent.
+            Some(stored) => stored.message == content.message && stored.contact == content.contact,
+            // Erased, or never saved: nothing to compare with; the opening alone decides.
             None => true,
         };
         if !same_opening(&case.opened, opened) || !same_content {
             return Err(CaseError::AlreadyExists(case.case_id).into());
         }
         if case.sealed_at.is_none() && !case.content_erased {
-            let sealed = self.handling.keys.seal(&case.case_id, content)?;
+            content.text_key = self.handling.keys.new_text_key()?;
+            let sealed = self.handling.keys.seal(&case.case_id, &content)?;
             return self
                 .handling
                 .cases
@@ -198,7 +242,7 @@ impl FeedbackHandlingService {
         }
         self.handling
             .cases
-            .load(case_id)
+            .load_opened(case_id, &self.handling.keys)
             .await?
             .ok_or_else(|| CaseError::NotFound(case_id.to_owned()).into())
     }
@@ -233,7 +277,7 @@ impl FeedbackHandlingService {
                 .into());
             }
         }
-        let case = loaded.case;
+        let case = &loaded.case;
         if expected_revision != 0 && expected_revision != case.revision {
             return Err(CaseError::StaleRevision {
                 case_id: case.case_id.clone(),
@@ -243,16 +287,17 @@ impl FeedbackHandlingService {
             .into());
         }
         let now = Utc::now();
-        let kinds = decide(
-            &case,
+        let mut kinds = decide(
+            case,
             command,
             helsinki_date(now),
             now,
             self.handling.retention,
         )?;
         if kinds.is_empty() {
-            return Ok(answer(&case));
+            return Ok(answer(case));
         }
+        seal_texts(&loaded, &mut kinds)?;
         let occasion = match kinds.first() {
             Some(Kind::Assigned(assigned)) if assigned.unit_id != case.unit_id => {
                 Some(Occasion::Received)
@@ -284,9 +329,10 @@ impl FeedbackHandlingService {
         let tree = load_units(&self.handling.store).await?;
         caller.may_read_unit(&loaded.case.unit_id, &tree.lineage(&loaded.case.unit_id))?;
         let mut case = loaded.case.to_proto(helsinki_date(Utc::now()));
-        if let Some(sealed) = &loaded.sealed {
-            case.content = Some(self.handling.keys.open(&loaded.case.case_id, sealed)?);
-        }
+        case.content = loaded.content.map(|content| CaseContent {
+            text_key: Vec::new(),
+            ..content
+        });
         Ok(Response::new(CaseResponse { case: Some(case) }))
     }
 
@@ -318,7 +364,10 @@ impl FeedbackHandlingService {
             .collect();
         cases.sort_by_key(|case| std::cmp::Reverse(case.received_at));
         Ok(Response::new(ListCasesResponse {
-            cases: cases.iter().map(|case| case.to_proto(today)).collect(),
+            cases: cases
+                .iter()
+                .map(|case| listed(case.to_proto(today)))
+                .collect(),
         }))
     }
 }
@@ -435,5 +484,75 @@ impl FeedbackHandling for FeedbackHandlingService {
         request: Request<ListCasesRequest>,
     ) -> Result<Response<ListCasesResponse>, Status> {
         Ok(self.list(request).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kaiku_domain::handling::{case_envelope, evolve};
+    use kaiku_proto::handling::v1::{CaseNoteAdded, CaseOpened, CaseStarted};
+
+    fn loaded(content: Option<CaseContent>) -> LoadedCase {
+        let now = Utc::now();
+        let opened = Kind::Opened(CaseOpened {
+            unit_id: "clinic-x".into(),
+            received_at: Some(kaiku_domain::time::to_timestamp(now)),
+            reply_due_on: "2026-12-01".into(),
+            ..CaseOpened::default()
+        });
+        let case = evolve(None, &case_envelope("c", "web-form", opened, now), 1).expect("folds");
+        let text_key = content
+            .as_ref()
+            .and_then(|content| crate::sealing::TextKey::of_case("c", content).expect("key"));
+        LoadedCase {
+            case,
+            content,
+            text_key,
+        }
+    }
+
+    fn note(text: &str) -> Vec<Kind> {
+        vec![Kind::NoteAdded(CaseNoteAdded {
+            text: text.into(),
+            sealed_text: None,
+        })]
+    }
+
+    #[test]
+    fn texts_are_sealed_kept_plain_only_for_old_cases_and_refused_before_the_content_is_saved() {
+        let keys = crate::ContentKeys::parse("k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .expect("keys");
+        let content = CaseContent {
+            message: "Soittakaa".into(),
+            text_key: keys.new_text_key().expect("key"),
+            ..CaseContent::default()
+        };
+        let mut kinds = note("Soitin");
+        seal_texts(&loaded(Some(content)), &mut kinds).expect("sealed");
+        assert!(
+            matches!(&kinds[0], Kind::NoteAdded(n) if n.text.is_empty() && n.sealed_text.is_some())
+        );
+
+        // A case from before texts were sealed: content without a key.
+        let mut kinds = note("Soitin");
+        seal_texts(&loaded(Some(CaseContent::default())), &mut kinds).expect("plain");
+        assert!(
+            matches!(&kinds[0], Kind::NoteAdded(n) if n.text == "Soitin" && n.sealed_text.is_none())
+        );
+
+        // Content not saved yet: a text is refused, a command without one goes through.
+        let mut kinds = note("Soitin");
+        let refused = seal_texts(&loaded(None), &mut kinds).expect_err("refused");
+        assert!(
+            matches!(&refused, ServiceError::Case(CaseError::NotNow { reason, .. }) if reason.contains("not saved yet")),
+            "{refused}"
+        );
+        assert_eq!(
+            tonic::Status::from(refused).code(),
+            tonic::Code::FailedPrecondition
+        );
+        let mut started = vec![Kind::Started(CaseStarted {})];
+        seal_texts(&loaded(None), &mut started).expect("no text to seal");
     }
 }

@@ -375,10 +375,12 @@ fn the_sweeper_reminds_escalates_once_and_erases_after_retention() {
                 text: "Vastattu".into(),
                 method: "email".into(),
                 hours_since_received: 312.0,
+                sealed_text: None,
             }),
             Kind::Closed(CaseClosed {
-                resolution: String::new(),
+                resolution: "Ajanvaraus korjattu".into(),
                 hours_since_received: 312.0,
+                sealed_resolution: None,
             }),
         ],
         "anna",
@@ -399,8 +401,32 @@ fn the_sweeper_reminds_escalates_once_and_erases_after_retention() {
     let erase = due_commands(&case, day(2026, 5, 14), now, retention, None);
     assert_eq!(erase, [CaseCommand::EraseContent { sequence: sealed }]);
     let kinds = decide(&case, erase[0].clone(), day(2026, 5, 14), now, retention).expect("erases");
+    let texts = |case: &CaseFile| -> Vec<String> {
+        case.history
+            .iter()
+            .filter(|h| !h.text.is_empty())
+            .map(|h| h.text.clone())
+            .collect()
+    };
+    assert_eq!(texts(&case), ["Vastattu", "Ajanvaraus korjattu"]);
     let case = apply(case, kinds, SYSTEM_ACTOR, now);
     assert!(case.content_erased && case.sealed_at.is_none());
+    // The handlers' texts go with the content; the history of what happened stays.
+    assert!(texts(&case).is_empty(), "{:?}", texts(&case));
+    assert_eq!(
+        case.history
+            .iter()
+            .map(|h| h.what.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "opened",
+            "reminded",
+            "escalated",
+            "replied",
+            "closed",
+            "erased"
+        ]
+    );
     assert!(due_commands(&case, day(2026, 5, 15), now, retention, None).is_empty());
 }
 
