@@ -15,7 +15,7 @@ use kaiku_proto::intake::v1::answer::Value;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::{Answer, OpenTextAnswer};
 use kaiku_proto::survey::v1::{Channel, RespondentRole, UnitLevel};
-use kaiku_system_tests::{Stack, TestResult, nps_answer, unit};
+use kaiku_system_tests::{Stack, TestResult, method_name, nps_answer, unit};
 use kaiku_test_support::Grant;
 use prost::Message;
 use tonic::Code;
@@ -132,12 +132,7 @@ async fn admin_actions_exports_and_refusals_are_audited_once_without_content() -
         let audit = AuditEvent::decode(event.payload.as_ref())?;
         assert!(audit.occurred_at.is_some());
         assert_eq!(event.subject, format!("kaiku.audit.{}", audit.service));
-        let method = audit
-            .method
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let method = method_name(&audit.method);
         *seen
             .entry((
                 audit.service,

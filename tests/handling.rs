@@ -11,6 +11,7 @@ use kaiku_domain::time::{helsinki_date, to_timestamp};
 use kaiku_eventstore::{EventStore, HANDLING_STREAM, RESPONSES_STREAM, case_subject};
 use kaiku_grpc::{AuthorizedChannel, bad_request_fields};
 use kaiku_proto::analytics::v1::{GetHandlingReportRequest, HandlingRow};
+use kaiku_proto::events::v1::AuditEvent;
 use kaiku_proto::handling::v1::feedback_handling_client::FeedbackHandlingClient;
 use kaiku_proto::handling::v1::{
     AddNoteRequest, AssignCaseRequest, Case, CaseEvent, CaseOrigin, CaseState, CloseCaseRequest,
@@ -20,7 +21,8 @@ use kaiku_proto::handling::v1::{
 use kaiku_proto::survey::v1::UnitLevel;
 use kaiku_system_tests::smtp::MailSink;
 use kaiku_system_tests::{
-    Stack, TestResult, database_text, files_bytes, nps_answer, post_form, two_areas, unit,
+    Stack, TestResult, database_text, files_bytes, method_name, nps_answer, post_form, two_areas,
+    unit,
 };
 use kaiku_test_support::Grant;
 use prost::Message;
@@ -310,6 +312,45 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
     assert_eq!(
         code(adapter.get_case(get(&case_id)).await),
         Code::PermissionDenied
+    );
+    // Every handling call is on record with the case it was about, the service's own refusals
+    // too (the adapter's was refused by the auth layer, before the request was read: its
+    // record names the method and caller only).
+    let audit_store = admin_store(&stack).await?;
+    let audited: Vec<(String, String, String)> = audit_store
+        .read_all(
+            kaiku_eventstore::AUDIT_STREAM,
+            "kaiku.audit.feedback-handling",
+        )
+        .await?
+        .iter()
+        .map(|stored| AuditEvent::decode(stored.payload.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|audit| audit.object == format!("case:{case_id}"))
+        .map(|audit| (method_name(&audit.method), audit.reason, audit.code))
+        .collect();
+    for expected in [
+        ("OpenCase", "handling", "Ok"),
+        ("GetCase", "denied", "PermissionDenied"),
+    ] {
+        let expected = (
+            expected.0.to_owned(),
+            expected.1.to_owned(),
+            expected.2.to_owned(),
+        );
+        assert!(
+            audited.contains(&expected),
+            "{expected:?} not in {audited:?}"
+        );
+    }
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|(_, _, code)| code == "PermissionDenied")
+            .count(),
+        1,
+        "{audited:?}"
     );
 
     // The manager of area A reads it (content decrypted for her) and takes it.

@@ -72,7 +72,7 @@ install_tools() {
         apt-get update
         DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
     fi
-    install_container_dns
+    install_podman_helpers
     # podman-compose from PyPI (Debian 12's is 1.0.3, too old for compose-spec depends_on
     # conditions and !override), pinned, in its own virtualenv.
     if [[ ! -x "${PODMAN_COMPOSE}" ]] || ! "${PODMAN_COMPOSE}" --version 2>/dev/null | grep -q "${PODMAN_COMPOSE_VERSION}"; then
@@ -82,20 +82,25 @@ install_tools() {
     fi
 }
 
-# Containers on one network find each other by name (postgres, nats, kaiku-nats-1) only with
-# the network backend's DNS plugin, which a podman installed without its recommended packages
-# lacks (seen: a machine whose podman 4.3 had CNI but no dnsname; every name lookup failed).
-install_container_dns() {
-    local backend package="" plugin=""
+# What a podman installed without its recommended packages lacks (seen on a machine that came
+# with podman 4.3 preinstalled): the network backend's DNS plugin, without which containers on
+# one network cannot find each other by name (postgres, kaiku-nats-1), and catatonit, the pause
+# process of every pod `podman play kube` starts.
+install_podman_helpers() {
+    local backend
+    local -a packages=()
     backend="$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null || echo cni)"
     case "${backend}" in
-        netavark) plugin=/usr/lib/podman/aardvark-dns package=aardvark-dns ;;
-        *) plugin=/usr/lib/cni/dnsname package=golang-github-containernetworking-plugin-dnsname ;;
+        netavark) [[ -x /usr/lib/podman/aardvark-dns ]] || packages+=(aardvark-dns) ;;
+        *) [[ -x /usr/lib/cni/dnsname ]] || packages+=(golang-github-containernetworking-plugin-dnsname) ;;
     esac
-    if [[ ! -x "${plugin}" ]]; then
-        log_step "installing ${package} (DNS between containers, ${backend} network backend)"
+    if ! command -v catatonit >/dev/null 2>&1 && [[ ! -x /usr/libexec/podman/catatonit ]]; then
+        packages+=(catatonit)
+    fi
+    if ((${#packages[@]} > 0)); then
+        log_step "installing ${packages[*]} (podman's helpers: ${backend} DNS, pod pause process)"
         apt-get update
-        DEBIAN_FRONTEND=noninteractive apt-get install -y "${package}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}"
     fi
 }
 

@@ -507,6 +507,11 @@ async fn database_roles(admin_database_url: &str) -> TestResult<(String, String,
 }
 
 /// A unit named `name` in Finnish, "`name` (sv)" in Swedish and "`name` (en)" in English.
+/// The method of a gRPC path as audit events record it: `/kaiku.x.v1.Service/Method` -> `Method`.
+pub fn method_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
 pub fn unit(
     unit_id: &str,
     parent: &str,

@@ -1,7 +1,8 @@
 //! The audit record: one `kaiku.events.v1.AuditEvent` in the append-only KAIKU_AUDIT stream for
 //! every admin action (a method whose policy asks for the survey-admin scope), every export, and
 //! every call refused as UNAUTHENTICATED or PERMISSION_DENIED, whether by the auth layer or by
-//! a service's own grant check. It says who, what, when and how it ended, never what was sent.
+//! a service's own grant check. It says who, what, when and how it ended, never what was sent;
+//! a service may name the object the call was about (`audit_object`), e.g. which feedback case.
 //!
 //! Recorded once the call's response head is known; the reply waits for JetStream's
 //! acknowledgement of the audit event. The call and its record run in their own task, so a
@@ -9,6 +10,7 @@
 //! is still recorded). When the record cannot be written (NATS away, or KAIKU_AUDIT full), the
 //! call is not failed after the fact: the event goes to the log at error level.
 
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -18,6 +20,26 @@ use kaiku_proto::events::v1::AuditEvent;
 use prost::Message;
 
 const AUDIT_EVENT: &str = "AuditEvent";
+
+/// The object a call is about, filled in by its handler and read when the call is recorded.
+#[derive(Clone, Default)]
+struct AuditObject(Arc<Mutex<Option<String>>>);
+
+impl AuditObject {
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut object| object.take())
+    }
+}
+
+/// Names what the call acts on in its audit record (`case:<id>`), if the call is audited: set
+/// it before any check that may refuse the call, so refusals name it too.
+pub fn audit_object<T>(request: &tonic::Request<T>, object: impl Into<String>) {
+    if let Some(slot) = request.extensions().get::<AuditObject>()
+        && let Ok(mut slot) = slot.0.lock()
+    {
+        *slot = Some(object.into());
+    }
+}
 
 /// Where a service's audit events go, and which of its methods are admin actions or exports.
 #[derive(Clone)]
@@ -105,8 +127,8 @@ pub struct AuditService<S> {
     audit: Audit,
 }
 
-/// Longest method path or caller kept: both come from the request, and a refused caller
-/// chooses them.
+/// Longest method path, caller or object kept: all come from the request, and a refused
+/// caller chooses them.
 const MAX_FIELD_CHARS: usize = 128;
 
 fn bounded(value: String) -> String {
@@ -134,7 +156,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let object = AuditObject::default();
+        request.extensions_mut().insert(object.clone());
         let method = bounded(request.uri().path().to_owned());
         let caller = bounded(kaiku_auth::claimed_caller(
             request
@@ -167,6 +191,7 @@ where
                                 reason: reason.to_owned(),
                                 code: format!("{code:?}"),
                                 trace_id: kaiku_telemetry::current_trace_id().unwrap_or_default(),
+                                object: object.take().map(bounded).unwrap_or_default(),
                             })
                             .await;
                     }

@@ -12,7 +12,7 @@ mod shutdown;
 mod status;
 
 pub use adapter::{AdapterClients, AdapterSettings};
-pub use audit::{Audit, AuditLayer};
+pub use audit::{Audit, AuditLayer, audit_object};
 pub use auth::{
     AuthSettings, AuthorizedChannel, BearerToken, ConnectError, authorized, connect_client,
 };

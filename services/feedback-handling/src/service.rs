@@ -75,6 +75,11 @@ fn receipt(case: &CaseFile) -> Response<CaseResponse> {
     })
 }
 
+/// Every handling call is audited (kaiku-grpc's audit layer); this names its case in the record.
+fn audit_case<T>(request: &Request<T>, case_id: &str) {
+    kaiku_grpc::audit_object(request, format!("case:{case_id}"));
+}
+
 /// A case as lists show it: its history without the handlers' texts, which only GetCase opens
 /// (the index keeps them sealed; cases from before texts were sealed would otherwise show them).
 fn listed(mut case: kaiku_proto::handling::v1::Case) -> kaiku_proto::handling::v1::Case {
@@ -119,14 +124,18 @@ impl FeedbackHandlingService {
         request: Request<OpenCaseRequest>,
     ) -> Result<Response<CaseResponse>, ServiceError> {
         let caller = caller(&request)?.clone();
-        let open = request.into_inner();
+        let open = request.get_ref();
+        if !open.case_id.is_empty() {
+            audit_case(&request, &open.case_id);
+        }
         let now = Utc::now();
         let tree = load_units(&self.handling.store).await?;
         let promise = self
             .handling
             .promises
             .for_unit(&tree, &open.unit_id, self.handling.promise);
-        let (case_id, opened, mut content) = decide_open(&open, promise, now)?;
+        let (case_id, opened, mut content) = decide_open(open, promise, now)?;
+        audit_case(&request, &case_id);
         if caller.has(Scope::Handle) {
             check_unit(&caller, &tree, &opened.unit_id)?;
         } else {
@@ -388,6 +397,7 @@ impl FeedbackHandling for FeedbackHandlingService {
         request: Request<AssignCaseRequest>,
     ) -> Result<Response<CaseResponse>, Status> {
         let r = request.get_ref();
+        audit_case(&request, &r.case_id);
         let command = CaseCommand::Assign {
             assignee: r.assignee.clone(),
             unit_id: r.unit_id.clone(),
@@ -403,6 +413,7 @@ impl FeedbackHandling for FeedbackHandlingService {
         request: Request<StartCaseRequest>,
     ) -> Result<Response<CaseResponse>, Status> {
         let r = request.get_ref();
+        audit_case(&request, &r.case_id);
         Ok(self
             .execute(
                 &request,
@@ -419,6 +430,7 @@ impl FeedbackHandling for FeedbackHandlingService {
         request: Request<AddNoteRequest>,
     ) -> Result<Response<CaseResponse>, Status> {
         let r = request.get_ref();
+        audit_case(&request, &r.case_id);
         let command = CaseCommand::AddNote {
             text: r.text.clone(),
         };
@@ -433,6 +445,7 @@ impl FeedbackHandling for FeedbackHandlingService {
         request: Request<RecordReplyRequest>,
     ) -> Result<Response<CaseResponse>, Status> {
         let r = request.get_ref();
+        audit_case(&request, &r.case_id);
         let command = CaseCommand::Reply {
             text: r.text.clone(),
             method: r.method.clone(),
@@ -448,6 +461,7 @@ impl FeedbackHandling for FeedbackHandlingService {
         request: Request<RecordActionRequest>,
     ) -> Result<Response<CaseResponse>, Status> {
         let r = request.get_ref();
+        audit_case(&request, &r.case_id);
         let command = CaseCommand::RecordAction {
             text: r.text.clone(),
         };
@@ -462,6 +476,7 @@ impl FeedbackHandling for FeedbackHandlingService {
         request: Request<CloseCaseRequest>,
     ) -> Result<Response<CaseResponse>, Status> {
         let r = request.get_ref();
+        audit_case(&request, &r.case_id);
         let command = CaseCommand::Close {
             resolution: r.resolution.clone(),
         };
@@ -475,6 +490,7 @@ impl FeedbackHandling for FeedbackHandlingService {
         &self,
         request: Request<GetCaseRequest>,
     ) -> Result<Response<CaseResponse>, Status> {
+        audit_case(&request, &request.get_ref().case_id);
         Ok(self.get(request).await?)
     }
 
