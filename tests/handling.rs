@@ -939,6 +939,85 @@ async fn admin_store(stack: &Stack) -> TestResult<EventStore> {
     Ok(EventStore::connect_as(&stack.nats.address(), "test", Some(&login)).await?)
 }
 
+/// On the working day before the promised day the sweeper reminds whoever has the case (here
+/// the unit's addresses, as nobody is assigned), once, with a notice that names the case and
+/// the day but not the feedback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_due_on_the_next_working_day_is_reminded_once() -> TestResult {
+    let mail = MailSink::start().await?;
+    // One working day: a case received today is due on the next working day, so today (or, on a
+    // weekend or holiday, the working day before it, already past) is the reminder day.
+    let Handlers {
+        stack: _stack,
+        mut anna,
+        ..
+    } = start(&[("KAIKU_HANDLING_PROMISE", "1wd".to_owned())], &mail).await?;
+    let message = "Kysyi iltavastaanotosta";
+    let day_before_opening = helsinki_date(chrono::Utc::now());
+    let opened = case_of(
+        anna.open_case(OpenCaseRequest {
+            unit_id: "school-a1".into(),
+            kind: FeedbackKind::Question as i32,
+            origin: CaseOrigin::Phone as i32,
+            channel: "phone".into(),
+            language: "fi".into(),
+            message: message.into(),
+            received_at: Some(to_timestamp(chrono::Utc::now())),
+            ..OpenCaseRequest::default()
+        })
+        .await?,
+    )?;
+    // Both ends of the call, so that a run across midnight in Helsinki does not fail.
+    let day_after_opening = helsinki_date(chrono::Utc::now());
+    assert!(
+        [day_before_opening, day_after_opening]
+            .iter()
+            .any(|day| opened.reply_due_on == deadline(*day, 1).to_string()),
+        "due {} for a case received on {day_before_opening}",
+        opened.reply_due_on
+    );
+    let reminded = wait_for_case(&mut anna, &opened.case_id, "reminded", |c| {
+        c.history.iter().any(|h| h.what == "reminded")
+    })
+    .await?;
+    let notice = mail
+        .wait_for(
+            "rehtori.a1@example.fi",
+            "Reply due: unit school-a1",
+            Duration::from_secs(10),
+        )
+        .await?;
+    assert!(
+        notice.text.contains(&opened.case_id) && notice.text.contains(&opened.reply_due_on),
+        "{}",
+        notice.text
+    );
+    assert!(!notice.text.contains(message), "the feedback in a notice");
+    assert!(!reminded.overdue && !reminded.escalated);
+    // Later sweeps (every 300 ms) do not remind again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = case_of(
+        anna.get_case(GetCaseRequest {
+            case_id: opened.case_id.clone(),
+        })
+        .await?,
+    )?;
+    let reminders: Vec<_> = later
+        .history
+        .iter()
+        .filter(|h| h.what == "reminded")
+        .collect();
+    assert_eq!(reminders.len(), 1, "{:?}", later.history);
+    assert_eq!(reminders[0].recorded_by, "kaiku-handling");
+    let notices = mail
+        .received()
+        .into_iter()
+        .filter(|m| m.text.contains("Reply due: unit"))
+        .count();
+    assert_eq!(notices, 1);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contact_details_stay_out_of_responses_and_statistics_and_are_erased_after_retention()
 -> TestResult {
