@@ -839,6 +839,44 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
         assert_eq!(status, expected, "{path}: {body}");
         assert!(body.contains(named), "{path} does not name {named}: {body}");
     }
+    // The phone-call form: a malformed day or time is named by the console, a time in the
+    // future or no kind by the handling service; the typed message comes back, nothing opens.
+    let call = |day: &'static str, time: &'static str, kind: &'static str| {
+        [
+            ("case_id", ""),
+            ("unit", "school-a1"),
+            ("kind", kind),
+            ("language", "fi"),
+            ("received_on", day),
+            ("received_time", time),
+            ("message", "Kysyi aukioloajoista."),
+        ]
+    };
+    let phone_refusals: [(_, u16, &str); 4] = [
+        (call("2026-02-30", "09:30", "question"), 400, "received_on"),
+        (call("2026-03-02", "9.30", "question"), 400, "received_time"),
+        (call("2999-03-02", "09:30", "question"), 422, "received_at"),
+        (call("2026-03-02", "09:30", ""), 422, "kind"),
+    ];
+    for (fields, expected, named) in phone_refusals {
+        let (status, body) = anna.post("/cases", &fields, true).await?;
+        assert_eq!(status, expected, "{fields:?}: {body}");
+        assert!(
+            body.contains(named),
+            "{fields:?} does not name {named}: {body}"
+        );
+        assert!(
+            body.contains("Kysyi aukioloajoista."),
+            "the message was not kept"
+        );
+    }
+    let (status, inbox) = anna.get("/cases?view=all").await?;
+    assert_eq!(status, 200, "{inbox}");
+    assert!(
+        !inbox.contains("data-case="),
+        "a refused call opened a case: {inbox}"
+    );
+
     assert_eq!(anna.get("/units").await?.0, 403);
     let units = surveys
         .list_units(ListUnitsRequest::default())

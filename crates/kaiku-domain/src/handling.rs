@@ -26,6 +26,9 @@ pub const MAX_HANDLER_TEXT_CHARS: usize = 4000;
 pub const MAX_BACKDATING_DAYS: i64 = 365;
 /// The subject system events (reminders, escalations, erasure) are recorded by.
 pub const SYSTEM_ACTOR: &str = "kaiku-handling";
+/// How long a case's message may still arrive after the case was received (the opening's
+/// retries); a case still without it after this may be closed without the reply.
+pub const CONTENT_GRACE_MINUTES: i64 = 30;
 
 /// Channels a case can come through: the respondent channels and the ways staff take feedback.
 pub const CASE_CHANNELS: [&str; 9] = [
@@ -90,6 +93,23 @@ impl Promise {
                 due
             }
         }
+    }
+}
+
+impl Promise {
+    /// A promise as a case carries it (its `Display` text, "5 working days" or "14 days"),
+    /// so a page can say it in its own language.
+    pub fn from_display(text: &str) -> Option<Promise> {
+        let (number, working) = match text.strip_suffix(" working days") {
+            Some(number) => (number, true),
+            None => (text.strip_suffix(" days")?, false),
+        };
+        let days = number.parse().ok()?;
+        Some(if working {
+            Promise::WorkingDays(days)
+        } else {
+            Promise::Days(days)
+        })
     }
 }
 
@@ -171,6 +191,12 @@ impl CaseFile {
 
     pub fn is_closed(&self) -> bool {
         self.state == CaseState::Closed
+    }
+
+    /// The respondent's message (and contact details) never reached the stream: the opening's
+    /// second append failed and no retry has brought it. Not the same as erased.
+    pub fn content_missing(&self) -> bool {
+        self.sealed_at.is_none() && !self.content_erased
     }
 
     /// The case as the API shows it (without its content, which only the service can open).
@@ -506,10 +532,24 @@ pub fn decide(
                 false,
                 &mut v,
             );
-            if v.is_empty() && case.opened.contact_requested && case.replied_at.is_none() {
-                return Err(not_now(
-                    "the respondent asked to be contacted: record the reply before closing",
-                ));
+            // With the message and contact details lost for good there is no one to reply to,
+            // and the case must not stay open (and late) for ever.
+            let content_lost = case.content_missing()
+                && now - case.received_at >= Duration::minutes(CONTENT_GRACE_MINUTES);
+            if v.is_empty()
+                && case.opened.contact_requested
+                && case.replied_at.is_none()
+                && !content_lost
+            {
+                return Err(not_now(&if case.content_missing() {
+                    format!(
+                        "the respondent's message and contact details have not arrived yet \
+                         (their sending is retried): record the reply, or close the case once \
+                         {CONTENT_GRACE_MINUTES} minutes have passed since it was received"
+                    )
+                } else {
+                    "the respondent asked to be contacted: record the reply before closing".into()
+                }));
             }
             Kind::Closed(CaseClosed {
                 resolution: resolution.trim().to_owned(),

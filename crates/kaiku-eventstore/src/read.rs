@@ -83,6 +83,7 @@ impl EventStore {
         match handle.delete_message(sequence).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(EventStoreError::NotFound { what }),
+            Err(e) if names_a_missing_message(&e) => Err(EventStoreError::NotFound { what }),
             Err(e) => Err(EventStoreError::Erase {
                 what,
                 reason: e.to_string(),
@@ -209,5 +210,23 @@ fn read_error(what: &str, e: impl std::fmt::Display) -> EventStoreError {
     EventStoreError::Read {
         what: what.to_owned(),
         reason: e.to_string(),
+    }
+}
+
+/// Whether JetStream refused a delete because the message is not there (already deleted, or
+/// never stored): the server answers with an error rather than `success: false`, as "sequence
+/// not found" or as a failed delete whose reason is "no message found" (nats-server 2.9-2.12).
+fn names_a_missing_message(error: &async_nats::jetstream::stream::DeleteMessageError) -> bool {
+    use async_nats::jetstream::ErrorCode;
+    use async_nats::jetstream::stream::DeleteMessageErrorKind;
+    match error.kind() {
+        DeleteMessageErrorKind::JetStream(error) => {
+            let code = error.error_code();
+            code == ErrorCode::SEQUENCE_NOT_FOUND
+                || code == ErrorCode::NO_MESSAGE_FOUND
+                || (code == ErrorCode::STREAM_MESSAGE_DELETE_FAILED
+                    && error.to_string().contains("not found"))
+        }
+        _ => false,
     }
 }

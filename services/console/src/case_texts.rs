@@ -41,7 +41,12 @@ pub struct CaseTexts {
     pub email: &'static str,
     pub phone: &'static str,
     pub content_erased: &'static str,
+    /// The opening was saved but its message never arrived (its sending failed).
+    pub content_missing: &'static str,
     pub promise: &'static str,
+    /// "{n} <this>" for a promise in working days, and in calendar days.
+    pub working_days: &'static str,
+    pub calendar_days: &'static str,
     pub history: &'static str,
     pub whats: [(&'static str, &'static str); 10],
     pub assign_title: &'static str,
@@ -132,7 +137,10 @@ pub const CASES_FI: CaseTexts = CaseTexts {
     email: "Sähköposti",
     phone: "Puhelin",
     content_erased: "Viesti, yhteystiedot sekä muistiinpanojen, vastausten ja toimenpiteiden tekstit on poistettu säilytysajan päätyttyä.",
+    content_missing: "Palautteen viesti ja yhteystiedot eivät ole tallentuneet: niiden lähetys epäonnistui. Jos ne eivät saavu, tapauksen voi sulkea ilman vastausta, kun sen saapumisesta on kulunut 30 minuuttia.",
     promise: "Lupaus",
+    working_days: "arkipäivää",
+    calendar_days: "päivää",
     history: "Tapahtumat",
     whats: [
         ("opened", "Saapui"),
@@ -234,7 +242,10 @@ pub const CASES_SV: CaseTexts = CaseTexts {
     email: "E-post",
     phone: "Telefon",
     content_erased: "Meddelandet, kontaktuppgifterna och texterna i anteckningar, svar och åtgärder har raderats efter lagringstiden.",
+    content_missing: "Responsens meddelande och kontaktuppgifter har inte sparats: sändningen misslyckades. Om de inte kommer fram kan ärendet stängas utan svar när 30 minuter har gått sedan det kom in.",
     promise: "Löfte",
+    working_days: "arbetsdagar",
+    calendar_days: "dagar",
     history: "Händelser",
     whats: [
         ("opened", "Inkom"),
@@ -330,7 +341,10 @@ pub const CASES_EN: CaseTexts = CaseTexts {
     email: "E-mail",
     phone: "Phone",
     content_erased: "The message, the contact details and the texts of notes, replies and actions were erased after the retention period.",
+    content_missing: "The feedback's message and contact details were not saved: their sending failed. If they do not arrive, the case can be closed without a reply once 30 minutes have passed since it was received.",
     promise: "Promise",
+    working_days: "working days",
+    calendar_days: "days",
     history: "History",
     whats: [
         ("opened", "Received"),
@@ -393,6 +407,16 @@ pub fn case_texts(tag: &str) -> &'static CaseTexts {
 }
 
 impl CaseTexts {
+    /// The promise a case carries ("5 working days"), in this language.
+    pub fn promise_text(&self, promise: &str) -> String {
+        use kaiku_domain::handling::Promise;
+        match Promise::from_display(promise) {
+            Some(Promise::WorkingDays(days)) => format!("{days} {}", self.working_days),
+            Some(Promise::Days(days)) => format!("{days} {}", self.calendar_days),
+            None => promise.to_owned(),
+        }
+    }
+
     /// The name of a kind by its enum value or code.
     pub fn kind_name(&self, kind: i32) -> &'static str {
         usize::try_from(kind - 1)

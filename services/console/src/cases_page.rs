@@ -172,7 +172,7 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
             dt { (c.state) } dd id="case-state" { (c.state_name(case.state)) }
             dt { (c.received) } dd { (local_time(case.received_at.as_ref())) ", " (c.origin_name(case.origin)) " (" (case.channel) ")" }
             dt { (c.due) } dd id="case-due" {
-                (local_day(&case.reply_due_on)) " (" (c.promise) ": " (case.promise) ")"
+                (local_day(&case.reply_due_on)) " (" (c.promise) ": " (c.promise_text(&case.promise)) ")"
                 @if case.overdue { " " strong.late { (c.late) } }
                 @if case.escalated { ", " (c.escalated_to) " " (unit_name(page.units, &case.escalated_to_unit_id)) }
             }
@@ -194,7 +194,8 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
                     _ => { p { (c.no_contact) } }
                 }
             }
-            None => { p id="case-erased" { (c.content_erased) } }
+            None if case.content_erased => { p id="case-erased" { (c.content_erased) } }
+            None => { p id="case-missing" { (c.content_missing) } }
         }
         h2 { (c.history) }
         ol id="case-history" {
@@ -219,7 +220,9 @@ pub fn case_body(page: &CasePage<'_>) -> Markup {
                     div.field {
                         label for="assignee" { (c.assignee) }
                         p.hint id="assignee-hint" { (c.assignee_hint) }
-                        input id="assignee" name="assignee" type="text" value=(case.assignee) aria-describedby="assignee-hint";
+                        // Empty, not the current handler: the hint says to leave it empty on a
+                        // move, and a pre-filled name would go along to a unit it may not see.
+                        input id="assignee" name="assignee" type="text" aria-describedby="assignee-hint";
                     }
                     div.field {
                         label for="unit" { (c.move_to) }
@@ -301,10 +304,14 @@ pub fn new_case_body(
     t: &'static Texts,
     units: &[VisibleUnit],
     csrf: &str,
-    today: &str,
+    now: chrono::DateTime<chrono_tz::Tz>,
     refused: &[String],
     posted: &[(String, String)],
 ) -> Markup {
+    // The call's day and time default to now on the Helsinki clock (a later time would be
+    // refused as in the future).
+    let today = now.format("%Y-%m-%d").to_string();
+    let time_now = now.format("%H:%M").to_string();
     let c = crate::case_texts::case_texts(t.tag);
     let value = |name: &str| {
         posted
@@ -355,11 +362,11 @@ pub fn new_case_body(
             }
             div.field {
                 label for="received-on" { (c.received_on) }
-                input id="received-on" name="received_on" type="date" value=(value("received_on").unwrap_or_else(|| today.to_owned()));
+                input id="received-on" name="received_on" type="date" value=(value("received_on").unwrap_or(today));
             }
             div.field {
                 label for="received-time" { (c.received_time) }
-                input id="received-time" name="received_time" type="time" value=(value("received_time").unwrap_or_else(|| "09:00".to_owned()));
+                input id="received-time" name="received_time" type="time" value=(value("received_time").unwrap_or(time_now));
             }
             div.field {
                 label for="message" { (c.message) }

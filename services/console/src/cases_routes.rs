@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Helsinki;
-use kaiku_domain::time::{helsinki_date, to_timestamp};
+use kaiku_domain::time::to_timestamp;
 use kaiku_proto::analytics::v1::GetHandlingReportRequest;
 use kaiku_proto::handling::v1::{
     AddNoteRequest, AssignCaseRequest, CaseOrigin, CloseCaseRequest, ContactDetails,
@@ -279,8 +279,8 @@ async fn new_case_page(
     let page = async {
         let (mut clients, csrf) = staff_clients(context, state)?;
         let units = staff_units(context, &mut clients).await?;
-        let today = helsinki_date(Utc::now()).to_string();
-        Ok::<_, ConsoleError>(new_case_body(t, &units, &csrf, &today, refused, posted))
+        let now = Utc::now().with_timezone(&Helsinki);
+        Ok::<_, ConsoleError>(new_case_body(t, &units, &csrf, now, refused, posted))
     };
     context.page(
         case_texts(t.tag).new_case,
@@ -292,21 +292,26 @@ async fn new_case_page(
 
 /// When a phone call came, from the form's day and time on the Helsinki clock.
 fn received_at(fields: &[(String, String)]) -> Result<prost_types::Timestamp, ConsoleError> {
-    let bad = |problem: &str| ConsoleError::BadRequest {
-        field: "received_on".into(),
+    let bad = |field: &str, problem: &str| ConsoleError::BadRequest {
+        field: field.into(),
         problem: problem.into(),
     };
     let day: NaiveDate = field(fields, "received_on")
         .unwrap_or_default()
         .parse()
-        .map_err(|_| bad("give the day as YYYY-MM-DD"))?;
+        .map_err(|_| bad("received_on", "give the day as YYYY-MM-DD"))?;
     let time =
-        NaiveTime::parse_from_str(field(fields, "received_time").unwrap_or("09:00"), "%H:%M")
-            .map_err(|_| bad("give the time as HH:MM"))?;
+        NaiveTime::parse_from_str(field(fields, "received_time").unwrap_or_default(), "%H:%M")
+            .map_err(|_| bad("received_time", "give the time as HH:MM"))?;
     let local = Helsinki
         .from_local_datetime(&day.and_time(time))
         .earliest()
-        .ok_or_else(|| bad("that time does not exist on the Helsinki clock"))?;
+        .ok_or_else(|| {
+            bad(
+                "received_time",
+                "that time does not exist on the Helsinki clock",
+            )
+        })?;
     Ok(to_timestamp(local.with_timezone(&Utc)))
 }
 

@@ -235,7 +235,9 @@ impl CaseIndex {
                 self.apply(&mut cases, &stored);
             }
             self.applied.send_replace(sequence);
-            if sequence >= end && stored.pending == 0 {
+            // Caught up when nothing is pending; not `sequence >= end`, as the stream's last
+            // message may be an erased content whose erasure is not recorded yet.
+            if stored.pending == 0 {
                 readiness.set(INDEX_CONDITION, true).await;
             }
         }

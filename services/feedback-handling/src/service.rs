@@ -24,6 +24,9 @@ use crate::{Handling, Occasion, ServiceError, load_units};
 /// How long an answer waits for the case index to show the caller's own change.
 const INDEX_WAIT: Duration = Duration::from_secs(2);
 
+/// How many times an opening tries to save the respondent's message (100, 200, 400 ms apart).
+const CONTENT_SAVE_ATTEMPTS: u32 = 4;
+
 pub struct FeedbackHandlingService {
     handling: Arc<Handling>,
 }
@@ -150,7 +153,7 @@ impl FeedbackHandlingService {
                 return Err(ServiceError::UnknownUnit(opened.unit_id.clone()));
             }
         }
-        let (sequence, fresh) = match self
+        let (sequence, content_saved) = match self
             .handling
             .cases
             .load_opened(&case_id, &self.handling.keys)
@@ -159,33 +162,26 @@ impl FeedbackHandlingService {
             None => {
                 content.text_key = self.handling.keys.new_text_key()?;
                 let sealed = self.handling.keys.seal(&case_id, &content)?;
-                let sequence = self
+                let opened_at = self
                     .handling
                     .cases
-                    .append(
-                        &case_id,
-                        0,
-                        &caller.subject,
-                        vec![
-                            Kind::Opened(opened),
-                            Kind::ContentSealed(CaseContentSealed {
-                                sealed: Some(sealed),
-                            }),
-                        ],
-                    )
+                    .append(&case_id, 0, &caller.subject, vec![Kind::Opened(opened)])
+                    .await?;
+                let sequence = self
+                    .save_content(&case_id, opened_at, &caller.subject, sealed)
                     .await?;
                 (sequence, true)
             }
             Some(existing) => {
-                let sequence = self
-                    .retried(&caller, &tree, existing, &opened, content)
-                    .await?;
-                (sequence, false)
+                self.retried(&caller, &tree, existing, &opened, content)
+                    .await?
             }
         };
         self.handling.index.caught_up_to(sequence, INDEX_WAIT).await;
         let case = self.load(&case_id).await?.case;
-        if fresh {
+        // The unit hears of a case once its message is there to read: on the first call, or
+        // on the retry that saved the message the first call could not.
+        if content_saved {
             self.handling.metrics.action("opened");
             self.handling
                 .notifier
@@ -198,9 +194,56 @@ impl FeedbackHandlingService {
         })
     }
 
+    /// Appends the sealed content after the case's opening at `revision`. The two are separate
+    /// events (the content alone is erased later), so a failure between them is retried here
+    /// a few times before the caller is told: a case without its message cannot be answered.
+    /// Each try expects the case's current revision; one that finds the content already saved
+    /// (an earlier try whose acknowledgement was lost, or the caller's own retry) is done.
+    async fn save_content(
+        &self,
+        case_id: &str,
+        revision: u64,
+        recorded_by: &str,
+        sealed: kaiku_proto::handling::v1::SealedContent,
+    ) -> Result<u64, ServiceError> {
+        let mut revision = revision;
+        let mut pause = Duration::from_millis(100);
+        let mut attempt = 1;
+        loop {
+            let appended = self
+                .handling
+                .cases
+                .append(
+                    case_id,
+                    revision,
+                    recorded_by,
+                    vec![Kind::ContentSealed(CaseContentSealed {
+                        sealed: Some(sealed.clone()),
+                    })],
+                )
+                .await;
+            let error = match appended {
+                Ok(sequence) => return Ok(sequence),
+                Err(error) if attempt >= CONTENT_SAVE_ATTEMPTS => return Err(error),
+                Err(error) => error,
+            };
+            tracing::warn!(%case_id, attempt, %error, "saving a case's content failed; trying again");
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+            if let Ok(Some(loaded)) = self.handling.cases.load(case_id).await {
+                if loaded.case.sealed_at.is_some() {
+                    return Ok(loaded.case.revision);
+                }
+                revision = loaded.case.revision;
+            }
+            attempt += 1;
+        }
+    }
+
     /// The same case id again. A retry of the same opening is answered as the first was, and
-    /// writes the sealed content if the first attempt stopped before it; other content under
-    /// the id is refused, and a handler who may not see the case's unit now is told nothing.
+    /// writes the sealed content if the first attempt stopped before it (then says so, so the
+    /// unit is told now); other content under the id is refused, and a handler who may not
+    /// see the case's unit now is told nothing.
     async fn retried(
         &self,
         caller: &Principal,
@@ -208,7 +251,7 @@ impl FeedbackHandlingService {
         existing: crate::cases::LoadedCase,
         opened: &kaiku_proto::handling::v1::CaseOpened,
         mut content: kaiku_proto::handling::v1::CaseContent,
-    ) -> Result<u64, ServiceError> {
+    ) -> Result<(u64, bool), ServiceError> {
         let case = existing.case;
         if caller.has(Scope::Handle) {
             caller.may_read_unit(&case.unit_id, &tree.lineage(&case.unit_id))?;
@@ -225,20 +268,12 @@ impl FeedbackHandlingService {
         if case.sealed_at.is_none() && !case.content_erased {
             content.text_key = self.handling.keys.new_text_key()?;
             let sealed = self.handling.keys.seal(&case.case_id, &content)?;
-            return self
-                .handling
-                .cases
-                .append(
-                    &case.case_id,
-                    case.revision,
-                    &caller.subject,
-                    vec![Kind::ContentSealed(CaseContentSealed {
-                        sealed: Some(sealed),
-                    })],
-                )
-                .await;
+            let sequence = self
+                .save_content(&case.case_id, case.revision, &caller.subject, sealed)
+                .await?;
+            return Ok((sequence, true));
         }
-        Ok(case.revision)
+        Ok((case.revision, false))
     }
 
     async fn load(&self, case_id: &str) -> Result<crate::cases::LoadedCase, ServiceError> {

@@ -72,10 +72,17 @@ impl Sweeper {
             return Ok(());
         };
         let case = loaded.case;
+        let mut already_erased = false;
         let command = match command {
             // The sequence as the case is now, not as the index last saw it.
-            CaseCommand::EraseContent { .. } => match case.sealed_at {
+            CaseCommand::EraseContent { sequence: seen } => match case.sealed_at {
                 Some(sequence) => CaseCommand::EraseContent { sequence },
+                // The index saw the content but the stream no longer holds it (reads skip
+                // deleted messages): an earlier sweep erased it and could not record that.
+                None if !case.content_erased => {
+                    already_erased = true;
+                    CaseCommand::EraseContent { sequence: seen }
+                }
                 None => return Ok(()),
             },
             other => other,
@@ -91,7 +98,9 @@ impl Sweeper {
         if kinds.is_empty() {
             return Ok(());
         }
-        if let CaseCommand::EraseContent { sequence } = command {
+        if let CaseCommand::EraseContent { sequence } = command
+            && !already_erased
+        {
             // Erase first, then record it: a crash between the two erases again next time
             // (an already erased message is fine), never records an erasure that did not happen.
             self.handling.cases.erase(sequence).await?;

@@ -42,6 +42,8 @@ pub struct ContactTexts {
     pub sent_title: &'static str,
     pub sent_body: &'static str,
     pub reply_by: &'static str,
+    /// Sent again with changes after an earlier sending had in fact gone through.
+    pub sent_earlier: &'static str,
     pub offer_after_answer: &'static str,
     pub offer: &'static str,
     pub error_kind: &'static str,
@@ -77,6 +79,7 @@ const CONTACT_FI: ContactTexts = ContactTexts {
     sent_title: "Kiitos palautteestasi",
     sent_body: "Palautteesi on välitetty yksikölle.",
     reply_by: "Sinuun otetaan yhteyttä viimeistään",
+    sent_earlier: "Palautteesi oli jo tallentunut aiemmalla lähetyksellä. Sen jälkeen tekemäsi muutokset eivät tallentuneet; voit lähettää ne uutena palautteena.",
     offer_after_answer: "Haluatko, että sinuun otetaan yhteyttä?",
     offer: "Anna palautetta, johon toivot vastausta",
     error_kind: "Valitse palautteen laji.",
@@ -112,6 +115,7 @@ const CONTACT_SV: ContactTexts = ContactTexts {
     sent_title: "Tack för din respons",
     sent_body: "Din respons har skickats till enheten.",
     reply_by: "Du blir kontaktad senast",
+    sent_earlier: "Din respons hade redan sparats när du skickade den första gången. Ändringar som du gjort efter det sparades inte; du kan skicka dem som ny respons.",
     offer_after_answer: "Vill du bli kontaktad?",
     offer: "Ge respons som du vill ha svar på",
     error_kind: "Välj typ av respons.",
@@ -147,6 +151,7 @@ const CONTACT_EN: ContactTexts = ContactTexts {
     sent_title: "Thank you for your feedback",
     sent_body: "Your feedback has been passed on to the unit.",
     reply_by: "You will be contacted by",
+    sent_earlier: "Your feedback had already been saved when you first sent it. Changes you made after that were not saved; you can send them as new feedback.",
     offer_after_answer: "Would you like to be contacted?",
     offer: "Give feedback you would like a reply to",
     error_kind: "Choose the kind of feedback.",
@@ -455,6 +460,17 @@ pub async fn submit_feedback(
                 feedback_page(language, &action, &entered, &errors, None),
             )
         }
+        // An earlier sending under this case id went through (its answer was lost, so the
+        // respondent saw an error) and this one was changed since: say the feedback is in, and
+        // that the changes are not.
+        Err(status) if status.code() == tonic::Code::AlreadyExists => {
+            tracing::info!("feedback sent again with changes after it was stored");
+            let location = format!(
+                "/f/{token}/feedback/sent?lang={}&earlier=1",
+                language_code(language)
+            );
+            Redirect::to(&location).into_response()
+        }
         Err(status) => {
             kaiku_grpc::log_server_fault(&status);
             // Keep what they wrote: the same case id may be sent again safely.
@@ -476,6 +492,8 @@ pub async fn submit_feedback(
 pub struct SentQuery {
     pub lang: Option<String>,
     pub due: Option<String>,
+    /// Set when the feedback had been stored by an earlier sending (`1`).
+    pub earlier: Option<String>,
 }
 
 pub async fn show_sent(
@@ -495,10 +513,14 @@ pub async fn show_sent(
         .as_deref()
         .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
         .map(|d| d.format("%-d.%-m.%Y").to_string());
-    let body = match due {
+    let mut body = match due {
         Some(due) => format!("{} {} {due}.", t.sent_body, t.reply_by),
         None => t.sent_body.to_owned(),
     };
+    if query.earlier.as_deref() == Some("1") {
+        body.push(' ');
+        body.push_str(t.sent_earlier);
+    }
     page(
         StatusCode::OK,
         message_page(texts(language), t.sent_title, &body, &[] as &[LanguageLink]),

@@ -53,6 +53,20 @@ fn fields(error: CaseError) -> Vec<String> {
 }
 
 #[test]
+fn a_promise_reads_back_from_what_it_says() {
+    for promise in [
+        Promise::WorkingDays(5),
+        Promise::Days(14),
+        Promise::WorkingDays(1),
+    ] {
+        assert_eq!(Promise::from_display(&promise.to_string()), Some(promise));
+    }
+    for text in ["", "5", "five working days", "5 weeks", "5wd"] {
+        assert_eq!(Promise::from_display(text), None, "{text:?}");
+    }
+}
+
+#[test]
 fn promises_parse_and_say_what_they_are() {
     assert_eq!(Promise::parse("5wd"), Ok(Promise::WorkingDays(5)));
     assert_eq!(Promise::parse("14d"), Ok(Promise::Days(14)));
@@ -487,4 +501,49 @@ fn handling_hours_are_rounded_to_a_tenth_and_never_negative() {
     )
     .expect("replies");
     assert!(matches!(&kinds[..], [Kind::Replied(r)] if r.hours_since_received == 50.0));
+}
+
+#[test]
+fn a_case_whose_message_never_arrived_may_be_closed_without_a_reply_after_the_grace() {
+    let received = at(2026, 4, 1, 9);
+    let today = day(2026, 4, 1);
+    let retention = Duration::days(30);
+    let close = CaseCommand::Close {
+        resolution: String::new(),
+    };
+    // The opening alone: its content's append failed.
+    let case = opened_case(received);
+    assert!(case.content_missing());
+    let soon = received + Duration::minutes(CONTENT_GRACE_MINUTES - 1);
+    match decide(&case, close.clone(), today, soon, retention) {
+        Err(CaseError::NotNow { reason, .. }) => {
+            assert!(reason.contains("have not arrived yet"), "{reason}");
+        }
+        other => panic!("closed within the grace: {other:?}"),
+    }
+    let later = received + Duration::minutes(CONTENT_GRACE_MINUTES);
+    let kinds = decide(&case, close.clone(), today, later, retention).expect("closes");
+    let closed = apply(case.clone(), kinds, "anna", later);
+    assert!(closed.is_closed() && closed.replied_at.is_none());
+
+    // With its content saved, the reply the respondent asked for is owed however late it is.
+    let sealed = apply(
+        case,
+        vec![Kind::ContentSealed(
+            kaiku_proto::handling::v1::CaseContentSealed::default(),
+        )],
+        "web-form",
+        received,
+    );
+    assert!(!sealed.content_missing());
+    let much_later = received + Duration::days(60);
+    match decide(&sealed, close, today, much_later, retention) {
+        Err(CaseError::NotNow { reason, .. }) => {
+            assert!(
+                reason.contains("record the reply before closing"),
+                "{reason}"
+            );
+        }
+        other => panic!("closed without the reply: {other:?}"),
+    }
 }
