@@ -839,8 +839,9 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
         assert_eq!(status, expected, "{path}: {body}");
         assert!(body.contains(named), "{path} does not name {named}: {body}");
     }
-    // The phone-call form: a malformed day or time is named by the console, a time in the
-    // future or no kind by the handling service; the typed message comes back, nothing opens.
+    // The phone-call form: a malformed day or time is found by the console, a time in the
+    // future or no kind by the handling service; each is told in Finnish by what to fix, the
+    // typed message comes back, nothing opens.
     let call = |day: &'static str, time: &'static str, kind: &'static str| {
         [
             ("case_id", ""),
@@ -853,10 +854,26 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
         ]
     };
     let phone_refusals: [(_, u16, &str); 4] = [
-        (call("2026-02-30", "09:30", "question"), 400, "received_on"),
-        (call("2026-03-02", "9.30", "question"), 400, "received_time"),
-        (call("2999-03-02", "09:30", "question"), 422, "received_at"),
-        (call("2026-03-02", "09:30", ""), 422, "kind"),
+        (
+            call("2026-02-30", "09:30", "question"),
+            400,
+            "Anna saapumispäivä",
+        ),
+        (
+            call("2026-03-02", "9.30", "question"),
+            400,
+            "Anna kellonaika",
+        ),
+        (
+            call("2999-03-02", "09:30", "question"),
+            422,
+            "Saapumisaika ei voi olla",
+        ),
+        (
+            call("2026-03-02", "09:30", ""),
+            422,
+            "Valitse palautteen laji",
+        ),
     ];
     for (fields, expected, named) in phone_refusals {
         let (status, body) = anna.post("/cases", &fields, true).await?;

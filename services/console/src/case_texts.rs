@@ -41,6 +41,9 @@ pub struct CaseTexts {
     pub email: &'static str,
     pub phone: &'static str,
     pub content_erased: &'static str,
+    /// What to fix, by the field a refusal names (the service's field paths and the phone
+    /// form's own), said in this language.
+    pub field_problems: [(&'static str, &'static str); 15],
     /// The opening was saved but its message never arrived (its sending failed).
     pub content_missing: &'static str,
     pub promise: &'static str,
@@ -137,6 +140,38 @@ pub const CASES_FI: CaseTexts = CaseTexts {
     email: "Sähköposti",
     phone: "Puhelin",
     content_erased: "Viesti, yhteystiedot sekä muistiinpanojen, vastausten ja toimenpiteiden tekstit on poistettu säilytysajan päätyttyä.",
+    field_problems: [
+        ("unit_id", "Valitse yksikkö, jonka palautteita käsittelet."),
+        ("kind", "Valitse palautteen laji."),
+        ("language", "Valitse kieli."),
+        ("message", "Kirjoita viesti (enintään 4000 merkkiä)."),
+        ("received_on", "Anna saapumispäivä muodossa vvvv-kk-pp."),
+        ("received_time", "Anna kellonaika muodossa tt:mm."),
+        (
+            "received_at",
+            "Saapumisaika ei voi olla tulevaisuudessa eikä yli vuoden takana.",
+        ),
+        (
+            "contact",
+            "Anna sähköposti tai puhelinnumero, tai poista valinta \"Toivoo yhteydenottoa\".",
+        ),
+        ("contact.email", "Tarkista sähköpostiosoite."),
+        ("contact.phone", "Tarkista puhelinnumero."),
+        (
+            "contact.name",
+            "Nimi on liian pitkä (enintään 200 merkkiä).",
+        ),
+        ("text", "Kirjoita teksti (enintään 4000 merkkiä)."),
+        (
+            "resolution",
+            "Ratkaisu on liian pitkä (enintään 4000 merkkiä).",
+        ),
+        ("method", "Valitse, miten vastasit."),
+        (
+            "assignee",
+            "Anna käsittelijän käyttäjätunnus (enintään 200 merkkiä) tai valitse toinen yksikkö.",
+        ),
+    ],
     content_missing: "Palautteen viesti ja yhteystiedot eivät ole tallentuneet: niiden lähetys epäonnistui. Jos ne eivät saavu, tapauksen voi sulkea ilman vastausta, kun sen saapumisesta on kulunut 30 minuuttia.",
     promise: "Lupaus",
     working_days: "arkipäivää",
@@ -242,6 +277,32 @@ pub const CASES_SV: CaseTexts = CaseTexts {
     email: "E-post",
     phone: "Telefon",
     content_erased: "Meddelandet, kontaktuppgifterna och texterna i anteckningar, svar och åtgärder har raderats efter lagringstiden.",
+    field_problems: [
+        ("unit_id", "Välj en enhet vars respons du handlägger."),
+        ("kind", "Välj typ av respons."),
+        ("language", "Välj språk."),
+        ("message", "Skriv meddelandet (högst 4000 tecken)."),
+        ("received_on", "Ange dagen i formen åååå-mm-dd."),
+        ("received_time", "Ange klockslaget i formen tt:mm."),
+        (
+            "received_at",
+            "Tidpunkten kan inte ligga i framtiden eller mer än ett år tillbaka.",
+        ),
+        (
+            "contact",
+            "Ange e-post eller telefonnummer, eller avmarkera \"Vill bli kontaktad\".",
+        ),
+        ("contact.email", "Kontrollera e-postadressen."),
+        ("contact.phone", "Kontrollera telefonnumret."),
+        ("contact.name", "Namnet är för långt (högst 200 tecken)."),
+        ("text", "Skriv texten (högst 4000 tecken)."),
+        ("resolution", "Avgörandet är för långt (högst 4000 tecken)."),
+        ("method", "Välj hur du svarade."),
+        (
+            "assignee",
+            "Ange handläggarens användarnamn (högst 200 tecken) eller välj en annan enhet.",
+        ),
+    ],
     content_missing: "Responsens meddelande och kontaktuppgifter har inte sparats: sändningen misslyckades. Om de inte kommer fram kan ärendet stängas utan svar när 30 minuter har gått sedan det kom in.",
     promise: "Löfte",
     working_days: "arbetsdagar",
@@ -341,6 +402,38 @@ pub const CASES_EN: CaseTexts = CaseTexts {
     email: "E-mail",
     phone: "Phone",
     content_erased: "The message, the contact details and the texts of notes, replies and actions were erased after the retention period.",
+    field_problems: [
+        ("unit_id", "Choose a unit whose feedback you handle."),
+        ("kind", "Choose the kind of feedback."),
+        ("language", "Choose the language."),
+        ("message", "Write the message (at most 4000 characters)."),
+        ("received_on", "Give the day as yyyy-mm-dd."),
+        ("received_time", "Give the time as hh:mm."),
+        (
+            "received_at",
+            "The time cannot be in the future or more than a year ago.",
+        ),
+        (
+            "contact",
+            "Give an e-mail address or a phone number, or untick \"Asks to be contacted\".",
+        ),
+        ("contact.email", "Check the e-mail address."),
+        ("contact.phone", "Check the phone number."),
+        (
+            "contact.name",
+            "The name is too long (at most 200 characters).",
+        ),
+        ("text", "Write the text (at most 4000 characters)."),
+        (
+            "resolution",
+            "The resolution is too long (at most 4000 characters).",
+        ),
+        ("method", "Choose how you replied."),
+        (
+            "assignee",
+            "Give the handler's user name (at most 200 characters) or choose another unit.",
+        ),
+    ],
     content_missing: "The feedback's message and contact details were not saved: their sending failed. If they do not arrive, the case can be closed without a reply once 30 minutes have passed since it was received.",
     promise: "Promise",
     working_days: "working days",
@@ -407,6 +500,14 @@ pub fn case_texts(tag: &str) -> &'static CaseTexts {
 }
 
 impl CaseTexts {
+    /// What to fix about `field`, if it is one a case form has.
+    pub fn field_problem(&self, field: &str) -> Option<&'static str> {
+        self.field_problems
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, problem)| *problem)
+    }
+
     /// The promise a case carries ("5 working days"), in this language.
     pub fn promise_text(&self, promise: &str) -> String {
         use kaiku_domain::handling::Promise;

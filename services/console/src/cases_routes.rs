@@ -247,7 +247,7 @@ pub async fn act(
                 &state,
                 &case_id,
                 false,
-                &problem_lines(&e),
+                &case_problem_lines(context.texts.tag, &e),
                 typed,
                 status,
             )
@@ -288,6 +288,21 @@ async fn new_case_page(
         status,
         page.await,
     )
+}
+
+/// A case form's refusal, line by line, in the page's language: a field the form has is
+/// told by what to fix there; anything else (the state the case is in, a service failure) as
+/// the service said it.
+fn case_problem_lines(language: &str, error: &ConsoleError) -> Vec<String> {
+    let c = case_texts(language);
+    problem_lines(error)
+        .into_iter()
+        .map(|line| {
+            line.split_once(": ")
+                .and_then(|(field, _)| c.field_problem(field))
+                .map_or(line, str::to_owned)
+        })
+        .collect()
 }
 
 /// When a phone call came, from the form's day and time on the Helsinki clock.
@@ -354,7 +369,10 @@ pub async fn create(
     match created.await {
         Ok(case) => redirect(&format!("/cases/{}?saved=1#saved", case.case_id)),
         Err(ConsoleError::Forgery) => context.error(&ConsoleError::Forgery),
-        Err(e) => new_case_page(&context, &state, &problem_lines(&e), &fields, e.status()).await,
+        Err(e) => {
+            let refused = case_problem_lines(context.texts.tag, &e);
+            new_case_page(&context, &state, &refused, &fields, e.status()).await
+        }
     }
 }
 
@@ -392,4 +410,52 @@ pub async fn report(
         StatusCode::OK,
         page.await,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_of_case_forms_say_what_to_fix_in_the_pages_language() {
+        let invalid = ConsoleError::Backend {
+            code: tonic::Code::InvalidArgument,
+            message: "kind: must be one of PRAISE, got 0; contact.email: not an address".into(),
+        };
+        assert_eq!(
+            case_problem_lines("fi", &invalid),
+            ["Valitse palautteen laji.", "Tarkista sähköpostiosoite."]
+        );
+        assert_eq!(
+            case_problem_lines("sv", &invalid),
+            ["Välj typ av respons.", "Kontrollera e-postadressen."]
+        );
+        let time = ConsoleError::BadRequest {
+            field: "received_time".into(),
+            problem: "give the time as HH:MM".into(),
+        };
+        assert_eq!(case_problem_lines("en", &time), ["Give the time as hh:mm."]);
+        // Not a field: the case's state, as the service said it.
+        let state = ConsoleError::Backend {
+            code: tonic::Code::FailedPrecondition,
+            message: "case 1: record the reply before closing".into(),
+        };
+        assert_eq!(
+            case_problem_lines("fi", &state),
+            ["case 1: record the reply before closing"]
+        );
+    }
+
+    #[test]
+    fn every_language_tells_the_same_fields() {
+        let fields = |tag: &str| -> Vec<&str> {
+            case_texts(tag)
+                .field_problems
+                .iter()
+                .map(|(field, _)| *field)
+                .collect()
+        };
+        assert_eq!(fields("fi"), fields("sv"));
+        assert_eq!(fields("fi"), fields("en"));
+    }
 }
