@@ -9,7 +9,7 @@ use kaiku_auth::Scope;
 use kaiku_domain::calendar::deadline;
 use kaiku_domain::time::{helsinki_date, to_timestamp};
 use kaiku_eventstore::{EventStore, HANDLING_STREAM, RESPONSES_STREAM, case_subject};
-use kaiku_grpc::{AuthorizedChannel, bad_request_fields};
+use kaiku_grpc::{AuthorizedChannel, bad_request_fields, error_reason};
 use kaiku_proto::analytics::v1::{GetHandlingReportRequest, HandlingRow};
 use kaiku_proto::events::v1::AuditEvent;
 use kaiku_proto::handling::v1::feedback_handling_client::FeedbackHandlingClient;
@@ -521,8 +521,12 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
         .await?,
     )?);
     // The respondent asked for contact: no closing before the reply.
-    let early = close_case(&mut ben, &case_id, revision).await;
-    assert_eq!(code(early), Code::FailedPrecondition);
+    let early = close_case(&mut ben, &case_id, revision)
+        .await
+        .expect_err("closed before the reply");
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    // With a code the console says it by (ErrorInfo reason).
+    assert_eq!(error_reason(&early), "REPLY_REQUIRED");
     // A reply without text or with an unknown method names both fields; nothing is stored.
     let bad_reply = ben
         .record_reply(RecordReplyRequest {
@@ -584,17 +588,16 @@ async fn a_case_goes_from_contact_request_through_reassignment_and_reply_to_clos
             ("closed", "api-key:ben"),
         ]
     );
-    assert_eq!(
-        code(
-            ben.add_note(AddNoteRequest {
-                case_id: case_id.clone(),
-                text: "myöhässä".into(),
-                expected_revision: 0,
-            })
-            .await
-        ),
-        Code::FailedPrecondition
-    );
+    let after_close = ben
+        .add_note(AddNoteRequest {
+            case_id: case_id.clone(),
+            text: "myöhässä".into(),
+            expected_revision: 0,
+        })
+        .await
+        .expect_err("a note on a closed case");
+    assert_eq!(after_close.code(), Code::FailedPrecondition);
+    assert_eq!(error_reason(&after_close), "CLOSED");
 
     // A phone call from before Easter 2026: Wednesday 1 April, Good Friday and Easter Monday do
     // not count, so five working days end on Friday 10 April. A channel adapter may not enter
@@ -1339,6 +1342,7 @@ async fn a_half_done_opening_or_erasure_is_finished_later() -> TestResult {
         .await
         .expect_err("closed before the message could arrive");
     assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(error_reason(&refused), "CONTENT_NOT_ARRIVED");
     assert!(
         refused.message().contains("have not arrived yet"),
         "{}",
@@ -1353,6 +1357,7 @@ async fn a_half_done_opening_or_erasure_is_finished_later() -> TestResult {
         .await
         .expect_err("a note stored before the case's text key");
     assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(error_reason(&refused), "CONTENT_NOT_SAVED");
     assert!(mail.received().is_empty(), "a notice before the message");
     // The respondent sends again (the same case id): the message is saved, the unit told.
     adapter.open_case(request).await?;

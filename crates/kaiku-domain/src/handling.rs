@@ -146,14 +146,72 @@ pub enum CaseError {
     AlreadyExists(String),
     #[error("case {case_id:?} is closed")]
     Closed { case_id: String },
-    #[error("case {case_id:?}: {reason}")]
-    NotNow { case_id: String, reason: String },
+    #[error("case {case_id:?}: {why}")]
+    NotNow { case_id: String, why: NotNow },
     #[error("case {case_id:?} has changed since revision {expected} (now {actual}); reload it")]
     StaleRevision {
         case_id: String,
         expected: u64,
         actual: u64,
     },
+}
+
+/// Why a command cannot be carried out on a case as it is now. Each has a stable code that
+/// clients match on (the status's google.rpc.ErrorInfo reason) to say it in their language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotNow {
+    /// Start on a case whose reply is recorded.
+    AlreadyReplied,
+    /// Close before the reply the respondent asked for.
+    ReplyRequired,
+    /// Close within the grace, while the message may still arrive.
+    ContentNotArrived,
+    /// A handler's text on a case whose message (and so its text key) is not saved.
+    ContentNotSaved,
+}
+
+impl NotNow {
+    pub fn code(self) -> &'static str {
+        match self {
+            NotNow::AlreadyReplied => "ALREADY_REPLIED",
+            NotNow::ReplyRequired => "REPLY_REQUIRED",
+            NotNow::ContentNotArrived => "CONTENT_NOT_ARRIVED",
+            NotNow::ContentNotSaved => "CONTENT_NOT_SAVED",
+        }
+    }
+}
+
+impl std::fmt::Display for NotNow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotNow::AlreadyReplied => write!(f, "it has already been replied to"),
+            NotNow::ReplyRequired => write!(
+                f,
+                "the respondent asked to be contacted: record the reply before closing"
+            ),
+            NotNow::ContentNotArrived => write!(
+                f,
+                "the respondent's message and contact details have not arrived yet (their \
+                 sending is retried): record the reply, or close the case once \
+                 {CONTENT_GRACE_MINUTES} minutes have passed since it was received"
+            ),
+            NotNow::ContentNotSaved => write!(
+                f,
+                "the respondent's message is not saved yet (its sending is retried); try again \
+                 in a moment"
+            ),
+        }
+    }
+}
+
+/// The code of a refusal that is about the case's state rather than the request (closed, or
+/// a [`NotNow`]); `None` for the others.
+pub fn state_refusal_code(error: &CaseError) -> Option<&'static str> {
+    match error {
+        CaseError::Closed { .. } => Some("CLOSED"),
+        CaseError::NotNow { why, .. } => Some(why.code()),
+        _ => None,
+    }
 }
 
 /// One case, folded from its events.
@@ -446,9 +504,9 @@ pub fn decide(
     retention: Duration,
 ) -> Result<Vec<Kind>, CaseError> {
     let case_id = case.case_id.clone();
-    let not_now = |reason: &str| CaseError::NotNow {
+    let not_now = |why: NotNow| CaseError::NotNow {
         case_id: case_id.clone(),
-        reason: reason.to_owned(),
+        why,
     };
     let mut v = Violations::new();
     let closed_refused = !matches!(command, CaseCommand::EraseContent { .. });
@@ -488,7 +546,7 @@ pub fn decide(
                 return Ok(Vec::new());
             }
             if case.state == CaseState::Replied {
-                return Err(not_now("it has already been replied to"));
+                return Err(not_now(NotNow::AlreadyReplied));
             }
             Kind::Started(CaseStarted {})
         }
@@ -541,14 +599,10 @@ pub fn decide(
                 && case.replied_at.is_none()
                 && !content_lost
             {
-                return Err(not_now(&if case.content_missing() {
-                    format!(
-                        "the respondent's message and contact details have not arrived yet \
-                         (their sending is retried): record the reply, or close the case once \
-                         {CONTENT_GRACE_MINUTES} minutes have passed since it was received"
-                    )
+                return Err(not_now(if case.content_missing() {
+                    NotNow::ContentNotArrived
                 } else {
-                    "the respondent asked to be contacted: record the reply before closing".into()
+                    NotNow::ReplyRequired
                 }));
             }
             Kind::Closed(CaseClosed {

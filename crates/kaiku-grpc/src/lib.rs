@@ -22,6 +22,8 @@ pub use server::{BindError, GrpcServer, ServerLimits, standard_routes};
 pub use settings::{CommonSettings, TelemetrySettings, parse_duration};
 pub use shed::LoadShedLayer;
 pub use shutdown::Shutdown;
-pub use status::{bad_request_fields, invalid_argument, log_server_fault};
+pub use status::{
+    bad_request_fields, error_reason, failed_precondition, invalid_argument, log_server_fault,
+};
 pub use tonic_health::ServingStatus;
 pub use tonic_health::server::HealthReporter;

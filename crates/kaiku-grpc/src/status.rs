@@ -17,6 +17,24 @@ pub fn invalid_argument(violations: &Violations) -> Status {
     )
 }
 
+/// FAILED_PRECONDITION with a google.rpc.ErrorInfo whose `reason` is a stable code (in
+/// `domain`), so a client can say the refusal in its user's language.
+pub fn failed_precondition(message: String, reason: &str, domain: &str) -> Status {
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        message,
+        ErrorDetails::with_error_info(reason, domain, std::collections::HashMap::new()),
+    )
+}
+
+/// The ErrorInfo reason of a status, empty when it has none.
+pub fn error_reason(status: &Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
+}
+
 /// The (field, description) pairs of a status's BadRequest details; for clients and tests.
 pub fn bad_request_fields(status: &Status) -> Vec<(String, String)> {
     status
@@ -62,5 +80,13 @@ mod tests {
             ]
         );
         assert!(status.message().contains("answers[0].nps.score"));
+    }
+
+    #[test]
+    fn failed_precondition_carries_its_reason_code() {
+        let status = failed_precondition("closed".into(), "CLOSED", "kaiku.handling");
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(error_reason(&status), "CLOSED");
+        assert_eq!(error_reason(&Status::failed_precondition("plain")), "");
     }
 }

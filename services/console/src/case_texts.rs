@@ -44,6 +44,9 @@ pub struct CaseTexts {
     /// What to fix, by the field a refusal names (the service's field paths and the phone
     /// form's own), said in this language.
     pub field_problems: [(&'static str, &'static str); 15],
+    /// What a refusal about the case's state means, by its code (kaiku_domain::handling::NotNow
+    /// and CLOSED), and `STALE` for a change someone else saved first.
+    pub state_problems: [(&'static str, &'static str); 6],
     /// The opening was saved but its message never arrived (its sending failed).
     pub content_missing: &'static str,
     pub promise: &'static str,
@@ -140,6 +143,26 @@ pub const CASES_FI: CaseTexts = CaseTexts {
     email: "Sähköposti",
     phone: "Puhelin",
     content_erased: "Viesti, yhteystiedot sekä muistiinpanojen, vastausten ja toimenpiteiden tekstit on poistettu säilytysajan päätyttyä.",
+    state_problems: [
+        ("CLOSED", "Tapaus on suljettu, eikä sitä voi enää muuttaa."),
+        ("ALREADY_REPLIED", "Tapaukseen on jo vastattu."),
+        (
+            "REPLY_REQUIRED",
+            "Palautteen antaja toivoi yhteydenottoa: kirjaa vastaus ennen kuin suljet tapauksen.",
+        ),
+        (
+            "CONTENT_NOT_ARRIVED",
+            "Palautteen viesti ja yhteystiedot eivät ole vielä tallentuneet: kirjaa vastaus, tai sulje tapaus, kun sen saapumisesta on kulunut 30 minuuttia.",
+        ),
+        (
+            "CONTENT_NOT_SAVED",
+            "Palautteen viesti ei ole vielä tallentunut, joten tekstiä ei voi vielä kirjata. Yritä hetken päästä uudelleen.",
+        ),
+        (
+            "STALE",
+            "Joku muu tallensi tapaukseen muutoksen juuri ennen sinua. Tarkista tapauksen tilanne ja tee muutos uudelleen.",
+        ),
+    ],
     field_problems: [
         ("unit_id", "Valitse yksikkö, jonka palautteita käsittelet."),
         ("kind", "Valitse palautteen laji."),
@@ -277,6 +300,26 @@ pub const CASES_SV: CaseTexts = CaseTexts {
     email: "E-post",
     phone: "Telefon",
     content_erased: "Meddelandet, kontaktuppgifterna och texterna i anteckningar, svar och åtgärder har raderats efter lagringstiden.",
+    state_problems: [
+        ("CLOSED", "Ärendet är stängt och kan inte längre ändras."),
+        ("ALREADY_REPLIED", "Ärendet har redan besvarats."),
+        (
+            "REPLY_REQUIRED",
+            "Den som gav responsen vill bli kontaktad: registrera svaret innan du stänger ärendet.",
+        ),
+        (
+            "CONTENT_NOT_ARRIVED",
+            "Responsens meddelande och kontaktuppgifter har inte sparats ännu: registrera svaret, eller stäng ärendet när 30 minuter har gått sedan det kom in.",
+        ),
+        (
+            "CONTENT_NOT_SAVED",
+            "Responsens meddelande har inte sparats ännu, så text kan inte registreras ännu. Försök igen om en stund.",
+        ),
+        (
+            "STALE",
+            "Någon annan sparade en ändring i ärendet strax före dig. Kontrollera läget och gör ändringen på nytt.",
+        ),
+    ],
     field_problems: [
         ("unit_id", "Välj en enhet vars respons du handlägger."),
         ("kind", "Välj typ av respons."),
@@ -402,6 +445,26 @@ pub const CASES_EN: CaseTexts = CaseTexts {
     email: "E-mail",
     phone: "Phone",
     content_erased: "The message, the contact details and the texts of notes, replies and actions were erased after the retention period.",
+    state_problems: [
+        ("CLOSED", "The case is closed and can no longer be changed."),
+        ("ALREADY_REPLIED", "The case has already been replied to."),
+        (
+            "REPLY_REQUIRED",
+            "The respondent asked to be contacted: record the reply before closing the case.",
+        ),
+        (
+            "CONTENT_NOT_ARRIVED",
+            "The feedback's message and contact details have not been saved yet: record the reply, or close the case once 30 minutes have passed since it was received.",
+        ),
+        (
+            "CONTENT_NOT_SAVED",
+            "The feedback's message is not saved yet, so no text can be recorded yet. Try again in a moment.",
+        ),
+        (
+            "STALE",
+            "Someone else saved a change to the case just before you. Check where the case stands and make your change again.",
+        ),
+    ],
     field_problems: [
         ("unit_id", "Choose a unit whose feedback you handle."),
         ("kind", "Choose the kind of feedback."),
@@ -500,6 +563,14 @@ pub fn case_texts(tag: &str) -> &'static CaseTexts {
 }
 
 impl CaseTexts {
+    /// What a refusal about the case's state means, by its code.
+    pub fn state_problem(&self, code: &str) -> Option<&'static str> {
+        self.state_problems
+            .iter()
+            .find(|(name, _)| *name == code)
+            .map(|(_, problem)| *problem)
+    }
+
     /// What to fix about `field`, if it is one a case form has.
     pub fn field_problem(&self, field: &str) -> Option<&'static str> {
         self.field_problems

@@ -290,11 +290,22 @@ async fn new_case_page(
     )
 }
 
-/// A case form's refusal, line by line, in the page's language: a field the form has is
-/// told by what to fix there; anything else (the state the case is in, a service failure) as
-/// the service said it.
+/// A case form's refusal, line by line, in the page's language: a refusal about the case's
+/// state by its code, a field the form has by what to fix there; anything else (a service
+/// failure, a field the form does not have) as the service said it.
 fn case_problem_lines(language: &str, error: &ConsoleError) -> Vec<String> {
     let c = case_texts(language);
+    let state = match error {
+        ConsoleError::Backend {
+            code: tonic::Code::Aborted,
+            ..
+        } => c.state_problem("STALE"),
+        ConsoleError::Backend { reason, .. } => c.state_problem(reason),
+        _ => None,
+    };
+    if let Some(problem) = state {
+        return vec![problem.to_owned()];
+    }
     problem_lines(error)
         .into_iter()
         .map(|line| {
@@ -421,6 +432,7 @@ mod tests {
         let invalid = ConsoleError::Backend {
             code: tonic::Code::InvalidArgument,
             message: "kind: must be one of PRAISE, got 0; contact.email: not an address".into(),
+            reason: String::new(),
         };
         assert_eq!(
             case_problem_lines("fi", &invalid),
@@ -435,27 +447,47 @@ mod tests {
             problem: "give the time as HH:MM".into(),
         };
         assert_eq!(case_problem_lines("en", &time), ["Give the time as hh:mm."]);
-        // Not a field: the case's state, as the service said it.
-        let state = ConsoleError::Backend {
-            code: tonic::Code::FailedPrecondition,
-            message: "case 1: record the reply before closing".into(),
+        // The case's state, by its code; someone else's change first; a failure as it was.
+        let state = |code: tonic::Code, reason: &str| ConsoleError::Backend {
+            code,
+            message: "case 1: as the service said it".into(),
+            reason: reason.into(),
         };
         assert_eq!(
-            case_problem_lines("fi", &state),
-            ["case 1: record the reply before closing"]
+            case_problem_lines(
+                "en",
+                &state(tonic::Code::FailedPrecondition, "REPLY_REQUIRED")
+            ),
+            ["The respondent asked to be contacted: record the reply before closing the case."]
+        );
+        assert!(
+            case_problem_lines("fi", &state(tonic::Code::Aborted, ""))[0]
+                .starts_with("Joku muu tallensi")
+        );
+        assert_eq!(
+            case_problem_lines("fi", &state(tonic::Code::Unavailable, "")),
+            ["case 1: as the service said it"]
         );
     }
 
     #[test]
-    fn every_language_tells_the_same_fields() {
-        let fields = |tag: &str| -> Vec<&str> {
-            case_texts(tag)
-                .field_problems
-                .iter()
-                .map(|(field, _)| *field)
-                .collect()
+    fn every_language_tells_the_same_fields_and_states() {
+        let keys = |pairs: &[(&'static str, &'static str)]| -> Vec<&'static str> {
+            pairs.iter().map(|(key, _)| *key).collect()
         };
-        assert_eq!(fields("fi"), fields("sv"));
-        assert_eq!(fields("fi"), fields("en"));
+        let [fi, sv, en] = ["fi", "sv", "en"].map(case_texts);
+        assert_eq!(keys(&fi.field_problems), keys(&sv.field_problems));
+        assert_eq!(keys(&fi.field_problems), keys(&en.field_problems));
+        assert_eq!(keys(&fi.state_problems), keys(&sv.state_problems));
+        assert_eq!(keys(&fi.state_problems), keys(&en.state_problems));
+        use kaiku_domain::handling::NotNow;
+        for why in [
+            NotNow::AlreadyReplied,
+            NotNow::ReplyRequired,
+            NotNow::ContentNotArrived,
+            NotNow::ContentNotSaved,
+        ] {
+            assert!(fi.state_problem(why.code()).is_some(), "{why:?} not told");
+        }
     }
 }

@@ -27,9 +27,14 @@ pub enum ConsoleError {
     /// The request named something malformed (a field and its problem).
     #[error("{field}: {problem}")]
     BadRequest { field: String, problem: String },
-    /// A backend refused or failed.
+    /// A backend refused or failed. `reason` is the status's ErrorInfo code when it has one
+    /// (a refusal about the state of a case), empty otherwise.
     #[error("{code:?}: {message}")]
-    Backend { code: tonic::Code, message: String },
+    Backend {
+        code: tonic::Code,
+        message: String,
+        reason: String,
+    },
     #[error("could not print: {0}")]
     Print(#[from] kaiku_print::PrintError),
     #[error("could not draw a chart: {0}")]
@@ -87,6 +92,7 @@ impl From<tonic::Status> for ConsoleError {
         ConsoleError::Backend {
             code: status.code(),
             message,
+            reason: kaiku_grpc::error_reason(&status),
         }
     }
 }

@@ -264,6 +264,7 @@ pub async fn create(
             .ok_or_else(|| ConsoleError::Backend {
                 code: tonic::Code::Internal,
                 message: "no survey in the reply".into(),
+                reason: String::new(),
             })?;
         Ok::<_, ConsoleError>(survey.survey_id)
     };

@@ -1,4 +1,4 @@
-use kaiku_domain::handling::{CaseError, CaseFoldError};
+use kaiku_domain::handling::{CaseError, CaseFoldError, state_refusal_code};
 use kaiku_domain::unit::UnitFoldError;
 use kaiku_eventstore::EventStoreError;
 use tonic::Status;
@@ -42,7 +42,11 @@ impl From<ServiceError> for Status {
                 CaseError::AlreadyExists(_) => Status::already_exists(error.to_string()),
                 CaseError::StaleRevision { .. } => Status::aborted(error.to_string()),
                 CaseError::Closed { .. } | CaseError::NotNow { .. } => {
-                    Status::failed_precondition(error.to_string())
+                    kaiku_grpc::failed_precondition(
+                        error.to_string(),
+                        state_refusal_code(case_error).unwrap_or_default(),
+                        "kaiku.handling",
+                    )
                 }
             },
             ServiceError::UnknownUnit(_) => kaiku_grpc::invalid_argument(

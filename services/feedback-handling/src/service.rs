@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use kaiku_auth::{Denied, Principal, Scope};
-use kaiku_domain::handling::{CaseCommand, CaseError, CaseFile, decide, decide_open, same_opening};
+use kaiku_domain::handling::{
+    CaseCommand, CaseError, CaseFile, NotNow, decide, decide_open, same_opening,
+};
 use kaiku_domain::time::helsinki_date;
 use kaiku_domain::unit::UnitTree;
 use kaiku_proto::handling::v1::{
@@ -106,9 +108,7 @@ fn seal_texts(loaded: &LoadedCase, kinds: &mut [Kind]) -> Result<(), ServiceErro
             if has_text {
                 return Err(CaseError::NotNow {
                     case_id: loaded.case.case_id.clone(),
-                    reason: "the respondent's message is not saved yet (its sending is retried); \
-                             try again in a moment"
-                        .into(),
+                    why: NotNow::ContentNotSaved,
                 }
                 .into());
             }
@@ -596,7 +596,13 @@ mod tests {
         let mut kinds = note("Soitin");
         let refused = seal_texts(&loaded(None), &mut kinds).expect_err("refused");
         assert!(
-            matches!(&refused, ServiceError::Case(CaseError::NotNow { reason, .. }) if reason.contains("not saved yet")),
+            matches!(
+                &refused,
+                ServiceError::Case(CaseError::NotNow {
+                    why: NotNow::ContentNotSaved,
+                    ..
+                })
+            ),
             "{refused}"
         );
         assert_eq!(
