@@ -94,9 +94,7 @@ impl Promise {
             }
         }
     }
-}
 
-impl Promise {
     /// A promise as a case carries it (its `Display` text, "5 working days" or "14 days"),
     /// so a page can say it in its own language.
     pub fn from_display(text: &str) -> Option<Promise> {
@@ -170,7 +168,17 @@ pub enum NotNow {
     ContentNotSaved,
 }
 
+/// The code of the refusal of any command on a closed case, beside [`NotNow::code`]'s.
+pub const CLOSED_CODE: &str = "CLOSED";
+
 impl NotNow {
+    pub const ALL: [NotNow; 4] = [
+        NotNow::AlreadyReplied,
+        NotNow::ReplyRequired,
+        NotNow::ContentNotArrived,
+        NotNow::ContentNotSaved,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             NotNow::AlreadyReplied => "ALREADY_REPLIED",
@@ -201,16 +209,6 @@ impl std::fmt::Display for NotNow {
                  in a moment"
             ),
         }
-    }
-}
-
-/// The code of a refusal that is about the case's state rather than the request (closed, or
-/// a [`NotNow`]); `None` for the others.
-pub fn state_refusal_code(error: &CaseError) -> Option<&'static str> {
-    match error {
-        CaseError::Closed { .. } => Some("CLOSED"),
-        CaseError::NotNow { why, .. } => Some(why.code()),
-        _ => None,
     }
 }
 

@@ -554,6 +554,11 @@ pub const CASES_EN: CaseTexts = CaseTexts {
 pub const KIND_CODES: [&str; 4] = ["praise", "complaint", "suggestion", "question"];
 pub const METHOD_CODES: [&str; 4] = ["phone", "email", "letter", "in_person"];
 
+/// The text paired with `key`.
+fn text_for(pairs: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+    pairs.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
+}
+
 pub fn case_texts(tag: &str) -> &'static CaseTexts {
     match tag {
         "sv" => &CASES_SV,
@@ -565,18 +570,12 @@ pub fn case_texts(tag: &str) -> &'static CaseTexts {
 impl CaseTexts {
     /// What a refusal about the case's state means, by its code.
     pub fn state_problem(&self, code: &str) -> Option<&'static str> {
-        self.state_problems
-            .iter()
-            .find(|(name, _)| *name == code)
-            .map(|(_, problem)| *problem)
+        text_for(&self.state_problems, code)
     }
 
     /// What to fix about `field`, if it is one a case form has.
     pub fn field_problem(&self, field: &str) -> Option<&'static str> {
-        self.field_problems
-            .iter()
-            .find(|(name, _)| *name == field)
-            .map(|(_, problem)| *problem)
+        text_for(&self.field_problems, field)
     }
 
     /// The promise a case carries ("5 working days"), in this language.

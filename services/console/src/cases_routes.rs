@@ -480,14 +480,20 @@ mod tests {
         assert_eq!(keys(&fi.field_problems), keys(&en.field_problems));
         assert_eq!(keys(&fi.state_problems), keys(&sv.state_problems));
         assert_eq!(keys(&fi.state_problems), keys(&en.state_problems));
-        use kaiku_domain::handling::NotNow;
-        for why in [
-            NotNow::AlreadyReplied,
-            NotNow::ReplyRequired,
-            NotNow::ContentNotArrived,
-            NotNow::ContentNotSaved,
-        ] {
-            assert!(fi.state_problem(why.code()).is_some(), "{why:?} not told");
+        use kaiku_domain::handling::{CLOSED_CODE, CONTENT_GRACE_MINUTES, NotNow};
+        for code in NotNow::ALL
+            .map(NotNow::code)
+            .into_iter()
+            .chain([CLOSED_CODE])
+        {
+            assert!(fi.state_problem(code).is_some(), "{code} not told");
+        }
+        // The texts say the grace the service keeps.
+        let grace = format!("{CONTENT_GRACE_MINUTES} min");
+        for c in [fi, sv, en] {
+            let told = c.state_problem("CONTENT_NOT_ARRIVED").unwrap_or_default();
+            assert!(told.contains(&grace), "{told}");
+            assert!(c.content_missing.contains(&grace), "{}", c.content_missing);
         }
     }
 }

@@ -1,4 +1,4 @@
-use kaiku_domain::handling::{CaseError, CaseFoldError, state_refusal_code};
+use kaiku_domain::handling::{CLOSED_CODE, CaseError, CaseFoldError};
 use kaiku_domain::unit::UnitFoldError;
 use kaiku_eventstore::EventStoreError;
 use tonic::Status;
@@ -31,6 +31,12 @@ pub enum ServiceError {
     Startup(String),
 }
 
+/// FAILED_PRECONDITION with the refusal's code as its ErrorInfo reason, for clients to say it
+/// in their user's language.
+fn refused_by_state(error: &ServiceError, code: &str) -> Status {
+    kaiku_grpc::failed_precondition(error.to_string(), code, "kaiku.handling")
+}
+
 /// The one place service errors become gRPC statuses: the caller's mistakes say what to fix,
 /// server faults are logged here.
 impl From<ServiceError> for Status {
@@ -41,13 +47,8 @@ impl From<ServiceError> for Status {
                 CaseError::NotFound(_) => Status::not_found(error.to_string()),
                 CaseError::AlreadyExists(_) => Status::already_exists(error.to_string()),
                 CaseError::StaleRevision { .. } => Status::aborted(error.to_string()),
-                CaseError::Closed { .. } | CaseError::NotNow { .. } => {
-                    kaiku_grpc::failed_precondition(
-                        error.to_string(),
-                        state_refusal_code(case_error).unwrap_or_default(),
-                        "kaiku.handling",
-                    )
-                }
+                CaseError::Closed { .. } => refused_by_state(&error, CLOSED_CODE),
+                CaseError::NotNow { why, .. } => refused_by_state(&error, why.code()),
             },
             ServiceError::UnknownUnit(_) => kaiku_grpc::invalid_argument(
                 &kaiku_domain::Violations::single("unit_id", error.to_string()),

@@ -72,18 +72,13 @@ impl Sweeper {
             return Ok(());
         };
         let case = loaded.case;
-        let mut already_erased = false;
         let command = match command {
-            // The sequence as the case is now, not as the index last saw it.
-            CaseCommand::EraseContent { sequence: seen } => match case.sealed_at {
-                Some(sequence) => CaseCommand::EraseContent { sequence },
-                // The index saw the content but the stream no longer holds it (reads skip
-                // deleted messages): an earlier sweep erased it and could not record that.
-                None if !case.content_erased => {
-                    already_erased = true;
-                    CaseCommand::EraseContent { sequence: seen }
-                }
-                None => return Ok(()),
+            // The sequence as the case is now, not as the index last saw it. When the stream no
+            // longer holds the content the index saw (reads skip deleted messages), an earlier
+            // sweep erased it and could not record that: erasing again finds nothing, and the
+            // erasure is recorded now. An erasure already recorded decides nothing.
+            CaseCommand::EraseContent { sequence: seen } => CaseCommand::EraseContent {
+                sequence: case.sealed_at.unwrap_or(seen),
             },
             other => other,
         };
@@ -98,9 +93,7 @@ impl Sweeper {
         if kinds.is_empty() {
             return Ok(());
         }
-        if let CaseCommand::EraseContent { sequence } = command
-            && !already_erased
-        {
+        if let CaseCommand::EraseContent { sequence } = command {
             // Erase first, then record it: a crash between the two erases again next time
             // (an already erased message is fine), never records an erasure that did not happen.
             self.handling.cases.erase(sequence).await?;
