@@ -26,7 +26,6 @@ readonly KAIKU_IMAGE=localhost/kaiku:local
 readonly NATS_IMAGE=localhost/kaiku-nats:local
 readonly PG_IMAGE=localhost/kaiku-postgres:local
 readonly DEBIAN_MIRROR="${KAIKU_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-readonly PODMAN_STATE_DIR="${STATE_DIR}/podman"
 readonly TOOLS_DIR="${STATE_DIR}/tools"
 readonly PODMAN_COMPOSE_VERSION=1.6.0
 readonly PODMAN_COMPOSE="${TOOLS_DIR}/podman-compose/bin/podman-compose"
@@ -102,14 +101,6 @@ install_podman_helpers() {
         apt-get update
         DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}"
     fi
-}
-
-# Podman's default ulimits make every container fail with "setrlimit RLIMIT_NOFILE: Operation not
-# permitted" here; an empty list keeps the runtime's own.
-configure_podman() {
-    mkdir -p -- "${PODMAN_STATE_DIR}"
-    printf '[containers]\ndefault_ulimits = []\n' >"${PODMAN_STATE_DIR}/containers.conf"
-    export CONTAINERS_CONF="${PODMAN_STATE_DIR}/containers.conf"
 }
 
 # No registry, so the base image is a Debian bookworm made with debootstrap (about 35 s).

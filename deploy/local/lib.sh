@@ -14,6 +14,7 @@ readonly STATE_DIR="${KAIKU_STATE_DIR:-${KAIKU_ROOT}/.kaiku}"
 readonly NATS_STORE_DIR="${STATE_DIR}/nats"
 readonly PG_DATA_DIR="${STATE_DIR}/pg"
 readonly LOG_DIR="${STATE_DIR}/logs"
+readonly PODMAN_STATE_DIR="${STATE_DIR}/podman"
 readonly PID_DIR="${STATE_DIR}/pids"
 readonly DEMO_SURVEY_ID_FILE="${STATE_DIR}/demo-survey-id"
 readonly DEMO_SURVEY_VERSION_FILE="${STATE_DIR}/demo-survey-version"
@@ -299,4 +300,13 @@ nats_password() {
     local variable
     variable="$(nats_password_variable "$1")"
     sed -n "s/^${variable}=//p" "${NATS_PASSWORDS_FILE}"
+}
+
+# Podman's default ulimits make every container fail with "setrlimit RLIMIT_NOFILE: Operation not
+# permitted" here; an empty list keeps the runtime's own. Every script that runs podman calls
+# this first, so even its clean-up after an early failure finds the file.
+configure_podman() {
+    mkdir -p -- "${PODMAN_STATE_DIR}"
+    printf '[containers]\ndefault_ulimits = []\n' >"${PODMAN_STATE_DIR}/containers.conf"
+    export CONTAINERS_CONF="${PODMAN_STATE_DIR}/containers.conf"
 }

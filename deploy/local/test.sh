@@ -39,7 +39,15 @@ run_container_tests() {
     return "${status}"
 }
 
+# Free disk, in the log: a nearly full disk shows up as odd failures (a test nats-server's
+# default store limit, an image build), so a failed run's log should say how much there was.
+report_free_disk() {
+    log_step "free disk ($1)"
+    df -h "${KAIKU_ROOT}" "${TMPDIR:-/tmp}" | sed 's/^/    /'
+}
+
 main() {
+    report_free_disk "before the build"
     "${KAIKU_ROOT}/deploy/local/install-deps.sh"
     ensure_cargo_on_path
     "${KAIKU_ROOT}/deploy/local/lint.sh"
@@ -51,6 +59,7 @@ main() {
     # The system tests run the real service binaries from target/debug, so build them first.
     log_step "cargo build --workspace --bins"
     cargo build --workspace --bins
+    report_free_disk "after the build"
     local status=0
     run_tests "$@" || status=$?
     # A run narrowed to some tests (arguments) leaves the fuzzers and containers out.

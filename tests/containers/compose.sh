@@ -13,6 +13,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
 
 readonly PROJECT=kaikutest
+configure_podman
 WORK_DIR="$(mktemp -d -t kaiku-compose-test.XXXXXX)"
 readonly WORK_DIR
 

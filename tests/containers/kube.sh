@@ -23,7 +23,7 @@ readonly SECRETS=(kaiku-nats-users kaiku-api-keys kaiku-service-tokens kaiku-lin
 readonly STAND_INS=(kaiku-nats-0 kaiku-nats-1 kaiku-nats-2 kaiku-pg-rw)
 WORK_DIR="$(mktemp -d -t kaiku-kube-test.XXXXXX)"
 readonly WORK_DIR
-export CONTAINERS_CONF="${STATE_DIR}/podman/containers.conf"
+configure_podman
 
 pm() { podman --runtime runc "$@"; }
 

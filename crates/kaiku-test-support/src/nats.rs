@@ -26,6 +26,8 @@ pub const NATS_USERS: [(&str, &str); 6] = [
     ("admin", "KAIKU_NATS_ADMIN_PASSWORD"),
 ];
 
+/// JetStream's file-store limit for a test server (see `write_config` for why it is set).
+const TEST_MAX_FILE_STORE: &str = "16GB";
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// A free port can be taken by someone else before the server binds it.
 const START_ATTEMPTS: usize = 3;
@@ -177,13 +179,19 @@ impl NatsServer {
     /// The listen address lives in a config file (as a deployment would have it) that includes
     /// the deployed users; JetStream is switched on by flags so the store location is visible in
     /// `ps`.
+    ///
+    /// The store limit is set, as every deployment sets it: left out, nats-server takes 75% of
+    /// the disk that is free when it starts, and on a nearly full CI disk that was less than the
+    /// 1 GiB KAIKU_AUDIT reserves, so every service refused to start ("insufficient storage
+    /// resources", code 10047). The limit only bounds what streams reserve; a test store holds
+    /// megabytes.
     fn write_config(&self) -> Result<PathBuf> {
         let users = self.dir.path().join("users.conf");
         std::fs::write(&users, USERS_CONF)
             .map_err(TestSupportError::io(format!("write {}", users.display())))?;
         let path = self.dir.path().join("nats-server.conf");
         let text = format!(
-            "# Written by kaiku-test-support for one test run.\nlisten: \"127.0.0.1:{}\"\ninclude ./users.conf\n",
+            "# Written by kaiku-test-support for one test run.\nlisten: \"127.0.0.1:{}\"\ninclude ./users.conf\njetstream {{\n    max_file_store: {TEST_MAX_FILE_STORE}\n}}\n",
             self.port
         );
         std::fs::write(&path, text)

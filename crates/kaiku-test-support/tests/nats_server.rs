@@ -121,3 +121,28 @@ async fn dropping_the_server_stops_it() -> TestResult {
     );
     Ok(())
 }
+
+/// Streams reserve their `max_bytes` against the server's store limit. Left to itself,
+/// nats-server sets that limit to 75% of the disk free when it starts, and on a nearly full CI
+/// disk every service then failed to create KAIKU_AUDIT (1 GiB). The test server has a fixed
+/// limit, so a reservation larger than a nearly full disk has free is accepted; without the
+/// limit this fails on any machine with less than 20 GiB free.
+#[tokio::test]
+async fn a_stream_may_reserve_more_than_a_nearly_full_disk_has_free() -> TestResult {
+    let server = NatsServer::start().await?;
+    let js = jetstream_for(&server).await?;
+    let reserved: i64 = 15 * 1024 * 1024 * 1024;
+
+    let mut stream = js
+        .create_stream(stream::Config {
+            name: STREAM.to_owned(),
+            subjects: vec!["kaiku.test.>".to_owned()],
+            storage: stream::StorageType::File,
+            max_bytes: reserved,
+            ..Default::default()
+        })
+        .await?;
+
+    assert_eq!(stream.info().await?.config.max_bytes, reserved);
+    Ok(())
+}
