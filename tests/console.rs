@@ -1022,6 +1022,39 @@ fn session_of(cookies: &[String]) -> Option<String> {
         .cloned()
 }
 
+/// What one sign-in through the provider ended in: the callback's status and body, the session
+/// cookie if one was set, the callback URL and the state cookie.
+type OidcSignIn = (u16, String, Option<String>, String, String);
+
+/// console -> provider -> console; `same_browser` brings the state cookie back.
+async fn oidc_sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    next: &str,
+    same_browser: bool,
+) -> TestResult<OidcSignIn> {
+    let (status, to_provider, cookies, _) =
+        get_once(client, &format!("{base}/login/oidc?next={next}"), None).await?;
+    assert_eq!(status, 303);
+    assert!(
+        to_provider.contains("code_challenge_method=S256") && to_provider.contains("nonce="),
+        "{to_provider}"
+    );
+    let state_cookie = cookies
+        .into_iter()
+        .find(|c| c.starts_with("kaiku_console_oidc="))
+        .ok_or("no state cookie")?;
+    let (status, back, _, _) = get_once(client, &to_provider, None).await?;
+    assert_eq!(status, 303);
+    assert!(
+        back.starts_with(&format!("{base}/login/oidc/callback?")),
+        "{back}"
+    );
+    let kept = same_browser.then_some(state_cookie.as_str());
+    let (status, _, cookies, body) = get_once(client, &back, kept).await?;
+    Ok((status, body, session_of(&cookies), back, state_cookie))
+}
+
 #[tokio::test]
 async fn staff_sign_in_through_the_identity_provider_and_see_the_units_its_claims_grant()
 -> TestResult {
@@ -1034,40 +1067,8 @@ async fn staff_sign_in_through_the_identity_provider_and_see_the_units_its_claim
 
     // A unit manager of area B: console -> provider -> console, then area B's units only.
     idp.sign_in_as(json!({ "sub": "idp-user-7", "name": "Bertta Esihenkilö", "kaiku_role": "unit-manager", "kaiku_units": ["area-b"] }));
-    // console -> provider -> console; `same_browser` brings the state cookie back.
-    let sign_in = |next: &'static str, same_browser: bool| {
-        let client = &client;
-        let base = &base;
-        async move {
-            let (status, to_provider, cookies, _) =
-                get_once(client, &format!("{base}/login/oidc?next={next}"), None).await?;
-            assert_eq!(status, 303);
-            assert!(
-                to_provider.contains("code_challenge_method=S256")
-                    && to_provider.contains("nonce="),
-                "{to_provider}"
-            );
-            let state_cookie = cookies
-                .into_iter()
-                .find(|c| c.starts_with("kaiku_console_oidc="))
-                .ok_or("no state cookie")?;
-            let (status, back, _, _) = get_once(client, &to_provider, None).await?;
-            assert_eq!(status, 303);
-            assert!(
-                back.starts_with(&format!("{base}/login/oidc/callback?")),
-                "{back}"
-            );
-            let kept = same_browser.then_some(state_cookie.as_str());
-            let (status, _, cookies, body) = get_once(client, &back, kept).await?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((
-                status,
-                body,
-                session_of(&cookies),
-                back,
-                state_cookie,
-            ))
-        }
-    };
+    let sign_in =
+        |next: &'static str, same_browser: bool| oidc_sign_in(&client, &base, next, same_browser);
     // A unit manager of area B: signed in, moved on to /review by a page of the console's own
     // (the Strict session cookie would not come with a redirect the provider started).
     let (status, body, cookie, callback, state_cookie) = sign_in("/review", true).await?;
@@ -1113,6 +1114,38 @@ async fn staff_sign_in_through_the_identity_provider_and_see_the_units_its_claim
     idp.sign_in_as(json!({ "sub": "idp-user-9", "kaiku_role": "unit-manager" }));
     let (status, _, cookie, _, _) = sign_in("/results", true).await?;
     assert_eq!((status, cookie), (403, None));
+
+    // A county whose provider makes `sub` opaque (Entra ID) names people by their user name,
+    // which handlers can type when assigning a case; a token without one signs nobody in.
+    let by_user_name = stack
+        .start_console(
+            &[],
+            &[
+                idp.console_env(),
+                vec![(
+                    "KAIKU_CONSOLE_OIDC_SUBJECT_CLAIM",
+                    "preferred_username".to_owned(),
+                )],
+            ]
+            .concat(),
+        )
+        .await?;
+    let opaque = "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ";
+    idp.sign_in_as(json!({ "sub": opaque, "kaiku_role": "county-staff" }));
+    let (status, _, cookie, _, _) =
+        oidc_sign_in(&client, &by_user_name.url, "/results", true).await?;
+    assert_eq!((status, cookie), (403, None));
+    idp.sign_in_as(json!({ "sub": opaque, "preferred_username": "maija.manninen@hyvinvointialue.fi", "kaiku_role": "county-staff" }));
+    let (status, body, cookie, _, _) =
+        oidc_sign_in(&client, &by_user_name.url, "/results", true).await?;
+    assert_eq!(status, 200, "{body}");
+    assert!(cookie.is_some(), "no session for a token with a user name");
+    let log = by_user_name.log();
+    assert!(
+        log.contains("maija.manninen@hyvinvointialue.fi") && !log.contains(opaque),
+        "the person is known by the user name, not sub:\n{log}"
+    );
+
     // An ID token signed by another key than the provider's.
     idp.sign_in_as(json!({ "sub": "idp-user-10", "kaiku_role": "county-staff" }));
     idp.forge_with("attacker-rsa.key");

@@ -48,7 +48,7 @@ impl ConsoleError {
             ConsoleError::Oidc(e) => match e {
                 OidcError::UnknownState => StatusCode::BAD_REQUEST,
                 OidcError::Token(_) => StatusCode::UNAUTHORIZED,
-                OidcError::NoRole { .. } => StatusCode::FORBIDDEN,
+                OidcError::NoRole { .. } | OidcError::NoSubject { .. } => StatusCode::FORBIDDEN,
                 OidcError::Provider(_) => StatusCode::BAD_GATEWAY,
                 OidcError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 OidcError::NotHttps(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -133,6 +133,13 @@ pub struct Config {
     )]
     pub oidc_client_secret: String,
 
+    /// The ID token claim that names the person in Kaiku: case assignments ("assigned to
+    /// me", the handler typed on a case) and the audit. `sub` is stable but some providers make
+    /// it opaque (Entra ID: a different random string per application); `preferred_username`
+    /// or `email` are what a handler can type. Changing it later orphans existing assignments.
+    #[arg(long, env = "KAIKU_CONSOLE_OIDC_SUBJECT_CLAIM", default_value = "sub")]
+    pub oidc_subject_claim: String,
+
     /// The ID token claim with the person's role: unit-manager or county-staff.
     #[arg(
         long,
@@ -225,6 +232,7 @@ impl Application {
                     "{}/login/oidc/callback",
                     config.public_url.trim_end_matches('/')
                 ),
+                subject_claim: config.oidc_subject_claim.clone(),
                 role_claim: config.oidc_role_claim.clone(),
                 units_claim: config.oidc_units_claim.clone(),
             })?),

@@ -39,6 +39,8 @@ pub struct OidcSettings {
     pub client_secret: String,
     /// Where the provider sends the person back: <public url>/login/oidc/callback.
     pub redirect_uri: String,
+    /// The claim that names the person in Kaiku (case assignments, "assigned to me", audit).
+    pub subject_claim: String,
     pub role_claim: String,
     pub units_claim: String,
 }
@@ -59,6 +61,8 @@ pub enum OidcError {
         "your account has no Kaiku role ({claim} is {value:?}); ask the county's administrator"
     )]
     NoRole { claim: String, value: String },
+    #[error("your account has no {claim} for Kaiku to know you by; ask the county's administrator")]
+    NoSubject { claim: String },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -347,7 +351,12 @@ impl Oidc {
                 value: String::new(),
             });
         }
-        let subject = text("sub").to_owned();
+        let subject = text(&self.settings.subject_claim).to_owned();
+        if subject.is_empty() {
+            return Err(OidcError::NoSubject {
+                claim: self.settings.subject_claim.clone(),
+            });
+        }
         let name = [text("name"), text("preferred_username"), subject.as_str()]
             .into_iter()
             .find(|n| !n.is_empty())
@@ -382,6 +391,7 @@ mod tests {
             client_id: "kaiku".into(),
             client_secret: "s".into(),
             redirect_uri: "https://kaiku.example.fi/login/oidc/callback".into(),
+            subject_claim: "sub".into(),
             role_claim: "kaiku_role".into(),
             units_claim: "kaiku_units".into(),
         };
@@ -391,5 +401,72 @@ mod tests {
         ));
         assert!(Oidc::new(settings("https://idp.example.fi")).is_ok());
         assert!(Oidc::new(settings("http://127.0.0.1:8443")).is_ok());
+    }
+
+    fn provider_on_this_machine(subject_claim: &str) -> Oidc {
+        let settings = OidcSettings {
+            issuer: "http://127.0.0.1:8443".into(),
+            client_id: "kaiku".into(),
+            client_secret: "s".into(),
+            redirect_uri: "http://127.0.0.1:8090/login/oidc/callback".into(),
+            subject_claim: subject_claim.into(),
+            role_claim: "kaiku_role".into(),
+            units_claim: "kaiku_units".into(),
+        };
+        match Oidc::new(settings) {
+            Ok(oidc) => oidc,
+            Err(e) => panic!("a loopback provider is accepted: {e}"),
+        }
+    }
+
+    fn claims(json: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        match json {
+            serde_json::Value::Object(map) => map,
+            other => panic!("claims are an object, not {other}"),
+        }
+    }
+
+    #[test]
+    fn the_person_is_named_by_the_configured_claim() {
+        // Entra ID's `sub` is opaque and differs per application; its user name is what a
+        // handler types when assigning a case.
+        let token = claims(serde_json::json!({
+            "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+            "preferred_username": "maija.manninen@hyvinvointialue.fi",
+            "name": "Maija Manninen",
+            "kaiku_role": "county-staff",
+        }));
+
+        let by_sub = provider_on_this_machine("sub").staff(&token);
+        let by_user_name = provider_on_this_machine("preferred_username").staff(&token);
+
+        assert!(matches!(&by_sub, Ok(staff)
+            if staff.subject == "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"
+                && staff.name == "Maija Manninen"));
+        assert!(matches!(&by_user_name, Ok(staff)
+            if staff.subject == "maija.manninen@hyvinvointialue.fi"
+                && staff.name == "Maija Manninen"));
+    }
+
+    #[test]
+    fn a_token_without_the_configured_claim_signs_nobody_in() {
+        let token = claims(serde_json::json!({
+            "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+            "preferred_username": "",
+            "kaiku_role": "county-staff",
+        }));
+
+        for claim in ["preferred_username", "email"] {
+            let refused = provider_on_this_machine(claim).staff(&token);
+            assert!(
+                matches!(&refused, Err(OidcError::NoSubject { claim: named }) if named == claim),
+                "{claim}: {refused:?}"
+            );
+        }
+        let message = OidcError::NoSubject {
+            claim: "email".into(),
+        }
+        .to_string();
+        assert!(message.contains("email"), "{message}");
     }
 }
