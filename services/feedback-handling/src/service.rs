@@ -265,7 +265,7 @@ impl FeedbackHandlingService {
         if !same_opening(&case.opened, opened) || !same_content {
             return Err(CaseError::AlreadyExists(case.case_id).into());
         }
-        if case.sealed_at.is_none() && !case.content_erased {
+        if case.content_missing() {
             content.text_key = self.handling.keys.new_text_key()?;
             let sealed = self.handling.keys.seal(&case.case_id, &content)?;
             let sequence = self
