@@ -9,7 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use kaiku_domain::fixtures::{all_kinds_survey, texts};
 use kaiku_proto::analytics::v1::{
     Dimension, GetNpsRequest, GetResponseVolumeRequest, GetStatementSummaryRequest, Grouping,
-    ResponseFilter, TimeBucket,
+    ResponseFilter, Scale, TimeBucket,
 };
 use kaiku_proto::intake::v1::{
     Answer, ChoiceAnswer, NpsAnswer, ResponseContext, StatementAnswer, SubmitResponseRequest,
@@ -169,7 +169,7 @@ async fn nps_per_unit_matches_the_answers_with_small_units_suppressed() -> TestR
         .get_nps(GetNpsRequest {
             survey_id: survey_id.clone(),
             question_key: String::new(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
             grouping: grouping(&[Dimension::Unit], TimeBucket::None),
         })
@@ -228,7 +228,7 @@ async fn nps_per_unit_matches_the_answers_with_small_units_suppressed() -> TestR
             question_key: "nps".into(),
             filter: Some(ResponseFilter {
                 unit_subtrees: vec!["area-a".into()],
-                ..Default::default()
+                ..kaiku_system_tests::clients()
             }),
             min_sequence: last,
             grouping: None,
@@ -255,7 +255,7 @@ async fn statement_summaries_and_volumes_match_the_answers() -> TestResult {
         .get_statement_summary(GetStatementSummaryRequest {
             survey_id: survey_id.clone(),
             question_keys: vec!["kohtaaminen".into()],
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
             grouping: grouping(&[Dimension::Channel], TimeBucket::None),
         })
@@ -295,7 +295,7 @@ async fn statement_summaries_and_volumes_match_the_answers() -> TestResult {
     let volume = analytics
         .get_response_volume(GetResponseVolumeRequest {
             survey_id: survey_id.clone(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
             grouping: grouping(&[Dimension::Channel], TimeBucket::Week),
         })
@@ -398,7 +398,7 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
     let compare = |earlier: &str, later: &str, statement_keys: Vec<String>| ComparePeriodsRequest {
         survey_id: survey_id.clone(),
         question_key: String::new(),
-        filter: None,
+        filter: Some(kaiku_system_tests::clients()),
         min_sequence: last,
         earlier_period_id: earlier.into(),
         later_period_id: later.into(),
@@ -422,15 +422,23 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
     assert_eq!(reply.earlier.and_then(|f| f.ci_low), Some(e_low));
     assert_eq!(reply.later.and_then(|f| f.ci_high), Some(l_high));
 
-    // Statements: every statement of the survey, in survey order; only kohtaaminen was answered.
-    let keys: Vec<&str> = reply
+    // Statements and face questions: every one of the survey, in survey order, each with its
+    // scale; only kohtaaminen was answered.
+    let keys: Vec<(&str, i32, u32)> = reply
         .statements
         .iter()
-        .map(|s| s.question_key.as_str())
+        .map(|s| (s.question_key.as_str(), s.scale, s.points))
         .collect();
+    let statement = |key| (key, Scale::Agreement as i32, 5);
     assert_eq!(
         keys,
-        ["kohtaaminen", "strict", "kuraattori_help", "guardian_info"]
+        [
+            ("face", Scale::Faces as i32, 3),
+            statement("kohtaaminen"),
+            statement("strict"),
+            statement("kuraattori_help"),
+            statement("guardian_info")
+        ]
     );
     let scores = |day: NaiveDate| -> Vec<f64> {
         plan.iter()
@@ -449,7 +457,11 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
     };
     let (spring_mean, spring_v) = mean_and_variance_of_mean(&scores(spring));
     let (autumn_mean, autumn_v) = mean_and_variance_of_mean(&scores(autumn));
-    let kohtaaminen = &reply.statements[0];
+    let kohtaaminen = reply
+        .statements
+        .iter()
+        .find(|s| s.question_key == "kohtaaminen")
+        .ok_or("no kohtaaminen")?;
     let figure = |f: &Option<kaiku_proto::analytics::v1::StatementFigure>| {
         f.as_ref()
             .map(|f| (f.n, f.dont_know, f.distribution.clone()))
@@ -469,7 +481,11 @@ async fn a_period_comparison_reports_the_change_and_whether_it_is_noise() -> Tes
         Some(round2(1.96 * (spring_v + autumn_v).sqrt()))
     );
     assert!(kohtaaminen.significant);
-    let unanswered = &reply.statements[1];
+    let unanswered = reply
+        .statements
+        .iter()
+        .find(|s| s.question_key == "strict")
+        .ok_or("no strict")?;
     assert_eq!(
         (
             unanswered.change,
@@ -514,7 +530,7 @@ async fn the_export_has_a_row_per_response_and_a_column_per_question() -> TestRe
     let mut stream = analytics
         .export_responses(ExportResponsesRequest {
             survey_id: survey_id.clone(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
         })
         .await?
@@ -583,7 +599,7 @@ async fn the_export_has_a_row_per_response_and_a_column_per_question() -> TestRe
             survey_id,
             filter: Some(ResponseFilter {
                 unit_ids: vec!["school-3".into()],
-                ..Default::default()
+                ..kaiku_system_tests::clients()
             }),
             min_sequence: last,
         })

@@ -18,7 +18,7 @@ fn between(from: Option<LocalDate>, to: Option<LocalDate>) -> Option<ResponseFil
     Some(ResponseFilter {
         from_date: from,
         to_date: to,
-        ..Default::default()
+        ..kaiku_system_tests::clients()
     })
 }
 
@@ -78,7 +78,10 @@ async fn a_date_range_counts_answers_by_their_helsinki_answer_date() -> TestResu
     let figure = before.figure.ok_or("an empty figure is not suppressed")?;
     assert_eq!((figure.n, figure.nps), (0, None));
 
-    let everything = analytics.get_nps(query(None)).await?.into_inner();
+    let everything = analytics
+        .get_nps(query(Some(kaiku_system_tests::clients())))
+        .await?
+        .into_inner();
     assert_eq!(everything.figure.ok_or("figure missing")?.n, 11);
     Ok(())
 }
@@ -105,7 +108,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
     };
 
     let malformed = analytics
-        .get_nps(query("not-a-uuid", None))
+        .get_nps(query("not-a-uuid", Some(kaiku_system_tests::clients())))
         .await
         .expect_err("malformed survey id");
     assert_eq!(malformed.code(), Code::InvalidArgument);
@@ -129,7 +132,10 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
     assert_eq!(fields(&impossible), vec!["filter.from_date"]);
 
     let unknown = analytics
-        .get_nps(query(&uuid::Uuid::new_v4().to_string(), None))
+        .get_nps(query(
+            &uuid::Uuid::new_v4().to_string(),
+            Some(kaiku_system_tests::clients()),
+        ))
         .await
         .expect_err("unknown survey");
     assert_eq!(unknown.code(), Code::NotFound);
@@ -137,7 +143,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
     let unknown_question = analytics
         .get_nps(GetNpsRequest {
             question_key: "no_such_question".into(),
-            ..query(&survey_id, None)
+            ..query(&survey_id, Some(kaiku_system_tests::clients()))
         })
         .await
         .expect_err("unknown question");
@@ -147,7 +153,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
     let not_nps = analytics
         .get_nps(GetNpsRequest {
             question_key: kaiku_domain::fixtures::OPEN_KEY.into(),
-            ..query(&survey_id, None)
+            ..query(&survey_id, Some(kaiku_system_tests::clients()))
         })
         .await
         .expect_err("open-text question");
@@ -160,7 +166,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
                 group_by: vec![Dimension::Unit as i32, Dimension::Unit as i32],
                 bucket: 42,
             }),
-            ..query(&survey_id, None)
+            ..query(&survey_id, Some(kaiku_system_tests::clients()))
         })
         .await
         .expect_err("repeated dimension, unknown bucket");
@@ -173,7 +179,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
         .get_statement_summary(GetStatementSummaryRequest {
             survey_id: survey_id.clone(),
             question_keys: vec!["nps".into()],
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
             grouping: None,
         })
@@ -184,7 +190,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
     let unknown_volume = analytics
         .get_response_volume(GetResponseVolumeRequest {
             survey_id: uuid::Uuid::new_v4().to_string(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
             grouping: None,
         })
@@ -196,7 +202,7 @@ async fn refused_queries_say_what_is_wrong() -> TestResult {
     // deadline, with how far the read model has got.
     let mut ahead = tonic::Request::new(GetNpsRequest {
         min_sequence: last + 1_000,
-        ..query(&survey_id, None)
+        ..query(&survey_id, Some(kaiku_system_tests::clients()))
     });
     ahead.set_timeout(Duration::from_secs(2));
     let not_yet = analytics.get_nps(ahead).await.expect_err("token ahead");

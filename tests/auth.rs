@@ -127,7 +127,7 @@ async fn every_wrong_caller_is_refused_and_leaves_nothing_behind() -> TestResult
         survey_id: survey_id.clone(),
         filter: Some(ResponseFilter {
             unit_ids: unit.map(|u| vec![u.to_owned()]).unwrap_or_default(),
-            ..Default::default()
+            ..kaiku_system_tests::clients()
         }),
         min_sequence: last,
         grouping: None,
@@ -192,7 +192,7 @@ async fn every_wrong_caller_is_refused_and_leaves_nothing_behind() -> TestResult
     let mut subtree_b = volume(None);
     subtree_b.filter = Some(ResponseFilter {
         unit_subtrees: vec!["area-b".into()],
-        ..Default::default()
+        ..kaiku_system_tests::clients()
     });
     assert_eq!(
         code_of(manager.get_response_volume(subtree_b).await),
@@ -392,6 +392,7 @@ async fn each_services_nats_user_can_do_its_job_and_nothing_else() -> TestResult
     let volume = GetResponseVolumeRequest {
         survey_id: survey_id.clone(),
         min_sequence: last,
+        filter: Some(kaiku_system_tests::clients()),
         ..Default::default()
     };
     let total = |volume: GetResponseVolumeRequest| async {

@@ -59,7 +59,23 @@ async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestR
         grouping: None,
     };
 
-    let all = analytics.get_nps(nps(vec![], vec![])).await?.into_inner();
+    let clients = vec![RespondentRole::Client as i32];
+    // Asked without roles, analytics refuses, naming the field: a figure always says whose
+    // answers it covers, never clients only by default (ADR 0015).
+    let refused = analytics
+        .get_nps(nps(vec![], vec![]))
+        .await
+        .expect_err("no roles named");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let fields: Vec<String> = kaiku_grpc::bad_request_fields(&refused)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    assert_eq!(fields, vec!["filter.respondent_roles"]);
+    let all = analytics
+        .get_nps(nps(vec![], clients.clone()))
+        .await?
+        .into_inner();
     assert!(all.as_of_sequence >= last_sequence, "{}", stack.logs());
     let figure = all.figure.ok_or("figure missing")?;
     assert_eq!(
@@ -74,7 +90,7 @@ async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestR
     assert_eq!(figure.nps, Some(35.0)); // (110 - 40) / 200
 
     let school_b = analytics
-        .get_nps(nps(vec!["school-b".into()], vec![]))
+        .get_nps(nps(vec!["school-b".into()], clients.clone()))
         .await?
         .into_inner();
     let figure = school_b.figure.ok_or("figure missing")?;
@@ -92,6 +108,18 @@ async fn two_hundred_answers_give_the_exact_nps_with_read_your_writes() -> TestR
     let figure = guardians.figure.ok_or("figure missing")?;
     assert_eq!((figure.n, figure.detractors), (7, 7));
     assert_eq!(figure.nps, Some(-100.0));
+    // Both roles named: counted together, as asked (200 clients + 7 guardians).
+    let both = analytics
+        .get_nps(nps(
+            vec![],
+            vec![
+                RespondentRole::Client as i32,
+                RespondentRole::Guardian as i32,
+            ],
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(both.figure.ok_or("figure missing")?.n, 207);
     // Every service did its work within its NATS permissions.
     assert_eq!(stack.nats_refusals(), Vec::<String>::new());
     Ok(())
@@ -112,7 +140,7 @@ async fn a_group_below_the_minimum_size_is_suppressed() -> TestResult {
         .get_nps(GetNpsRequest {
             survey_id: survey_id.clone(),
             question_key: String::new(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
             grouping: None,
         })

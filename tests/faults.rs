@@ -645,7 +645,7 @@ async fn a_full_database_holds_the_projection_back_and_loses_nothing() -> TestRe
         .get_nps(kaiku_proto::analytics::v1::GetNpsRequest {
             survey_id: f.survey_id.clone(),
             question_key: String::new(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: running.max_sequence(),
             grouping: None,
         })

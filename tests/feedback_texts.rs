@@ -65,7 +65,7 @@ async fn setup(stack: &Stack) -> TestResult<(String, u64)> {
 fn request(survey_id: &str, last: u64) -> ListFeedbackTextsRequest {
     ListFeedbackTextsRequest {
         survey_id: survey_id.into(),
-        filter: None,
+        filter: Some(kaiku_system_tests::clients()),
         min_sequence: last,
         search: String::new(),
         sentiments: vec![],
@@ -188,7 +188,7 @@ async fn pages_cover_every_text_once_and_small_groups_show_none() -> TestResult 
         .list_feedback_texts(ListFeedbackTextsRequest {
             filter: Some(ResponseFilter {
                 unit_ids: vec!["school-2".into()],
-                ..Default::default()
+                ..kaiku_system_tests::clients()
             }),
             ..request(&survey_id, last)
         })

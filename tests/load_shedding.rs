@@ -43,7 +43,7 @@ async fn stored(stack: &Stack, survey_id: &str, min_sequence: u64) -> TestResult
         .await?
         .get_response_volume(GetResponseVolumeRequest {
             survey_id: survey_id.into(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence,
             grouping: None,
         })

@@ -69,7 +69,7 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
         .get_nps(GetNpsRequest {
             survey_id: survey_id.clone(),
             question_key: String::new(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: last,
             grouping: None,
         })
@@ -107,7 +107,7 @@ async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
         .get_nps(GetNpsRequest {
             survey_id: survey_id.clone(),
             question_key: String::new(),
-            filter: None,
+            filter: Some(kaiku_system_tests::clients()),
             min_sequence: 0,
             grouping: None,
         })

@@ -383,7 +383,7 @@ async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_w
             survey_id: survey_id.clone(),
             filter: Some(ResponseFilter {
                 channels: vec![Channel::Sms as i32],
-                ..Default::default()
+                ..kaiku_system_tests::clients()
             }),
             min_sequence: 0,
             grouping: None,
@@ -459,7 +459,7 @@ async fn sms_invitations_reach_only_eligible_visits_and_replies_become_answers_w
     let mut analytics = stack.analytics().await?;
     let sms_only = ResponseFilter {
         channels: vec![Channel::Sms as i32],
-        ..Default::default()
+        ..kaiku_system_tests::clients()
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {

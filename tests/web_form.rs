@@ -5,16 +5,13 @@
 //! so "exactly" means exactly: everything sent before the marker has been projected.
 
 use chrono::Utc;
-use kaiku_domain::time::{helsinki_date, local_date};
+use kaiku_domain::time::helsinki_date;
 use kaiku_links::{LinkContext, LinkKeys};
 use kaiku_proto::analytics::v1::{GetNpsRequest, GetResponseVolumeRequest, ResponseFilter};
 use kaiku_proto::intake::v1::{
     Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
 };
-use kaiku_proto::survey::v1::{
-    Channel, CollectionPeriod, Language, ListTemplatesRequest, RespondentRole, ScheduledCollection,
-    SurveyContent, UnitLevel, survey_content::Collection,
-};
+use kaiku_proto::survey::v1::{Channel, Language, RespondentRole, UnitLevel};
 use kaiku_system_tests::{Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, post_form, unit};
 use serde_json::json;
 
@@ -25,34 +22,6 @@ struct Fixture {
     stack: Stack,
     web: WebForm,
     survey_id: String,
-}
-
-async fn student_welfare(stack: &Stack, days_from_today: (i64, i64)) -> TestResult<String> {
-    let mut content: SurveyContent = stack
-        .surveys()
-        .await?
-        .list_templates(ListTemplatesRequest {})
-        .await?
-        .into_inner()
-        .templates
-        .into_iter()
-        .find(|t| t.key == "student-welfare")
-        .and_then(|t| t.content)
-        .ok_or("no student-welfare template")?;
-    content.unit_ids = vec!["student-welfare".into()];
-    let today = helsinki_date(Utc::now());
-    content.collection = Some(Collection::Scheduled(ScheduledCollection {
-        periods: vec![CollectionPeriod {
-            period_id: "period".into(),
-            starts_on: Some(local_date(
-                today + chrono::Duration::days(days_from_today.0),
-            )),
-            ends_on: Some(local_date(
-                today + chrono::Duration::days(days_from_today.1),
-            )),
-        }],
-    }));
-    stack.publish(content).await
 }
 
 /// The stack with min group size 1 (these tests count single answers), the unit tree, the
@@ -78,7 +47,9 @@ async fn fixture(web_env: &[(&'static str, String)]) -> TestResult<Fixture> {
     ] {
         surveys.create_unit(request).await?;
     }
-    let survey_id = student_welfare(&stack, (-7, 13)).await?;
+    let survey_id = stack
+        .publish_student_welfare("student-welfare", (-7, 13))
+        .await?;
     let mut env = vec![("KAIKU_KIOSK_IDLE_SECONDS", KIOSK_IDLE_SECONDS.to_string())];
     env.extend(web_env.iter().cloned());
     let web = stack.start_web_form(&env).await?;
@@ -182,7 +153,7 @@ impl Fixture {
 
     /// Responses in the read model once everything up to `marker` is projected.
     async fn responses_in_database(&self, marker: u64) -> TestResult<i64> {
-        self.volume(ResponseFilter::default(), marker).await?;
+        self.volume(kaiku_system_tests::clients(), marker).await?;
         let pool = self.stack.database().await?;
         let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM response")
             .fetch_one(&pool)
@@ -213,7 +184,10 @@ async fn respondents_answer_in_finnish_and_swedish_as_clients_and_guardians() ->
     let guardian_link = f.link("school-1", "web_link", "guardian", "adult", "fi")?;
     let child_qr = f.link("school-2", "qr", "client", "age_7_12", "fi")?;
     let paper_token = f.link("school-1", "paper", "client", "age_13_17", "fi")?;
-    let closed_id = student_welfare(&f.stack, (-30, -10)).await?;
+    let closed_id = f
+        .stack
+        .publish_student_welfare("student-welfare", (-30, -10))
+        .await?;
     let closed = f.web.sign(&context(
         &closed_id,
         "school-1",
@@ -410,7 +384,10 @@ async fn tampered_links_closed_periods_bad_answers_and_repeated_sends_store_noth
     }
 
     // A closed period shows its message, for viewing and for sending.
-    let closed_id = student_welfare(&f.stack, (-30, -10)).await?;
+    let closed_id = f
+        .stack
+        .publish_student_welfare("student-welfare", (-30, -10))
+        .await?;
     let closed = f.web.sign(&context(
         &closed_id,
         "school-1",

@@ -38,15 +38,17 @@ async function dashboard(page, who, name) {
   check(JSON.stringify(options) === JSON.stringify(who.units), `${name}: units offered ${JSON.stringify(options)}, expected ${JSON.stringify(who.units)}`);
   const chosen = await page.locator("#f-unit").inputValue();
   check(chosen === who.top, `${name}: shows ${chosen} first, expected ${who.top}`);
-  await checkFigure(page, "#nps", input.figures[who.top], `${name} headline`);
+  await checkFigure(page, "#client-nps", input.figures[who.top], `${name} headline`);
   // The unit table is analytics' grouped figure, including its secondary suppression.
-  const rows = await page.locator("#units tbody tr").evaluateAll((rs) => rs.map((r) => r.getAttribute("data-unit")));
+  const rows = await page.locator("#client-units tbody tr").evaluateAll((rs) => rs.map((r) => r.getAttribute("data-unit")));
   const expectedRows = Object.keys(who.unit_rows);
   check(JSON.stringify(rows) === JSON.stringify(expectedRows), `${name}: unit rows ${JSON.stringify(rows)}, expected ${JSON.stringify(expectedRows)}`);
   for (const unit of expectedRows) {
-    await checkFigure(page, `#units tr[data-unit="${unit}"]`, who.unit_rows[unit], `${name} ${unit}`);
+    await checkFigure(page, `#client-units tr[data-unit="${unit}"]`, who.unit_rows[unit], `${name} ${unit}`);
   }
-  for (const id of ["chart-nps-trend", "chart-nps-distribution", "chart-statements", "chart-volume-channel", "chart-volume-role"]) {
+  // Each role's charts sit in its own section (ids start with the role); responses per role
+  // is the one chart above the sections.
+  for (const id of ["client-chart-nps-trend", "client-chart-nps-distribution", "client-chart-statements", "client-chart-volume-channel", "chart-volume-role"]) {
     check((await page.locator(`#${id} svg[role="img"]`).count()) === 1, `${name}: no chart ${id}`);
   }
   await inspect(page, `${name}-2-results`);
@@ -55,7 +57,7 @@ async function dashboard(page, who, name) {
     await page.selectOption("#f-unit", unit);
     await page.click("form.filters button[type=submit]");
     await page.waitForLoadState();
-    await checkFigure(page, "#nps", input.figures[unit], `${name} ${unit} headline`);
+    await checkFigure(page, "#client-nps", input.figures[unit], `${name} ${unit} headline`);
   }
   if (who.foreign_unit) {
     const response = await page.goto(`${input.url}/results?survey=${input.survey_id}&unit=${who.foreign_unit}&lang=en`);
@@ -76,12 +78,12 @@ await run(async (browser) => {
 
   const r = input.review;
   await page.goto(`${input.url}/review?survey=${input.survey_id}&unit=${r.unit}&period=${r.period}&lang=en`);
-  await checkFigure(page, "#nps", input.figures[r.unit], "review headline");
+  await checkFigure(page, "#client-nps", input.figures[r.unit], "review headline");
   const positive = await page.locator("ul.feedback.positive li").allInnerTexts();
   check(positive.includes(r.positive), `review: positive feedback ${JSON.stringify(positive)} lacks "${r.positive}"`);
   const all = await page.locator("ul.feedback li").allInnerTexts();
   check(all.indexOf(r.positive) < all.indexOf(r.other) && all.includes(r.other), `review: positive feedback is not first: ${JSON.stringify(all)}`);
-  check((await page.locator("#changes").count()) === 1, "review: no changes table");
+  check((await page.locator("#client-changes").count()) === 1, "review: no changes table");
   await inspect(page, "manager-4-review");
   await page.fill("#target-text", r.target);
   await page.click("#new-target button[type=submit]");

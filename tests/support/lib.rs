@@ -1,6 +1,7 @@
 //! A whole Kaiku stack for system tests: throwaway nats-server and PostgreSQL, and the four real
 //! service binaries (build them first: `cargo build --bins`), each on its own free port.
 
+pub mod console_client;
 pub mod idp;
 pub mod smtp;
 
@@ -27,6 +28,15 @@ use kaiku_test_support::{
 use tonic::transport::Channel;
 pub use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+/// A filter of the clients' answers: every analytics query names the roles its figures cover
+/// (ADR 0015).
+pub fn clients() -> kaiku_proto::analytics::v1::ResponseFilter {
+    kaiku_proto::analytics::v1::ResponseFilter {
+        respondent_roles: vec![RespondentRole::Client as i32],
+        ..Default::default()
+    }
+}
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -582,6 +592,41 @@ impl WebForm {
 }
 
 impl Stack {
+    /// Publishes the built-in student-welfare template for `unit_id` (and the units below it)
+    /// with one collection period, "period", from `days_from_today.0` to `.1` days from today.
+    pub async fn publish_student_welfare(
+        &self,
+        unit_id: &str,
+        days_from_today: (i64, i64),
+    ) -> TestResult<String> {
+        use kaiku_domain::time::{helsinki_date, local_date};
+        use kaiku_proto::survey::v1::{
+            CollectionPeriod, ListTemplatesRequest, ScheduledCollection, survey_content::Collection,
+        };
+        let mut content: SurveyContent = self
+            .surveys()
+            .await?
+            .list_templates(ListTemplatesRequest {})
+            .await?
+            .into_inner()
+            .templates
+            .into_iter()
+            .find(|t| t.key == "student-welfare")
+            .and_then(|t| t.content)
+            .ok_or("no student-welfare template")?;
+        content.unit_ids = vec![unit_id.into()];
+        let today = helsinki_date(chrono::Utc::now());
+        let day = |offset: i64| local_date(today + chrono::Duration::days(offset));
+        content.collection = Some(Collection::Scheduled(ScheduledCollection {
+            periods: vec![CollectionPeriod {
+                period_id: "period".into(),
+                starts_on: Some(day(days_from_today.0)),
+                ends_on: Some(day(days_from_today.1)),
+            }],
+        }));
+        self.publish(content).await
+    }
+
     /// Starts the web form against this stack's survey-definition and intake, with `extra_env`
     /// (e.g. KAIKU_KIOSK_IDLE_SECONDS) on top of the test link keys.
     pub async fn start_web_form(

@@ -248,18 +248,32 @@ pub(crate) fn check_context(v: &mut Violations, form: &PublishedForm, context: &
 }
 
 pub(crate) fn is_shown(question: &Question, context: &ResponseContext) -> bool {
+    may_be_shown(
+        question,
+        context.respondent_role,
+        Some(&context.professional_group),
+        Some(&context.age_band),
+    )
+}
+
+/// Whether some respondents of `role` (and of the group and age band, where given; None is any)
+/// see `question`: the same condition the form applies, read for a slice of the results, so a
+/// report never shows "no answers" for a question its respondents were not asked.
+pub fn may_be_shown(
+    question: &Question,
+    role: i32,
+    professional_group: Option<&str>,
+    age_band: Option<&str>,
+) -> bool {
     let Some(condition) = &question.condition else {
         return true;
     };
-    (condition.respondent_roles.is_empty()
-        || condition
-            .respondent_roles
-            .contains(&context.respondent_role))
-        && (condition.professional_groups.is_empty()
-            || condition
-                .professional_groups
-                .contains(&context.professional_group))
-        && (condition.age_bands.is_empty() || condition.age_bands.contains(&context.age_band))
+    let allows = |listed: &[String], value: Option<&str>| {
+        listed.is_empty() || value.is_none_or(|v| listed.iter().any(|l| l == v))
+    };
+    (condition.respondent_roles.is_empty() || condition.respondent_roles.contains(&role))
+        && allows(&condition.professional_groups, professional_group)
+        && allows(&condition.age_bands, age_band)
 }
 
 fn check_answers(

@@ -416,7 +416,11 @@ mod tests {
 
     #[test]
     fn the_cuboid_keeps_what_the_query_filters_and_groups_by() {
-        let none = crate::filter::parse_filter(None).expect("empty filter");
+        let none = crate::filter::parse_filter(Some(&kaiku_proto::analytics::v1::ResponseFilter {
+            respondent_roles: vec![kaiku_proto::survey::v1::RespondentRole::Client as i32],
+            ..Default::default()
+        }))
+        .expect("clients only");
         let by = |columns: Vec<&'static str>| GroupSpec {
             columns,
             bucket: TimeBucket::Week,

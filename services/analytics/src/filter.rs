@@ -14,7 +14,7 @@ pub struct Filter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub channels: Vec<String>,
-    /// Never empty: clients only unless the request names roles.
+    /// Never empty: a query names the roles its figures cover (ADR 0015).
     pub respondent_roles: Vec<String>,
     pub professional_groups: Vec<String>,
     pub age_bands: Vec<String>,
@@ -40,7 +40,7 @@ pub fn parse_filter(filter: Option<&ResponseFilter>) -> Result<Filter, Violation
             .filter(|c| *c != Channel::Unspecified)
             .map(channel_code)
     });
-    let mut respondent_roles = codes(
+    let respondent_roles = codes(
         &mut v,
         "filter.respondent_roles",
         &f.respondent_roles,
@@ -51,9 +51,15 @@ pub fn parse_filter(filter: Option<&ResponseFilter>) -> Result<Filter, Violation
                 .map(role_code)
         },
     );
-    if respondent_roles.is_empty() {
-        // Guardian and relative feedback is never mixed into a client figure unless asked for.
-        respondent_roles.push(role_code(RespondentRole::Client).to_owned());
+    if f.respondent_roles.is_empty() {
+        // Not "clients" by default: a guardian's answers silently left out of a figure are as
+        // wrong as ones silently mixed in. The caller says whose answers the figure covers.
+        v.add(
+            "filter.respondent_roles",
+            "is required: name the respondent roles the figures cover (client, guardian, \
+             relative); roles named together are counted together, so ask once per role or \
+             group by DIMENSION_RESPONDENT_ROLE to see them side by side",
+        );
     }
     let languages = codes(&mut v, "filter.languages", &f.languages, |x| {
         Language::try_from(x)
@@ -110,9 +116,24 @@ fn codes(
 mod tests {
     use super::*;
 
+    fn clients() -> ResponseFilter {
+        ResponseFilter {
+            respondent_roles: vec![RespondentRole::Client as i32],
+            ..Default::default()
+        }
+    }
+
     #[test]
-    fn no_filter_means_clients_only() {
-        let filter = parse_filter(None).expect("valid");
+    fn a_query_without_roles_is_refused_naming_the_field() {
+        for filter in [None, Some(&ResponseFilter::default())] {
+            let err = parse_filter(filter).expect_err("no roles");
+            assert_eq!(err.fields(), vec!["filter.respondent_roles"]);
+        }
+    }
+
+    #[test]
+    fn one_named_role_is_all_a_figure_covers() {
+        let filter = parse_filter(Some(&clients())).expect("valid");
         assert_eq!(filter.respondent_roles, vec!["client"]);
         assert!(filter.unit_ids.is_empty() && filter.from.is_none());
     }
@@ -138,7 +159,7 @@ mod tests {
                 month: 2,
                 day: 30,
             }),
-            ..Default::default()
+            ..clients()
         }))
         .expect_err("invalid");
         assert_eq!(err.fields(), vec!["filter.from_date"]);
@@ -153,7 +174,7 @@ mod tests {
                 month: 5,
                 day: 1,
             }),
-            ..Default::default()
+            ..clients()
         }))
         .expect_err("reversed");
         assert_eq!(err.fields(), vec!["filter.to_date"]);
@@ -164,7 +185,7 @@ mod tests {
         let err = parse_filter(Some(&ResponseFilter {
             channels: vec![1, 0],
             languages: vec![99],
-            ..Default::default()
+            ..clients()
         }))
         .expect_err("invalid");
         assert_eq!(

@@ -4,6 +4,7 @@ use kaiku_domain::Violations;
 use std::collections::BTreeMap;
 
 use kaiku_domain::nps::{NpsBucket, NpsCounts, bucket};
+use kaiku_proto::analytics::v1::Scale;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -95,22 +96,50 @@ pub fn nps_counts(counts: &BTreeMap<i16, u64>) -> NpsCounts {
     nps
 }
 
-/// The survey's statements, by key: those named in the request's `field` (each must be a
-/// statement of the survey), or all of them in survey order.
-pub async fn resolve_statements(
+/// A scored question other than NPS: a five-point statement or a children's face question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoredQuestion {
+    pub key: String,
+    pub scale: Scale,
+    /// Points on the scale: 5 for statements, 3 or 5 faces.
+    pub points: u32,
+}
+
+/// The survey's statements and face questions: those named in the request's `field` (each
+/// must be one of the survey's), or all of them in survey order.
+pub async fn resolve_scored(
     pool: &PgPool,
     survey_id: Uuid,
     named: &[String],
     field: &str,
-) -> Result<Vec<String>, AnalyticsError> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "select question_key from survey_question where survey_id = $1 and kind = 'statement'
+) -> Result<Vec<ScoredQuestion>, AnalyticsError> {
+    let rows: Vec<(String, String, i16)> = sqlx::query_as(
+        "select question_key, min(kind), max(scale_points) from survey_question
+         where survey_id = $1 and kind in ('statement', 'smiley')
          group by question_key order by min(position), question_key",
     )
     .bind(survey_id)
     .fetch_all(pool)
     .await?;
-    let known: Vec<String> = rows.into_iter().map(|(key,)| key).collect();
+    let known: Vec<ScoredQuestion> = rows
+        .into_iter()
+        .map(|(key, kind, points)| {
+            let scale = if kind == "smiley" {
+                Scale::Faces
+            } else {
+                Scale::Agreement
+            };
+            ScoredQuestion {
+                key,
+                scale,
+                // 0 only for a row written before scales were kept and not yet backfilled.
+                points: u32::try_from(points)
+                    .ok()
+                    .filter(|p| (3..=5).contains(p))
+                    .unwrap_or(5),
+            }
+        })
+        .collect();
     if known.is_empty() {
         ensure_survey(pool, survey_id).await?;
     }
@@ -118,15 +147,17 @@ pub async fn resolve_statements(
         return Ok(known);
     }
     let mut v = Violations::new();
+    let mut chosen = Vec::new();
     for (i, key) in named.iter().enumerate() {
-        if !known.contains(key) {
-            v.add(
+        match known.iter().find(|q| &q.key == key) {
+            Some(question) => chosen.push(question.clone()),
+            None => v.add(
                 format!("{field}[{i}]"),
-                format!("{key:?} is not a statement of this survey"),
-            );
+                format!("{key:?} is not a statement or face question of this survey"),
+            ),
         }
     }
-    v.into_result(named.to_vec()).map_err(AnalyticsError::from)
+    v.into_result(chosen).map_err(AnalyticsError::from)
 }
 
 /// NOT_FOUND unless the survey is in the read model.

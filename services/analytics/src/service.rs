@@ -154,50 +154,59 @@ impl AnalyticsService {
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        let keys = nps_query::resolve_statements(
+        let questions = nps_query::resolve_scored(
             &self.pool,
             survey_id.as_uuid(),
             &request.question_keys,
             "question_keys",
         )
         .await?;
+        let keys: Vec<String> = questions.iter().map(|q| q.key.clone()).collect();
         let cells::ScoreCells {
             totals,
             groups: grouped,
         } = cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?;
         let mut rows = Vec::new();
-        for key in &keys {
+        for question in &questions {
+            let key = &question.key;
+            let row = |group: Vec<String>, bucket_start, figure, suppressed| StatementRow {
+                question_key: key.clone(),
+                group,
+                bucket_start,
+                figure,
+                suppressed,
+                scale: question.scale as i32,
+                points: question.points,
+            };
             let total = totals
                 .iter()
                 .find(|cell| &cell.question_key == key)
-                .map(|cell| statement_figure(&cell.counts))
-                .unwrap_or_else(|| statement_figure(&Default::default()));
+                .map(|cell| statement_figure(&cell.counts, question.points))
+                .unwrap_or_else(|| statement_figure(&Default::default(), question.points));
             let total_hidden = is_suppressed(total.n + total.dont_know, self.min_group_size);
-            rows.push(StatementRow {
-                question_key: key.clone(),
-                group: vec![],
-                bucket_start: None,
-                figure: (!total_hidden).then_some(total),
-                suppressed: total_hidden,
-            });
+            rows.push(row(
+                vec![],
+                None,
+                (!total_hidden).then_some(total),
+                total_hidden,
+            ));
             let mine: Vec<&cells::ScoreCell> = grouped
                 .iter()
                 .filter(|cell| &cell.question_key == key)
                 .collect();
             let figures: Vec<StatementFigure> = mine
                 .iter()
-                .map(|cell| statement_figure(&cell.counts))
+                .map(|cell| statement_figure(&cell.counts, question.points))
                 .collect();
             let sizes: Vec<u64> = figures.iter().map(|f| f.n + f.dont_know).collect();
             let hidden = self.hidden(&sizes, total_hidden);
             for ((cell, figure), hidden) in mine.into_iter().zip(figures).zip(hidden) {
-                rows.push(StatementRow {
-                    question_key: key.clone(),
-                    group: cell.group.clone(),
-                    bucket_start: cell.bucket_start.map(local_date),
-                    figure: (!hidden).then_some(figure),
-                    suppressed: hidden,
-                });
+                rows.push(row(
+                    cell.group.clone(),
+                    cell.bucket_start.map(local_date),
+                    (!hidden).then_some(figure),
+                    hidden,
+                ));
             }
         }
         Ok(GetStatementSummaryResponse {
@@ -272,7 +281,7 @@ impl AnalyticsService {
         let question_key =
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
                 .await?;
-        let statements = nps_query::resolve_statements(
+        let statements = nps_query::resolve_scored(
             &self.pool,
             survey_id.as_uuid(),
             &request.statement_keys,
@@ -280,7 +289,7 @@ impl AnalyticsService {
         )
         .await?;
         let mut keys = vec![question_key.clone()];
-        keys.extend(statements.iter().cloned());
+        keys.extend(statements.iter().map(|q| q.key.clone()));
         let mut by_period = filter.clone();
         by_period.period_ids = vec![
             request.earlier_period_id.clone(),
@@ -314,11 +323,11 @@ impl AnalyticsService {
             .flatten();
         let statements = statements
             .iter()
-            .map(|key| {
+            .map(|question| {
                 self.statement_change(
-                    key,
-                    &counts_of(key, &request.earlier_period_id),
-                    &counts_of(key, &request.later_period_id),
+                    question,
+                    &counts_of(&question.key, &request.earlier_period_id),
+                    &counts_of(&question.key, &request.later_period_id),
                 )
             })
             .collect();
@@ -336,14 +345,18 @@ impl AnalyticsService {
         })
     }
 
-    /// One statement in two periods, each hidden like a GetStatementSummary total.
+    /// One statement or face question in two periods, each hidden like a GetStatementSummary
+    /// total.
     fn statement_change(
         &self,
-        key: &str,
+        question: &nps_query::ScoredQuestion,
         earlier: &BTreeMap<i16, u64>,
         later: &BTreeMap<i16, u64>,
     ) -> StatementChange {
-        let (earlier, later) = (statement_figure(earlier), statement_figure(later));
+        let (earlier, later) = (
+            statement_figure(earlier, question.points),
+            statement_figure(later, question.points),
+        );
         let hidden = |f: &StatementFigure| is_suppressed(f.n + f.dont_know, self.min_group_size);
         let (earlier_suppressed, later_suppressed) = (hidden(&earlier), hidden(&later));
         let counts = |f: &StatementFigure| StatementCounts {
@@ -353,7 +366,9 @@ impl AnalyticsService {
             .then(|| kaiku_domain::statement::compare(&counts(&earlier), &counts(&later)))
             .flatten();
         StatementChange {
-            question_key: key.to_owned(),
+            question_key: question.key.clone(),
+            scale: question.scale as i32,
+            points: question.points,
             earlier: (!earlier_suppressed).then_some(earlier),
             later: (!later_suppressed).then_some(later),
             earlier_suppressed,
@@ -520,9 +535,11 @@ fn nps_figure(counts: &NpsCounts) -> NpsFigure {
     }
 }
 
-/// n, mean of 1-5 (two decimals), distribution and "don't know" from counts by score.
-fn statement_figure(counts: &BTreeMap<i16, u64>) -> StatementFigure {
-    let distribution: Vec<u64> = (1..=5)
+/// n, mean (two decimals), distribution over 1..=points, the best point's share and "don't
+/// know" from counts by score.
+fn statement_figure(counts: &BTreeMap<i16, u64>, points: u32) -> StatementFigure {
+    let points = i16::try_from(points).unwrap_or(5);
+    let distribution: Vec<u64> = (1..=points)
         .map(|score| counts.get(&score).copied().unwrap_or(0))
         .collect();
     let n: u64 = distribution.iter().sum();
@@ -535,6 +552,11 @@ fn statement_figure(counts: &BTreeMap<i16, u64>) -> StatementFigure {
         n,
         // Integer arithmetic, rounded once: hundredths = round(100 * sum / n).
         mean: (n > 0).then(|| ((200 * sum + n) / (2 * n)) as f64 / 100.0),
+        // Tenths of a per cent, rounded once like the mean.
+        best_share: distribution
+            .last()
+            .filter(|_| n > 0)
+            .map(|best| ((2000 * best + n) / (2 * n)) as f64 / 10.0),
         distribution,
         dont_know: counts.get(&DONT_KNOW).copied().unwrap_or(0),
     }
@@ -673,5 +695,37 @@ impl Analytics for AnalyticsService {
             self.get_response_volume(request.get_ref(), deadline)
                 .await?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_three_face_figure_has_three_counts_and_the_happiest_faces_share() {
+        // 2 sad, 1 neutral, 3 happy: mean (2 + 2 + 9) / 6 = 2.17, happiest 50.0 %.
+        let counts = BTreeMap::from([(1, 2), (2, 1), (3, 3)]);
+        let figure = statement_figure(&counts, 3);
+        assert_eq!(figure.distribution, vec![2, 1, 3]);
+        assert_eq!(figure.n, 6);
+        assert_eq!(figure.mean, Some(2.17));
+        assert_eq!(figure.best_share, Some(50.0));
+    }
+
+    #[test]
+    fn a_statements_best_share_is_of_the_answers_not_of_dont_know() {
+        // 1 x 4, 2 x 5 and 3 "don't know": 2 of 3 answers fully agree, 66.7 %.
+        let counts = BTreeMap::from([(DONT_KNOW, 3), (4, 1), (5, 2)]);
+        let figure = statement_figure(&counts, 5);
+        assert_eq!(figure.distribution, vec![0, 0, 0, 1, 2]);
+        assert_eq!(figure.dont_know, 3);
+        assert_eq!(figure.best_share, Some(66.7));
+    }
+
+    #[test]
+    fn no_answers_give_no_mean_and_no_share() {
+        let figure = statement_figure(&BTreeMap::from([(DONT_KNOW, 4)]), 5);
+        assert_eq!((figure.n, figure.mean, figure.best_share), (0, None, None));
     }
 }

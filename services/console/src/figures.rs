@@ -6,11 +6,11 @@ use kaiku_proto::analytics::v1::{
     ComparePeriodsRequest, ComparePeriodsResponse, Dimension, FeedbackText, GetNpsRequest,
     GetNpsResponse, GetResponseVolumeRequest, GetResponseVolumeResponse,
     GetStatementSummaryRequest, Grouping, ListFeedbackTextsRequest, NpsFigure, ResponseFilter,
-    TimeBucket,
+    StatementFigure, TimeBucket,
 };
 use kaiku_proto::survey::v1::{
     Channel, CollectionPeriod, GetSurveyRequest, Language, ListSurveysRequest, ListUnitsRequest,
-    LocalizedText, RespondentRole, Survey, SurveyContent, SurveySummary, Unit, question,
+    LocalizedText, Question, RespondentRole, Survey, SurveyContent, SurveySummary, Unit, question,
     survey_content,
 };
 
@@ -25,25 +25,54 @@ pub struct Selection {
     pub unit_id: String,
     pub period: Option<String>,
     pub channel: Option<Channel>,
-    pub role: Option<RespondentRole>,
+    /// The respondent roles to show, each in a section of its own (THL keeps a client's and a
+    /// guardian's answers apart): never empty once loaded, every role of the survey by default.
+    pub roles: Vec<RespondentRole>,
     pub professional_group: Option<String>,
     pub age_band: Option<String>,
     pub language: Option<Language>,
 }
 
 impl Selection {
-    /// The analytics filter: the unit with everything below it, and the chosen dimensions.
-    pub fn filter(&self) -> ResponseFilter {
+    /// The analytics filter of one role's figures: the unit with everything below it, and the
+    /// chosen dimensions.
+    pub fn filter_for(&self, role: RespondentRole) -> ResponseFilter {
         ResponseFilter {
             unit_subtrees: vec![self.unit_id.clone()],
             period_ids: self.period.iter().cloned().collect(),
             channels: self.channel.iter().map(|c| *c as i32).collect(),
-            respondent_roles: self.role.iter().map(|r| *r as i32).collect(),
+            respondent_roles: vec![role as i32],
             professional_groups: self.professional_group.iter().cloned().collect(),
             age_bands: self.age_band.iter().cloned().collect(),
             languages: self.language.iter().map(|l| *l as i32).collect(),
             ..ResponseFilter::default()
         }
+    }
+
+    /// Whether the respondents of `role` in this selection are asked `question` at all.
+    pub fn asks(&self, question: &Question, role: RespondentRole) -> bool {
+        kaiku_domain::submission::may_be_shown(
+            question,
+            role as i32,
+            self.professional_group.as_deref(),
+            self.age_band.as_deref(),
+        )
+    }
+}
+
+/// The respondent roles a survey is answered in, in the survey's order; clients when it names
+/// none.
+pub fn survey_roles(content: &SurveyContent) -> Vec<RespondentRole> {
+    let roles: Vec<RespondentRole> = content
+        .respondent_roles
+        .iter()
+        .filter_map(|r| RespondentRole::try_from(*r).ok())
+        .filter(|r| *r != RespondentRole::Unspecified)
+        .collect();
+    if roles.is_empty() {
+        vec![RespondentRole::Client]
+    } else {
+        roles
     }
 }
 
@@ -216,26 +245,65 @@ pub fn previous_period(content: &SurveyContent, period_id: &str) -> Option<Colle
     index.checked_sub(1).and_then(|i| periods.get(i).cloned())
 }
 
-/// Statement questions in survey order: key and text in `language`.
-pub fn statements(content: &SurveyContent, language: Language) -> Vec<(String, String)> {
-    content
-        .questions
-        .iter()
-        .filter(|q| matches!(q.kind, Some(question::Kind::Statement(_))))
-        .map(|q| (q.key.clone(), text_in(&q.texts, language)))
-        .collect()
-}
-
+/// A statement or face question's figure in one role's results.
 #[derive(Debug, Clone)]
-pub struct StatementResult {
+pub struct ScoredResult {
     pub key: String,
     pub text: String,
-    /// n, mean, counts of 1..5, don't know
-    pub figure: Cell<(u64, Option<f64>, Vec<u64>, u64)>,
+    /// Points on the scale: 5 for statements, 3 or 5 faces.
+    pub points: u32,
+    pub figure: Cell<StatementFigure>,
 }
 
+/// Who of the selection's respondents the NPS question is put to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AskedOf {
+    /// Everyone in the selection.
+    Everyone,
+    /// Only these age bands (labels), e.g. not the 7-12-year-olds, who answer faces.
+    Only(Vec<String>),
+    /// Nobody in the selection: no figure, and the page says so instead of "no answers".
+    Nobody,
+}
+
+/// An age band as people read it: "7-12".
+pub fn age_band_label(content: &SurveyContent, key: &str) -> String {
+    content.age_bands.iter().find(|a| a.key == key).map_or_else(
+        || key.to_owned(),
+        |a| format!("{}-{}", a.min_age, a.max_age),
+    )
+}
+
+/// Whom of `role` in `selection` the survey's NPS question is put to.
+fn nps_asked_of(content: &SurveyContent, selection: &Selection, role: RespondentRole) -> AskedOf {
+    let Some(nps) = content
+        .questions
+        .iter()
+        .find(|q| matches!(q.kind, Some(question::Kind::Nps(_))))
+    else {
+        return AskedOf::Nobody;
+    };
+    if !selection.asks(nps, role) {
+        return AskedOf::Nobody;
+    }
+    let bands = nps
+        .condition
+        .as_ref()
+        .map(|c| c.age_bands.clone())
+        .unwrap_or_default();
+    let all_bands_asked = content.age_bands.iter().all(|a| bands.contains(&a.key));
+    if selection.age_band.is_some() || bands.is_empty() || all_bands_asked {
+        AskedOf::Everyone
+    } else {
+        AskedOf::Only(bands.iter().map(|b| age_band_label(content, b)).collect())
+    }
+}
+
+/// One role's figures of a selection.
 #[derive(Debug, Clone)]
 pub struct Results {
+    pub role: RespondentRole,
+    pub nps_asked_of: AskedOf,
     pub min_group_size: u32,
     pub as_of_sequence: u64,
     pub nps: Cell<NpsFigure>,
@@ -246,11 +314,20 @@ pub struct Results {
     pub parent: Option<(String, Cell<NpsFigure>)>,
     /// By month (label "2026-05").
     pub trend: Vec<(String, Cell<NpsFigure>)>,
-    pub statements: Vec<StatementResult>,
+    pub statements: Vec<ScoredResult>,
+    /// The children's face questions, reported like statements.
+    pub faces: Vec<ScoredResult>,
     pub by_channel: Vec<(Channel, Cell<u64>)>,
-    pub by_role: Vec<(RespondentRole, Cell<u64>)>,
     /// NPS of each unit inside the subtree (unit id, name, figure).
     pub by_unit: Vec<(String, String, Cell<NpsFigure>)>,
+}
+
+/// Every chosen role's figures, side by side, and the responses per role.
+#[derive(Debug, Clone)]
+pub struct ResultsSet {
+    pub min_group_size: u32,
+    pub roles: Vec<Results>,
+    pub by_role: Vec<(RespondentRole, Cell<u64>)>,
 }
 
 fn nps_cell(figure: Option<NpsFigure>, suppressed: bool) -> Cell<NpsFigure> {
@@ -309,22 +386,111 @@ async fn volume(
         .into_inner())
 }
 
-/// Reads every figure of `selection`. `units` are the person's visible units (for names and
-/// the parent); `content` the survey's current content.
+/// Reads every figure of `selection` for each of its roles, and the responses per role.
 pub async fn results(
     clients: &mut Clients,
     selection: &Selection,
     content: &SurveyContent,
     units: &[VisibleUnit],
     language: Language,
+) -> Result<ResultsSet, ConsoleError> {
+    let mut roles = Vec::new();
+    for role in &selection.roles {
+        roles.push(role_results(clients, selection, *role, content, units, language).await?);
+    }
+    // Counted per role (a grouping, never one figure for several roles).
+    let mut role_filter = selection.filter_for(RespondentRole::Client);
+    role_filter.respondent_roles = survey_roles(content).iter().map(|r| *r as i32).collect();
+    let by_role = volume_by(
+        clients,
+        &selection.survey_id,
+        &role_filter,
+        Dimension::RespondentRole,
+    )
+    .await?
+    .into_iter()
+    .filter_map(|(code, cell)| {
+        RespondentRole::from_str_name(&code)
+            .or_else(|| kaiku_domain::codes::role_from_code(&code))
+            .map(|r| (r, cell))
+    })
+    .collect();
+    let min_group_size = roles.first().map_or(0, |r: &Results| r.min_group_size);
+    Ok(ResultsSet {
+        min_group_size,
+        roles,
+        by_role,
+    })
+}
+
+/// The statement and face questions `role` is asked in `selection`, with their figures.
+fn scored_results(
+    content: &SurveyContent,
+    selection: &Selection,
+    role: RespondentRole,
+    language: Language,
+    rows: &[kaiku_proto::analytics::v1::StatementRow],
+    faces: bool,
+) -> Vec<ScoredResult> {
+    content
+        .questions
+        .iter()
+        .filter_map(|q| match q.kind {
+            Some(question::Kind::Statement(_)) if !faces => Some((q, 5)),
+            Some(question::Kind::Smiley(s)) if faces => Some((q, s.faces)),
+            _ => None,
+        })
+        .filter(|(q, _)| selection.asks(q, role))
+        .map(|(q, points)| {
+            let total = rows
+                .iter()
+                .find(|r| r.question_key == q.key && r.group.is_empty());
+            let figure = match total {
+                Some(row) if row.suppressed => Cell::Suppressed,
+                Some(row) => Cell::Shown(row.figure.clone().unwrap_or_default()),
+                None => Cell::Shown(StatementFigure {
+                    distribution: vec![0; points as usize],
+                    ..StatementFigure::default()
+                }),
+            };
+            ScoredResult {
+                key: q.key.clone(),
+                text: text_in(&q.texts, language),
+                points,
+                figure,
+            }
+        })
+        .collect()
+}
+
+/// Every figure of `selection` for the respondents of one role. `units` are the person's
+/// visible units (for names and the parent); `content` the survey's current content.
+async fn role_results(
+    clients: &mut Clients,
+    selection: &Selection,
+    role: RespondentRole,
+    content: &SurveyContent,
+    units: &[VisibleUnit],
+    language: Language,
 ) -> Result<Results, ConsoleError> {
-    let filter = selection.filter();
+    let filter = selection.filter_for(role);
     let survey_id = selection.survey_id.clone();
-    let total = nps(clients, &survey_id, &filter, None).await?;
+    let nps_asked_of = nps_asked_of(content, selection, role);
+    let asks_nps = nps_asked_of != AskedOf::Nobody;
     let responses = volume(clients, &survey_id, &filter, None).await?;
+    let total = if asks_nps {
+        nps(clients, &survey_id, &filter, None).await?
+    } else {
+        GetNpsResponse {
+            min_group_size: responses.min_group_size,
+            as_of_sequence: responses.as_of_sequence,
+            figure: Some(NpsFigure::default()),
+            ..GetNpsResponse::default()
+        }
+    };
 
     let previous = match &selection.period {
-        Some(period) if !period.is_empty() => match previous_period(content, period) {
+        Some(period) if !period.is_empty() && asks_nps => match previous_period(content, period) {
             Some(earlier) => {
                 let compared = clients
                     .analytics
@@ -350,7 +516,7 @@ pub async fn results(
         .map(|u| u.unit.parent_unit_id.clone())
         .unwrap_or_default();
     let parent = match units.iter().find(|u| u.unit.unit_id == parent_id) {
-        Some(parent) => {
+        Some(parent) if asks_nps => {
             let mut parent_filter = filter.clone();
             parent_filter.unit_subtrees = vec![parent_id.clone()];
             let figure = nps(clients, &survey_id, &parent_filter, None).await?;
@@ -359,33 +525,40 @@ pub async fn results(
                 nps_cell(figure.figure, figure.suppressed),
             ))
         }
-        None => None,
+        _ => None,
     };
 
     // The trend covers every period, so a period is seen against the ones before it.
     let mut trend_filter = filter.clone();
     trend_filter.period_ids.clear();
-    let trend = nps(
-        clients,
-        &survey_id,
-        &trend_filter,
-        group(&[], TimeBucket::Month),
-    )
-    .await?
-    .rows
-    .into_iter()
-    .map(|row| {
-        (
-            month_label(row.bucket_start.as_ref()),
-            nps_cell(row.figure, row.suppressed),
+    let trend = if asks_nps {
+        nps(
+            clients,
+            &survey_id,
+            &trend_filter,
+            group(&[], TimeBucket::Month),
         )
-    })
-    .collect();
-
-    let statement_texts = statements(content, language);
-    let statement_rows = if statement_texts.is_empty() {
-        Vec::new()
+        .await?
+        .rows
+        .into_iter()
+        .map(|row| {
+            (
+                month_label(row.bucket_start.as_ref()),
+                nps_cell(row.figure, row.suppressed),
+            )
+        })
+        .collect()
     } else {
+        Vec::new()
+    };
+
+    let asked_scored = content.questions.iter().any(|q| {
+        matches!(
+            q.kind,
+            Some(question::Kind::Statement(_)) | Some(question::Kind::Smiley(_))
+        ) && selection.asks(q, role)
+    });
+    let scored_rows = if asked_scored {
         clients
             .analytics
             .get_statement_summary(GetStatementSummaryRequest {
@@ -396,24 +569,11 @@ pub async fn results(
             .await?
             .into_inner()
             .rows
+    } else {
+        Vec::new()
     };
-    let statements = statement_texts
-        .into_iter()
-        .map(|(key, text)| {
-            let total = statement_rows
-                .iter()
-                .find(|r| r.question_key == key && r.group.is_empty());
-            let figure = match total {
-                Some(row) if row.suppressed => Cell::Suppressed,
-                Some(row) => {
-                    let f = row.figure.clone().unwrap_or_default();
-                    Cell::Shown((f.n, f.mean, f.distribution, f.dont_know))
-                }
-                None => Cell::Shown((0, None, vec![0; 5], 0)),
-            };
-            StatementResult { key, text, figure }
-        })
-        .collect();
+    let statements = scored_results(content, selection, role, language, &scored_rows, false);
+    let faces = scored_results(content, selection, role, language, &scored_rows, true);
 
     let by_channel = volume_by(clients, &survey_id, &filter, Dimension::Channel)
         .await?
@@ -424,45 +584,33 @@ pub async fn results(
                 .map(|c| (c, cell))
         })
         .collect();
-    // Volumes by role count every role (the person asked for the split), unless one is chosen.
-    let mut role_filter = filter.clone();
-    if selection.role.is_none() {
-        role_filter.respondent_roles = vec![
-            RespondentRole::Client as i32,
-            RespondentRole::Guardian as i32,
-            RespondentRole::Relative as i32,
-        ];
-    }
-    let by_role = volume_by(clients, &survey_id, &role_filter, Dimension::RespondentRole)
-        .await?
-        .into_iter()
-        .filter_map(|(code, cell)| {
-            RespondentRole::from_str_name(&code)
-                .or_else(|| kaiku_domain::codes::role_from_code(&code))
-                .map(|r| (r, cell))
-        })
-        .collect();
 
-    let by_unit = nps(
-        clients,
-        &survey_id,
-        &filter,
-        group(&[Dimension::Unit], TimeBucket::None),
-    )
-    .await?
-    .rows
-    .into_iter()
-    .map(|row| {
-        let id = row.group.first().cloned().unwrap_or_default();
-        let name = units
-            .iter()
-            .find(|u| u.unit.unit_id == id)
-            .map_or_else(|| id.clone(), |u| u.name.clone());
-        (id, name, nps_cell(row.figure, row.suppressed))
-    })
-    .collect();
+    let by_unit = if asks_nps {
+        nps(
+            clients,
+            &survey_id,
+            &filter,
+            group(&[Dimension::Unit], TimeBucket::None),
+        )
+        .await?
+        .rows
+        .into_iter()
+        .map(|row| {
+            let id = row.group.first().cloned().unwrap_or_default();
+            let name = units
+                .iter()
+                .find(|u| u.unit.unit_id == id)
+                .map_or_else(|| id.clone(), |u| u.name.clone());
+            (id, name, nps_cell(row.figure, row.suppressed))
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
 
     Ok(Results {
+        role,
+        nps_asked_of,
         min_group_size: total.min_group_size,
         as_of_sequence: total.as_of_sequence,
         nps: nps_cell(total.figure, total.suppressed),
@@ -475,8 +623,8 @@ pub async fn results(
         parent,
         trend,
         statements,
+        faces,
         by_channel,
-        by_role,
         by_unit,
     })
 }
@@ -507,10 +655,11 @@ async fn volume_by(
     .collect())
 }
 
-/// The open feedback of the selection, up to `limit` texts; None when suppressed.
+/// The open feedback of one role in the selection, up to `limit` texts; None when suppressed.
 pub async fn feedback(
     clients: &mut Clients,
     selection: &Selection,
+    role: RespondentRole,
     limit: usize,
 ) -> Result<Option<Vec<FeedbackText>>, ConsoleError> {
     let mut texts = Vec::new();
@@ -520,7 +669,7 @@ pub async fn feedback(
             .analytics
             .list_feedback_texts(ListFeedbackTextsRequest {
                 survey_id: selection.survey_id.clone(),
-                filter: Some(selection.filter()),
+                filter: Some(selection.filter_for(role)),
                 page_size: 200,
                 page_token: page_token.clone(),
                 ..ListFeedbackTextsRequest::default()

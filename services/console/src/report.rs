@@ -4,9 +4,9 @@
 use kaiku_print::{Report, ReportBlock};
 
 use crate::error::ConsoleError;
-use crate::figures::{Cell, Results};
+use crate::figures::{AskedOf, Cell, Results, ResultsSet};
 use crate::layout::decimal;
-use crate::results_page::{charts, nps_text};
+use crate::results_page::{charts, coverage_line, nps_text, role_chart};
 use crate::review_page::nps_line;
 use crate::texts::{Texts, with_min};
 
@@ -15,18 +15,73 @@ pub struct ReportSubject<'a> {
     pub survey_title: &'a str,
     pub unit_name: &'a str,
     pub period_label: &'a str,
+    /// The age bands the figures cover ("all age groups", "7-12").
+    pub ages: &'a str,
     pub generated: &'a str,
 }
 
 pub fn pdf(
     t: &Texts,
     subject: &ReportSubject<'_>,
-    results: &Results,
+    set: &ResultsSet,
 ) -> Result<Vec<u8>, ConsoleError> {
-    let min = results.min_group_size;
+    let (_, chart, _) = role_chart(set, t);
     let mut blocks = vec![
-        ReportBlock::Heading(t.headline.to_owned()),
-        ReportBlock::Paragraph(nps_line(&results.nps, t, min)),
+        ReportBlock::Heading(chart.title().to_owned()),
+        ReportBlock::Chart(chart.to_raster()?),
+    ];
+    for results in &set.roles {
+        blocks.extend(role_blocks(t, subject, results)?);
+    }
+    let report = Report {
+        language: t.tag.to_owned(),
+        title: format!("{}: {}", t.report_title, subject.unit_name),
+        facts: vec![
+            (t.unit.to_owned(), subject.unit_name.to_owned()),
+            (t.period.to_owned(), subject.period_label.to_owned()),
+            (
+                t.respondents.to_owned(),
+                set.roles
+                    .iter()
+                    .map(|r| t.role_section(r.role))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (t.age_band.to_owned(), subject.ages.to_owned()),
+            (t.survey.to_owned(), subject.survey_title.to_owned()),
+            (t.generated.to_owned(), subject.generated.to_owned()),
+        ],
+        blocks,
+    };
+    Ok(kaiku_print::report_pdf(&report)?)
+}
+
+/// One role's part of the PDF, headed by whose answers it covers.
+fn role_blocks(
+    t: &Texts,
+    subject: &ReportSubject<'_>,
+    results: &Results,
+) -> Result<Vec<ReportBlock>, ConsoleError> {
+    let min = results.min_group_size;
+    let nps = match &results.nps_asked_of {
+        AskedOf::Nobody => t.nps_not_asked.to_owned(),
+        AskedOf::Everyone => nps_line(&results.nps, t, min),
+        AskedOf::Only(bands) => format!(
+            "{} ({} {})",
+            nps_line(&results.nps, t, min),
+            t.nps_asked_only,
+            bands.join(", ")
+        ),
+    };
+    let mut blocks = vec![
+        ReportBlock::Heading(t.role_section(results.role).to_owned()),
+        ReportBlock::Paragraph(coverage_line(
+            t,
+            results.role,
+            subject.ages,
+            subject.period_label,
+        )),
+        ReportBlock::Paragraph(nps),
         ReportBlock::Paragraph(match &results.responses {
             Cell::Shown(n) => format!("{}: {n}", t.responses),
             Cell::Suppressed => format!("{}: {}", t.responses, with_min(t.suppressed, min)),
@@ -66,6 +121,7 @@ pub fn pdf(
                 t.previous_period, period.period_id
             )));
         }
+        None if results.nps_asked_of == AskedOf::Nobody => {}
         None => blocks.push(ReportBlock::Paragraph(t.no_previous_period.to_owned())),
     }
     for (_, chart, _) in charts(results, t)? {
@@ -85,11 +141,11 @@ pub fn pdf(
                 .iter()
                 .enumerate()
                 .map(|(i, s)| match &s.figure {
-                    Cell::Shown((n, mean, _, dont_know)) => vec![
+                    Cell::Shown(f) => vec![
                         format!("{}. {}", i + 1, s.text),
-                        mean.map_or_else(|| "-".to_owned(), |m| decimal(m, t, 2)),
-                        n.to_string(),
-                        dont_know.to_string(),
+                        f.mean.map_or_else(|| "-".to_owned(), |m| decimal(m, t, 2)),
+                        f.n.to_string(),
+                        f.dont_know.to_string(),
                     ],
                     Cell::Suppressed => vec![
                         format!("{}. {}", i + 1, s.text),
@@ -97,6 +153,45 @@ pub fn pdf(
                         "-".into(),
                         "-".into(),
                     ],
+                })
+                .collect(),
+        });
+    }
+    if !results.faces.is_empty() {
+        let points = results.faces.iter().map(|f| f.points).max().unwrap_or(3);
+        let mut header = vec![
+            t.question.to_owned(),
+            t.best_face_share.to_owned(),
+            t.n.to_owned(),
+        ];
+        header.extend((1..=points).map(|p| p.to_string()));
+        blocks.push(ReportBlock::Table {
+            header,
+            rows: results
+                .faces
+                .iter()
+                .enumerate()
+                .map(|(i, face)| {
+                    let mut row = vec![format!("{}. {}", i + 1, face.text)];
+                    match &face.figure {
+                        Cell::Shown(f) => {
+                            row.push(
+                                f.best_share
+                                    .map_or_else(|| "-".to_owned(), |b| decimal(b, t, 1)),
+                            );
+                            row.push(f.n.to_string());
+                            row.extend((0..points as usize).map(|p| {
+                                f.distribution
+                                    .get(p)
+                                    .map_or_else(|| "-".to_owned(), u64::to_string)
+                            }));
+                        }
+                        Cell::Suppressed => {
+                            row.push(t.suppressed_short.to_owned());
+                            row.extend((0..=points).map(|_| "-".to_owned()));
+                        }
+                    }
+                    row
                 })
                 .collect(),
         });
@@ -117,18 +212,7 @@ pub fn pdf(
                 .collect(),
         });
     }
-    let report = Report {
-        language: t.tag.to_owned(),
-        title: format!("{}: {}", t.report_title, subject.unit_name),
-        facts: vec![
-            (t.unit.to_owned(), subject.unit_name.to_owned()),
-            (t.period.to_owned(), subject.period_label.to_owned()),
-            (t.survey.to_owned(), subject.survey_title.to_owned()),
-            (t.generated.to_owned(), subject.generated.to_owned()),
-        ],
-        blocks,
-    };
-    Ok(kaiku_print::report_pdf(&report)?)
+    Ok(blocks)
 }
 
 fn csv_field(text: &str) -> String {
@@ -143,7 +227,9 @@ fn csv_field(text: &str) -> String {
 
 /// One CSV line of figures.
 struct CsvRow<'a> {
-    section: &'a str,
+    /// The respondent role whose answers the line counts.
+    role: &'static str,
+    section: &'static str,
     label: &'a str,
     n: Option<u64>,
     value: Option<f64>,
@@ -153,99 +239,154 @@ struct CsvRow<'a> {
 
 impl<'a> CsvRow<'a> {
     fn nps(
-        section: &'a str,
+        role: &'static str,
+        section: &'static str,
         label: &'a str,
         cell: &Cell<kaiku_proto::analytics::v1::NpsFigure>,
     ) -> Self {
         match cell {
             Cell::Shown(f) => CsvRow {
-                section,
-                label,
                 n: Some(f.n),
                 value: f.nps,
                 interval: (f.ci_low, f.ci_high),
-                suppressed: false,
+                ..CsvRow::blank(role, section, label)
             },
-            Cell::Suppressed => CsvRow::suppressed(section, label),
+            Cell::Suppressed => CsvRow::suppressed(role, section, label),
         }
     }
 
-    fn count(section: &'a str, label: &'a str, cell: &Cell<u64>) -> Self {
+    fn count(role: &'static str, section: &'static str, label: &'a str, cell: &Cell<u64>) -> Self {
         match cell {
             Cell::Shown(n) => CsvRow {
-                section,
-                label,
                 n: Some(*n),
-                value: None,
-                interval: (None, None),
-                suppressed: false,
+                ..CsvRow::blank(role, section, label)
             },
-            Cell::Suppressed => CsvRow::suppressed(section, label),
+            Cell::Suppressed => CsvRow::suppressed(role, section, label),
         }
     }
 
-    fn suppressed(section: &'a str, label: &'a str) -> Self {
+    fn blank(role: &'static str, section: &'static str, label: &'a str) -> Self {
         CsvRow {
+            role,
             section,
             label,
             n: None,
             value: None,
             interval: (None, None),
+            suppressed: false,
+        }
+    }
+
+    fn suppressed(role: &'static str, section: &'static str, label: &'a str) -> Self {
+        CsvRow {
             suppressed: true,
+            ..CsvRow::blank(role, section, label)
         }
     }
 }
 
-/// One line per figure: section, label, n, value, interval, suppressed. Decimal points, not
-/// commas, so every spreadsheet reads the numbers the same way.
-pub fn csv(subject: &ReportSubject<'_>, results: &Results) -> String {
-    let mut rows = vec![
-        CsvRow::nps("nps", "total", &results.nps),
-        CsvRow::count("responses", "total", &results.responses),
-    ];
+/// One role's lines: NPS (unless not asked), responses, trend, units, channels, statements and
+/// faces (the happiest face's share, then each face's count as `key:face`).
+fn role_rows<'a>(results: &'a Results, face_labels: &'a [(String, u64)]) -> Vec<CsvRow<'a>> {
+    let role = kaiku_domain::codes::role_code(results.role);
+    let mut rows = Vec::new();
+    if results.nps_asked_of != AskedOf::Nobody {
+        rows.push(CsvRow::nps(role, "nps", "total", &results.nps));
+    }
+    rows.push(CsvRow::count(
+        role,
+        "responses",
+        "total",
+        &results.responses,
+    ));
     rows.extend(
         results
             .trend
             .iter()
-            .map(|(month, cell)| CsvRow::nps("nps_by_month", month, cell)),
+            .map(|(month, cell)| CsvRow::nps(role, "nps_by_month", month, cell)),
     );
     rows.extend(
         results
             .by_unit
             .iter()
-            .map(|(id, _, cell)| CsvRow::nps("nps_by_unit", id, cell)),
+            .map(|(id, _, cell)| CsvRow::nps(role, "nps_by_unit", id, cell)),
     );
     rows.extend(results.by_channel.iter().map(|(channel, cell)| {
         CsvRow::count(
+            role,
             "responses_by_channel",
             kaiku_domain::codes::channel_code(*channel),
             cell,
         )
     }));
-    rows.extend(results.by_role.iter().map(|(role, cell)| {
-        CsvRow::count(
-            "responses_by_role",
-            kaiku_domain::codes::role_code(*role),
-            cell,
-        )
-    }));
     rows.extend(results.statements.iter().map(|s| match &s.figure {
-        Cell::Shown((n, mean, _, _)) => CsvRow {
-            section: "statement_mean",
-            label: &s.key,
-            n: Some(*n),
-            value: *mean,
-            interval: (None, None),
-            suppressed: false,
+        Cell::Shown(f) => CsvRow {
+            n: Some(f.n),
+            value: f.mean,
+            ..CsvRow::blank(role, "statement_mean", &s.key)
         },
-        Cell::Suppressed => CsvRow::suppressed("statement_mean", &s.key),
+        Cell::Suppressed => CsvRow::suppressed(role, "statement_mean", &s.key),
     }));
+    rows.extend(results.faces.iter().map(|face| match &face.figure {
+        Cell::Shown(f) => CsvRow {
+            n: Some(f.n),
+            value: f.best_share,
+            ..CsvRow::blank(role, "face_best_share", &face.key)
+        },
+        Cell::Suppressed => CsvRow::suppressed(role, "face_best_share", &face.key),
+    }));
+    rows.extend(face_labels.iter().map(|(label, count)| CsvRow {
+        n: Some(*count),
+        ..CsvRow::blank(role, "face_count", label)
+    }));
+    rows
+}
+
+/// `key:face` and its count for every shown face question of one role.
+fn face_counts(results: &Results) -> Vec<(String, u64)> {
+    results
+        .faces
+        .iter()
+        .filter_map(|face| match &face.figure {
+            Cell::Shown(f) => Some(
+                f.distribution
+                    .iter()
+                    .zip(1..)
+                    .map(|(count, point)| (format!("{}:{point}", face.key), *count))
+                    .collect::<Vec<_>>(),
+            ),
+            Cell::Suppressed => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// One line per figure: unit, period, the respondents (role) and ages it covers, section,
+/// label, n, value, interval, suppressed. Decimal points, not commas, so every spreadsheet
+/// reads the numbers the same way.
+pub fn csv(subject: &ReportSubject<'_>, set: &ResultsSet) -> String {
+    let face_labels: Vec<Vec<(String, u64)>> = set.roles.iter().map(face_counts).collect();
+    let mut rows: Vec<CsvRow> = set
+        .by_role
+        .iter()
+        .map(|(role, cell)| {
+            let code = kaiku_domain::codes::role_code(*role);
+            CsvRow::count(code, "responses_by_role", code, cell)
+        })
+        .collect();
+    for (results, labels) in set.roles.iter().zip(&face_labels) {
+        rows.extend(role_rows(results, labels));
+    }
     let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let mut text = String::from("unit,period,section,label,n,value,ci_low,ci_high,suppressed\r\n");
+    let mut text = String::from(
+        "unit,period,respondents,ages,section,label,n,value,ci_low,ci_high,suppressed\r\n",
+    );
     for row in rows {
         let line = [
             csv_field(subject.unit_name),
             csv_field(subject.period_label),
+            csv_field(row.role),
+            csv_field(subject.ages),
             csv_field(row.section),
             csv_field(row.label),
             row.n.map(|n| n.to_string()).unwrap_or_default(),

@@ -7,7 +7,10 @@ use maud::{Markup, html};
 
 use crate::charts::{BarChart, Chart, NpsTrend};
 use crate::error::ConsoleError;
-use crate::figures::{Cell, Results, Selection, VisibleUnit, periods, text_in};
+use crate::figures::{
+    AskedOf, Cell, Results, ResultsSet, ScoredResult, Selection, VisibleUnit, age_band_label,
+    periods, survey_roles, text_in,
+};
 use crate::layout::{decimal, figure};
 use crate::texts::{Texts, with_min};
 
@@ -34,8 +37,8 @@ pub fn selection_query(selection: &Selection) -> String {
     if let Some(c) = selection.channel {
         query.append_pair("channel", kaiku_domain::codes::channel_code(c));
     }
-    if let Some(r) = selection.role {
-        query.append_pair("role", kaiku_domain::codes::role_code(r));
+    for role in &selection.roles {
+        query.append_pair("role", kaiku_domain::codes::role_code(*role));
     }
     if let Some(g) = &selection.professional_group {
         query.append_pair("group", g);
@@ -109,13 +112,6 @@ pub fn filters_form(
             t.channel_name(c).to_owned(),
         ));
     }
-    let mut role_options = vec![("".to_owned(), t.role(RespondentRole::Client).to_owned())];
-    for r in [RespondentRole::Guardian, RespondentRole::Relative] {
-        role_options.push((
-            kaiku_domain::codes::role_code(r).to_owned(),
-            t.role(r).to_owned(),
-        ));
-    }
     let mut group_options = vec![any()];
     for g in &content.professional_groups {
         group_options.push((g.key.clone(), text_in(&g.names, language)));
@@ -142,9 +138,9 @@ pub fn filters_form(
                 (select("survey", t.survey, &survey_options, &selection.survey_id))
                 (select("unit", t.unit, &unit_options, &selection.unit_id))
                 (select("period", t.period, &period_options, &period_value(&selection.period)))
+                (role_checkboxes(t, content, selection))
                 @if all_dimensions {
                     (select("channel", t.channel, &channel_options, &code(selection.channel.map(kaiku_domain::codes::channel_code))))
-                    (select("role", t.respondent_role, &role_options, &code(selection.role.filter(|r| *r != RespondentRole::Client).map(kaiku_domain::codes::role_code))))
                     @if !content.professional_groups.is_empty() {
                         (select("group", t.professional_group, &group_options, selection.professional_group.as_deref().unwrap_or("")))
                     }
@@ -157,6 +153,52 @@ pub fn filters_form(
             }
         }
     }
+}
+
+/// One checkbox per respondent role of the survey: each chosen role gets a section of its own.
+fn role_checkboxes(t: &Texts, content: &SurveyContent, selection: &Selection) -> Markup {
+    html! {
+        fieldset.roles {
+            legend { (t.respondents) }
+            @for role in survey_roles(content) {
+                @let code = kaiku_domain::codes::role_code(role);
+                @let id = format!("f-role-{code}");
+                div.check {
+                    @if selection.roles.contains(&role) {
+                        input type="checkbox" id=(id) name="role" value=(code) checked;
+                    } @else {
+                        input type="checkbox" id=(id) name="role" value=(code);
+                    }
+                    label for=(id) { (t.role_section(role)) }
+                }
+            }
+        }
+    }
+}
+
+/// The age bands a selection covers, as people read them.
+pub fn ages_label(t: &Texts, content: &SurveyContent, selection: &Selection) -> String {
+    selection
+        .age_band
+        .as_deref()
+        .map_or_else(|| t.all_ages.to_owned(), |a| age_band_label(content, a))
+}
+
+/// Whose answers a section's figures cover, in words: respondents, ages and period. Every
+/// page, PDF and CSV says it beside the figures.
+pub fn coverage_line(t: &Texts, role: RespondentRole, ages: &str, period: &str) -> String {
+    format!(
+        "{}: {} · {}: {ages} · {}: {period}",
+        t.respondents,
+        t.role_section(role),
+        t.age_band,
+        t.period,
+    )
+}
+
+/// The id prefix of a role's section ("guardian-").
+pub fn section_id(role: RespondentRole, id: &str) -> String {
+    format!("{}-{id}", kaiku_domain::codes::role_code(role))
 }
 
 pub fn nps_text(figure: &NpsFigure, t: &Texts) -> String {
@@ -210,7 +252,7 @@ pub fn count_card(label: &str, id: &str, cell: &Cell<u64>, t: &Texts, min: u32) 
 /// The previous-period comparison card.
 pub fn change_card(results: &Results, t: &Texts) -> Markup {
     html! {
-        div.card id="previous-period" {
+        div.card id=(section_id(results.role, "previous-period")) {
             p.label { (t.previous_period) }
             @match &results.previous {
                 None => p.detail { (t.no_previous_period) },
@@ -236,13 +278,26 @@ pub fn change_card(results: &Results, t: &Texts) -> Markup {
 
 pub fn headline(results: &Results, t: &Texts) -> Markup {
     let min = results.min_group_size;
+    let id = |name: &str| section_id(results.role, name);
     html! {
         div.cards {
-            (nps_card(t.nps, "nps", &results.nps, t, min))
-            (count_card(t.responses, "responses", &results.responses, t, min))
-            (change_card(results, t))
+            @match &results.nps_asked_of {
+                AskedOf::Nobody => div.card id=(id("nps")) data-nps-not-asked="true" {
+                    p.label { (t.nps) }
+                    p.detail { (t.nps_not_asked) }
+                },
+                AskedOf::Everyone => (nps_card(t.nps, &id("nps"), &results.nps, t, min)),
+                AskedOf::Only(bands) => div.card-group {
+                    (nps_card(t.nps, &id("nps"), &results.nps, t, min))
+                    p.detail data-nps-asked-of=(bands.join(",")) { (t.nps_asked_only) " " (bands.join(", ")) "." }
+                },
+            }
+            (count_card(t.responses, &id("responses"), &results.responses, t, min))
+            @if results.nps_asked_of != AskedOf::Nobody {
+                (change_card(results, t))
+            }
             @if let Some((name, cell)) = &results.parent {
-                (nps_card(&format!("{}: {name}", t.parent_unit), "parent-unit", cell, t, min))
+                (nps_card(&format!("{}: {name}", t.parent_unit), &id("parent-unit"), cell, t, min))
             }
         }
     }
@@ -263,14 +318,137 @@ fn cell_value(cell: &Cell<u64>) -> Option<f64> {
     }
 }
 
-/// Every chart of the results, in page order, with its id and table.
-pub fn charts(
-    results: &Results,
+/// A bar chart of counts with its table (responses by channel or by role).
+fn volume_chart(
     t: &Texts,
-) -> Result<Vec<(&'static str, Chart, Markup)>, ConsoleError> {
+    min: u32,
+    title: &str,
+    dimension: &str,
+    rows: Vec<(String, Cell<u64>)>,
+) -> (Chart, Markup) {
+    let suppressed = || html! { span.suppressed { (t.suppressed_short) " (<" (min) ")" } };
+    let max = rows
+        .iter()
+        .filter_map(|(_, c)| cell_value(c))
+        .fold(1.0, f64::max);
+    let chart = BarChart {
+        title: title.to_owned(),
+        labels: rows
+            .iter()
+            .map(|(l, c)| suppressed_label(l, c, min))
+            .collect(),
+        values: rows.iter().map(|(_, c)| cell_value(c)).collect(),
+        range: (0.0, (max * 1.15).ceil()),
+    };
+    let table = html! {
+        table {
+            thead { tr { th scope="col" { (dimension) } th.number scope="col" { (t.responses) } } }
+            tbody {
+                @for (label, cell) in &rows {
+                    tr {
+                        th scope="row" { (label) }
+                        @match cell {
+                            Cell::Shown(n) => td.number data-count=(n) { (n) },
+                            Cell::Suppressed => td data-suppressed="true" { (suppressed()) },
+                        }
+                    }
+                }
+            }
+        }
+    };
+    (Chart::Bars(chart), table)
+}
+
+/// Responses per respondent role: the one chart above the roles' sections.
+pub fn role_chart(set: &ResultsSet, t: &Texts) -> (&'static str, Chart, Markup) {
+    let roles: Vec<(String, Cell<u64>)> = set
+        .by_role
+        .iter()
+        .map(|(r, cell)| (t.role_section(*r).to_owned(), cell.clone()))
+        .collect();
+    let (chart, table) = volume_chart(
+        t,
+        set.min_group_size,
+        t.chart_volume_role,
+        t.respondent_role,
+        roles,
+    );
+    ("chart-volume-role", chart, table)
+}
+
+/// The faces' column headings: "1 (saddest)", "2", "3 (happiest)".
+fn face_columns(points: u32, t: &Texts) -> Vec<String> {
+    (1..=points)
+        .map(|p| match p {
+            1 => format!("1 ({})", t.face_saddest),
+            p if p == points => format!("{p} ({})", t.face_happiest),
+            p => p.to_string(),
+        })
+        .collect()
+}
+
+/// The children's face questions: the happiest face's share as bars, and every count.
+fn faces_chart(faces: &[ScoredResult], t: &Texts, min: u32) -> (Chart, Markup) {
+    let suppressed = || html! { span.suppressed { (t.suppressed_short) " (<" (min) ")" } };
+    let points = faces.iter().map(|f| f.points).max().unwrap_or(3);
+    let chart = BarChart {
+        title: t.chart_faces.to_owned(),
+        labels: faces
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match f.figure {
+                Cell::Suppressed => format!("{} (<{min})", i + 1),
+                Cell::Shown(_) => format!("{}", i + 1),
+            })
+            .collect(),
+        values: faces
+            .iter()
+            .map(|f| match &f.figure {
+                Cell::Shown(figure) => figure.best_share,
+                Cell::Suppressed => None,
+            })
+            .collect(),
+        range: (0.0, 100.0),
+    };
+    let table = html! {
+        table {
+            thead { tr {
+                th scope="col" { "#" } th scope="col" { (t.question) } th.number scope="col" { (t.best_face_share) } th.number scope="col" { (t.n) }
+                @for label in face_columns(points, t) { th.number scope="col" { (label) } }
+            } }
+            tbody {
+                @for (i, face) in faces.iter().enumerate() {
+                    tr data-question=(face.key) {
+                        td { (i + 1) }
+                        th scope="row" { (face.text) }
+                        @match &face.figure {
+                            Cell::Shown(f) => {
+                                td.number data-best-share=(f.best_share.map_or_else(String::new, |b| b.to_string())) { (f.best_share.map_or_else(|| "-".to_owned(), |b| decimal(b, t, 1))) }
+                                td.number data-n=(f.n) { (f.n) }
+                                @for p in 0..points as usize {
+                                    @match f.distribution.get(p) {
+                                        Some(count) => td.number data-face=(p + 1) { (count) },
+                                        None => td.number { "-" },
+                                    }
+                                }
+                            }
+                            Cell::Suppressed => td colspan=(points + 2) data-suppressed="true" { (suppressed()) },
+                        }
+                    }
+                }
+            }
+        }
+    };
+    (Chart::Bars(chart), table)
+}
+
+/// Every chart of one role's results, in page order, with its id and table.
+pub fn charts(results: &Results, t: &Texts) -> Result<Vec<(String, Chart, Markup)>, ConsoleError> {
     let min = results.min_group_size;
     let suppressed = || html! { span.suppressed { (t.suppressed_short) " (<" (min) ")" } };
+    let id = |name: &str| section_id(results.role, name);
     let mut charts = Vec::new();
+    let asks_nps = results.nps_asked_of != AskedOf::Nobody;
 
     let trend = NpsTrend {
         title: t.chart_nps_over_time.to_owned(),
@@ -307,7 +485,9 @@ pub fn charts(
             }
         }
     };
-    charts.push(("chart-nps-trend", Chart::Trend(trend), trend_table));
+    if asks_nps {
+        charts.push((id("chart-nps-trend"), Chart::Trend(trend), trend_table));
+    }
 
     if let Cell::Shown(f) = &results.nps
         && f.n > 0
@@ -330,7 +510,7 @@ pub fn charts(
                 tbody { @for (label, count) in rows { tr { th scope="row" { (label) } td.number { (count) } td.number { (decimal(share(count), t, 1)) } } } }
             }
         };
-        charts.push(("chart-nps-distribution", Chart::Bars(chart), table));
+        charts.push((id("chart-nps-distribution"), Chart::Bars(chart), table));
     }
 
     if !results.statements.is_empty() {
@@ -349,7 +529,7 @@ pub fn charts(
                 .statements
                 .iter()
                 .map(|s| match &s.figure {
-                    Cell::Shown((_, mean, _, _)) => *mean,
+                    Cell::Shown(f) => f.mean,
                     Cell::Suppressed => None,
                 })
                 .collect(),
@@ -364,15 +544,15 @@ pub fn charts(
                 } }
                 tbody {
                     @for (i, s) in results.statements.iter().enumerate() {
-                        tr {
+                        tr data-question=(s.key) {
                             td { (i + 1) }
                             th scope="row" { (s.text) }
                             @match &s.figure {
-                                Cell::Shown((n, mean, distribution, dont_know)) => {
-                                    td.number { (mean.map_or_else(|| "-".to_owned(), |m| decimal(m, t, 2))) }
-                                    td.number { (n) }
-                                    @for count in distribution { td.number { (count) } }
-                                    td.number { (dont_know) }
+                                Cell::Shown(f) => {
+                                    td.number data-mean=(f.mean.map_or_else(String::new, |m| m.to_string())) { (f.mean.map_or_else(|| "-".to_owned(), |m| decimal(m, t, 2))) }
+                                    td.number data-n=(f.n) { (f.n) }
+                                    @for count in &f.distribution { td.number { (count) } }
+                                    td.number { (f.dont_know) }
                                 }
                                 Cell::Suppressed => td colspan="8" { (suppressed()) },
                             }
@@ -381,63 +561,30 @@ pub fn charts(
                 }
             }
         };
-        charts.push(("chart-statements", Chart::Bars(chart), table));
+        charts.push((id("chart-statements"), Chart::Bars(chart), table));
     }
 
-    let volume_chart = |title: &str, dimension: &str, rows: Vec<(String, Cell<u64>)>| {
-        let max = rows
-            .iter()
-            .filter_map(|(_, c)| cell_value(c))
-            .fold(1.0, f64::max);
-        let chart = BarChart {
-            title: title.to_owned(),
-            labels: rows
-                .iter()
-                .map(|(l, c)| suppressed_label(l, c, min))
-                .collect(),
-            values: rows.iter().map(|(_, c)| cell_value(c)).collect(),
-            range: (0.0, (max * 1.15).ceil()),
-        };
-        let table = html! {
-            table {
-                thead { tr { th scope="col" { (dimension) } th.number scope="col" { (t.responses) } } }
-                tbody {
-                    @for (label, cell) in &rows {
-                        tr {
-                            th scope="row" { (label) }
-                            @match cell {
-                                Cell::Shown(n) => td.number { (n) },
-                                Cell::Suppressed => td { (suppressed()) },
-                            }
-                        }
-                    }
-                }
-            }
-        };
-        (Chart::Bars(chart), table)
-    };
+    if !results.faces.is_empty() {
+        let (chart, table) = faces_chart(&results.faces, t, min);
+        charts.push((id("chart-faces"), chart, table));
+    }
+
     let channels: Vec<(String, Cell<u64>)> = results
         .by_channel
         .iter()
         .map(|(c, cell)| (t.channel_name(*c).to_owned(), cell.clone()))
         .collect();
-    let (chart, table) = volume_chart(t.chart_volume_channel, t.channel, channels);
-    charts.push(("chart-volume-channel", chart, table));
-    let roles: Vec<(String, Cell<u64>)> = results
-        .by_role
-        .iter()
-        .map(|(r, cell)| (t.role(*r).to_owned(), cell.clone()))
-        .collect();
-    let (chart, table) = volume_chart(t.chart_volume_role, t.respondent_role, roles);
-    charts.push(("chart-volume-role", chart, table));
+    let (chart, table) = volume_chart(t, min, t.chart_volume_channel, t.channel, channels);
+    charts.push((id("chart-volume-channel"), chart, table));
     Ok(charts)
 }
 
 pub fn units_table(results: &Results, t: &Texts) -> Markup {
     let min = results.min_group_size;
+    let heading = section_id(results.role, "units-heading");
     html! {
-        h2 id="units-heading" { (t.units_table) }
-        table id="units" aria-labelledby="units-heading" {
+        h3 id=(heading) { (t.units_table) }
+        table id=(section_id(results.role, "units")) aria-labelledby=(heading) {
             thead { tr { th scope="col" { (t.unit) } th.number scope="col" { (t.nps) } th.number scope="col" { (t.n) } } }
             tbody {
                 @for (id, name, cell) in &results.by_unit {
@@ -460,21 +607,52 @@ pub struct ResultsPage<'a> {
     pub units: &'a [VisibleUnit],
     pub content: &'a SurveyContent,
     pub selection: &'a Selection,
-    pub results: &'a Results,
+    pub results: &'a ResultsSet,
+}
+
+/// A chart with its table, under its own heading: a page's (h2) or a role section's (h3).
+fn chart_figure(
+    id: &str,
+    chart: &Chart,
+    table: Markup,
+    in_section: bool,
+    t: &Texts,
+) -> Result<Markup, ConsoleError> {
+    let svg = chart.to_svg()?;
+    Ok(html! {
+        @if in_section { h3 { (chart.title()) } } @else { h2 { (chart.title()) } }
+        (figure(id, &svg, table, t))
+    })
+}
+
+/// One role's section: whose answers it covers, the headline, charts and units.
+fn role_section(page: &ResultsPage<'_>, results: &Results) -> Result<Markup, ConsoleError> {
+    let t = page.texts;
+    let mut rendered = Vec::new();
+    for (id, chart, table) in charts(results, t)? {
+        rendered.push(chart_figure(&id, &chart, table, true, t)?);
+    }
+    let code = kaiku_domain::codes::role_code(results.role);
+    Ok(html! {
+        section.role id={ "role-" (code) } aria-labelledby={ "role-" (code) "-heading" } data-role=(code) {
+            h2 id={ "role-" (code) "-heading" } { (t.role_section(results.role)) }
+            p.coverage data-coverage=(code) { (coverage_line(t, results.role, &ages_label(t, page.content, page.selection), &crate::figures::period_label(t, page.content, &page.selection.period))) }
+            (headline(results, t))
+            @for chart in rendered { (chart) }
+            @if results.nps_asked_of != AskedOf::Nobody { (units_table(results, t)) }
+        }
+    })
 }
 
 pub fn results_body(page: &ResultsPage<'_>) -> Result<Markup, ConsoleError> {
     let t = page.texts;
     let query = selection_query(page.selection);
-    let charts = charts(page.results, t)?;
-    let mut rendered = Vec::new();
-    for (id, chart, table) in charts {
-        let svg = chart.to_svg()?;
-        rendered.push(html! {
-            h2 { (chart.title()) }
-            (figure(id, &svg, table, t))
-        });
+    let mut sections = Vec::new();
+    for results in &page.results.roles {
+        sections.push(role_section(page, results)?);
     }
+    let (id, chart, table) = role_chart(page.results, t);
+    let roles_chart = chart_figure(id, &chart, table, false, t)?;
     Ok(html! {
         h1 { (t.results_title) }
         (filters_form(t, "/results", page.surveys, page.units, page.content, page.selection, true))
@@ -483,10 +661,8 @@ pub fn results_body(page: &ResultsPage<'_>) -> Result<Markup, ConsoleError> {
             a href={ "/reports/results.pdf?" (query) "&lang=" (t.tag) } { (t.report_pdf) }
             a href={ "/reports/results.csv?" (query) "&lang=" (t.tag) } { (t.report_csv) }
         }
-        h2 { (t.headline) }
-        (headline(page.results, t))
-        @for chart in rendered { (chart) }
-        (units_table(page.results, t))
+        (roles_chart)
+        @for section in sections { (section) }
     })
 }
 

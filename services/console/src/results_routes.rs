@@ -39,7 +39,7 @@ impl Loaded {
     async fn results(
         &mut self,
         language: kaiku_proto::survey::v1::Language,
-    ) -> Result<figures::Results, ConsoleError> {
+    ) -> Result<figures::ResultsSet, ConsoleError> {
         figures::results(
             &mut self.clients,
             &self.selection,
@@ -79,11 +79,48 @@ fn default_period(content: &SurveyContent) -> Option<String> {
         .map(|p| p.period_id)
 }
 
+/// The query as pairs (a checkbox per role repeats `role`) and as a map for the rest.
+fn query_map(pairs: &[(String, String)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .filter(|(name, _)| name != "role")
+        .cloned()
+        .collect()
+}
+
+/// The roles asked for by `role=` (repeated), each a role of the survey; every role of the
+/// survey when none is named, so nobody's answers are left out unseen.
+fn chosen_roles(
+    pairs: &[(String, String)],
+    content: &SurveyContent,
+) -> Result<Vec<kaiku_proto::survey::v1::RespondentRole>, ConsoleError> {
+    let offered = figures::survey_roles(content);
+    let mut roles = Vec::new();
+    for (_, code) in pairs
+        .iter()
+        .filter(|(name, value)| name == "role" && !value.is_empty())
+    {
+        let role = parse_code("role", Some(code), role_from_code)?
+            .filter(|r| offered.contains(r))
+            .ok_or_else(|| ConsoleError::BadRequest {
+                field: "role".into(),
+                problem: format!("the survey has no respondents of role {code:?}"),
+            })?;
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    // In the survey's order, whatever order the query had.
+    roles.sort_by_key(|r| offered.iter().position(|o| o == r));
+    Ok(if roles.is_empty() { offered } else { roles })
+}
+
 async fn load(
     context: &Context,
     state: &crate::web::AppState,
-    query: &HashMap<String, String>,
+    pairs: &[(String, String)],
 ) -> Result<Option<Loaded>, ConsoleError> {
+    let query = &query_map(pairs);
     let mut clients = context.clients(state)?;
     let staff = context
         .session
@@ -150,7 +187,7 @@ async fn load(
         unit_id,
         period,
         channel: channel_from_query(query.get("channel"))?,
-        role: parse_code("role", query.get("role"), role_from_code)?,
+        roles: chosen_roles(pairs, &content)?,
         professional_group: known(
             "group",
             query.get("group"),
@@ -189,15 +226,16 @@ fn no_surveys(context: &Context, title: &str, section: Section) -> Response {
 pub async fn results(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
+    let query = query_map(&pairs);
     let context = Context::new(&state, &headers, "/results", &query);
     if let Err(redirect) = context.require_session() {
         return redirect.into_response();
     }
     let t = context.texts;
     let page = async {
-        let Some(mut loaded) = load(&context, &state, &query).await? else {
+        let Some(mut loaded) = load(&context, &state, &pairs).await? else {
             return Ok(None);
         };
         let results = loaded.results(t.language_enum).await?;
@@ -221,8 +259,9 @@ pub async fn results(
 pub async fn review(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
+    let query = query_map(&pairs);
     let context = Context::new(&state, &headers, "/review", &query);
     let session = match context.require_session() {
         Ok(session) => session.clone(),
@@ -230,11 +269,16 @@ pub async fn review(
     };
     let t = context.texts;
     let page = async {
-        let Some(mut loaded) = load(&context, &state, &query).await? else {
+        let Some(mut loaded) = load(&context, &state, &pairs).await? else {
             return Ok(None);
         };
         let results = loaded.results(t.language_enum).await?;
-        let feedback = figures::feedback(&mut loaded.clients, &loaded.selection, 400).await?;
+        let mut feedback = Vec::new();
+        for role in loaded.selection.roles.clone() {
+            let texts =
+                figures::feedback(&mut loaded.clients, &loaded.selection, role, 400).await?;
+            feedback.push((role, texts));
+        }
         let targets = loaded
             .clients
             .surveys
@@ -246,7 +290,7 @@ pub async fn review(
             .into_inner()
             .targets;
         let unit_name = loaded.unit_name();
-        Ok::<_, ConsoleError>(Some(review_body(&ReviewPage {
+        review_body(&ReviewPage {
             texts: t,
             surveys: &loaded.surveys,
             units: &loaded.units,
@@ -254,11 +298,12 @@ pub async fn review(
             selection: &loaded.selection,
             unit_name: &unit_name,
             results: &results,
-            feedback: feedback.as_deref(),
+            feedback: &feedback,
             targets: &targets,
             csrf: &session.csrf,
             saved: query.contains_key("saved"),
-        })))
+        })
+        .map(Some)
     };
     match page.await {
         Ok(Some(body)) => context.render(t.review_title, Section::Review, StatusCode::OK, body),
@@ -272,6 +317,9 @@ fn back_to_review(fields: &[(String, String)]) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for name in ["survey", "unit", "period"] {
         query.append_pair(name, field(fields, name).unwrap_or_default());
+    }
+    for (_, role) in fields.iter().filter(|(name, _)| name == "role") {
+        query.append_pair("role", role);
     }
     query.append_pair("saved", "1");
     let mut response = Redirect::to(&format!("/review?{}#targets", query.finish())).into_response();
@@ -375,9 +423,10 @@ fn report_subject_parts(loaded: &Loaded, context: &Context) -> (String, String, 
 async fn report(
     state: SharedState,
     headers: HeaderMap,
-    query: HashMap<String, String>,
+    pairs: Vec<(String, String)>,
     pdf: bool,
 ) -> Response {
+    let query = query_map(&pairs);
     let path = if pdf {
         "/reports/results.pdf"
     } else {
@@ -389,16 +438,18 @@ async fn report(
     }
     let t = context.texts;
     let made = async {
-        let mut loaded = load(&context, &state, &query)
+        let mut loaded = load(&context, &state, &pairs)
             .await?
             .ok_or_else(|| ConsoleError::NotFound("no published survey".into()))?;
         let results = loaded.results(t.language_enum).await?;
         let (survey_title, unit_name, period_label, generated) =
             report_subject_parts(&loaded, &context);
+        let ages = crate::results_page::ages_label(t, &loaded.content, &loaded.selection);
         let subject = ReportSubject {
             survey_title: &survey_title,
             unit_name: &unit_name,
             period_label: &period_label,
+            ages: &ages,
             generated: &generated,
         };
         let file = format!(
@@ -440,15 +491,15 @@ async fn report(
 pub async fn report_pdf(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    report(state, headers, query, true).await
+    report(state, headers, pairs, true).await
 }
 
 pub async fn report_csv(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    report(state, headers, query, false).await
+    report(state, headers, pairs, false).await
 }

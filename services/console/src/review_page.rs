@@ -5,12 +5,16 @@
 use std::collections::BTreeMap;
 
 use kaiku_proto::analytics::v1::{FeedbackText, Sentiment};
-use kaiku_proto::survey::v1::{DevelopmentTarget, SurveyContent, TargetProgress};
+use kaiku_proto::survey::v1::{DevelopmentTarget, RespondentRole, SurveyContent, TargetProgress};
 use maud::{Markup, html};
 
-use crate::figures::{Cell, Results, Selection, VisibleUnit};
-use crate::layout::decimal;
-use crate::results_page::{SurveyChoice, filters_form, headline, period_value};
+use crate::error::ConsoleError;
+use crate::figures::{Cell, Results, ResultsSet, Selection, VisibleUnit, period_label};
+use crate::layout::{decimal, figure};
+use crate::results_page::{
+    SurveyChoice, ages_label, charts, coverage_line, filters_form, headline, period_value,
+    section_id,
+};
 use crate::texts::{Texts, with_min};
 
 pub struct ReviewPage<'a> {
@@ -20,9 +24,9 @@ pub struct ReviewPage<'a> {
     pub content: &'a SurveyContent,
     pub selection: &'a Selection,
     pub unit_name: &'a str,
-    pub results: &'a Results,
-    /// None when the open feedback is suppressed.
-    pub feedback: Option<&'a [FeedbackText]>,
+    pub results: &'a ResultsSet,
+    /// Each chosen role's open feedback; None when it is suppressed.
+    pub feedback: &'a [(RespondentRole, Option<Vec<FeedbackText>>)],
     pub targets: &'a [DevelopmentTarget],
     pub csrf: &'a str,
     pub saved: bool,
@@ -59,7 +63,7 @@ fn changes(results: &Results, t: &Texts) -> Markup {
             .map_or_else(|| key.to_owned(), |s| s.text.clone())
     };
     html! {
-        table id="changes" {
+        table id=(section_id(results.role, "changes")) {
             thead { tr { th scope="col" { (t.statement) } th.number scope="col" { (t.previous_period) } th.number scope="col" { (t.period) } th.number scope="col" { (t.change) } } }
             tbody {
                 @for s in &compared.statements {
@@ -110,7 +114,66 @@ fn progress_select(t: &Texts, id: &str, current: i32) -> Markup {
     }
 }
 
-pub fn review_body(page: &ReviewPage<'_>) -> Markup {
+/// One role's part of the review: whose answers, the headline, changes, the children's faces
+/// and the open feedback, positive first.
+fn role_review(
+    page: &ReviewPage<'_>,
+    results: &Results,
+    feedback: Option<&[FeedbackText]>,
+) -> Result<Markup, ConsoleError> {
+    let t = page.texts;
+    let code = kaiku_domain::codes::role_code(results.role);
+    let id = |name: &str| section_id(results.role, name);
+    // The answers to each statement and face question, as on the results page.
+    let mut scored = Vec::new();
+    for (chart_id, chart, table) in charts(results, t)? {
+        if chart_id == id("chart-statements") || chart_id == id("chart-faces") {
+            scored.push((
+                chart.title().to_owned(),
+                figure(&chart_id, &chart.to_svg()?, table, t),
+            ));
+        }
+    }
+    let coverage = coverage_line(
+        t,
+        results.role,
+        &ages_label(t, page.content, page.selection),
+        &period_label(t, page.content, &page.selection.period),
+    );
+    Ok(html! {
+        section.role id={ "role-" (code) } aria-labelledby={ "role-" (code) "-heading" } data-role=(code) {
+            h2 id={ "role-" (code) "-heading" } { (t.role_section(results.role)) }
+            p.coverage data-coverage=(code) { (coverage) }
+            h3 { (t.headline) }
+            (headline(results, t))
+            h3 { (t.changes) }
+            (changes(results, t))
+            @for (title, rendered) in scored {
+                h3 { (title) }
+                (rendered)
+            }
+            @match feedback {
+                None => {
+                    h3 { (t.positive_feedback) }
+                    p.suppressed id=(id("feedback-suppressed")) { (with_min(t.feedback_suppressed, results.min_group_size)) }
+                }
+                Some(texts) => {
+                    @let (positive, by_theme) = split_feedback(texts);
+                    h3 id=(id("positive-heading")) { (t.positive_feedback) }
+                    @if positive.is_empty() { p { (t.no_feedback) } } @else { (feedback_list("positive", &positive)) }
+                    h3 { (t.other_feedback) }
+                    @if by_theme.is_empty() { p { (t.no_feedback) } }
+                    @for (theme, texts) in &by_theme {
+                        h4 { @if theme.is_empty() { (t.no_theme) } @else { (theme) } " (" (texts.len()) ")" }
+                        (feedback_list("other", texts))
+                    }
+                }
+            }
+        }
+    })
+}
+
+pub fn review_body(page: &ReviewPage<'_>) -> Result<Markup, ConsoleError> {
     let t = page.texts;
     let selection = page.selection;
     let period = period_value(&selection.period);
@@ -119,32 +182,24 @@ pub fn review_body(page: &ReviewPage<'_>) -> Markup {
         input type="hidden" name="survey" value=(selection.survey_id);
         input type="hidden" name="unit" value=(selection.unit_id);
         input type="hidden" name="period" value=(period);
+        @for role in &selection.roles {
+            input type="hidden" name="role" value=(kaiku_domain::codes::role_code(*role));
+        }
     };
-    html! {
+    let mut sections = Vec::new();
+    for results in &page.results.roles {
+        let feedback = page
+            .feedback
+            .iter()
+            .find(|(role, _)| *role == results.role)
+            .and_then(|(_, texts)| texts.as_deref());
+        sections.push(role_review(page, results, feedback)?);
+    }
+    Ok(html! {
         h1 { (t.review_title) ": " (page.unit_name) }
         (filters_form(t, "/review", page.surveys, page.units, page.content, selection, false))
         p { (t.review_intro) }
-        h2 { (t.headline) }
-        (headline(page.results, t))
-        h2 { (t.changes) }
-        (changes(page.results, t))
-        @match page.feedback {
-            None => {
-                h2 { (t.positive_feedback) }
-                p.suppressed id="feedback-suppressed" { (with_min(t.feedback_suppressed, page.results.min_group_size)) }
-            }
-            Some(texts) => {
-                @let (positive, by_theme) = split_feedback(texts);
-                h2 id="positive-heading" { (t.positive_feedback) }
-                @if positive.is_empty() { p { (t.no_feedback) } } @else { (feedback_list("positive", &positive)) }
-                h2 { (t.other_feedback) }
-                @if by_theme.is_empty() { p { (t.no_feedback) } }
-                @for (theme, texts) in &by_theme {
-                    h3 { @if theme.is_empty() { (t.no_theme) } @else { (theme) } " (" (texts.len()) ")" }
-                    (feedback_list("other", texts))
-                }
-            }
-        }
+        @for section in sections { (section) }
         h2 id="targets" { (t.targets_title) }
         // Where the page returns after a save (#targets): the confirmation is read there.
         @if page.saved { p.notice role="status" tabindex="-1" id="saved" { (t.saved) } }
@@ -179,7 +234,7 @@ pub fn review_body(page: &ReviewPage<'_>) -> Markup {
             }
             p { button type="submit" { (t.record_target) } }
         }
-    }
+    })
 }
 
 /// The NPS headline as a short line for lists ("NPS 45.5, n = 12").

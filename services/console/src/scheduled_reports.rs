@@ -112,6 +112,7 @@ pub async fn round(state: &AppState, schedule: &ReportSchedule) -> Result<usize,
                     survey_id: summary.survey_id.clone(),
                     unit_id: unit.unit.unit_id.clone(),
                     period: Some(period.period_id.clone()),
+                    roles: figures::survey_roles(&content),
                     ..Selection::default()
                 };
                 match write_report(state, t, &selection, &content, &base).await {
@@ -156,6 +157,7 @@ async fn write_report(
         survey_title: &survey_title,
         unit_name: &unit_name,
         period_label: &period_label,
+        ages: t.all_ages,
         generated: &generated,
     };
     // The CSV first: the PDF's presence marks the report as done.

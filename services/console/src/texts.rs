@@ -149,6 +149,18 @@ pub struct Texts {
     pub none: &'static str,
     /// Client, guardian, relative.
     pub roles: [&'static str; 3],
+    /// The same as section headings: clients, guardians, relatives.
+    pub role_sections: [&'static str; 3],
+    pub respondents: &'static str,
+    pub all_ages: &'static str,
+    pub nps_not_asked: &'static str,
+    pub nps_asked_only: &'static str,
+    pub chart_faces: &'static str,
+    pub question: &'static str,
+    pub best_face_share: &'static str,
+    pub face_saddest: &'static str,
+    pub face_happiest: &'static str,
+    pub no_role_chosen: &'static str,
     /// Paper, QR, kiosk, SMS, web link, API.
     pub channels: [&'static str; 6],
     /// Chosen, in progress, achieved, dropped.
@@ -158,6 +170,17 @@ pub struct Texts {
 impl Texts {
     pub fn role(&self, role: RespondentRole) -> &'static str {
         let [client, guardian, relative] = self.roles;
+        match role {
+            RespondentRole::Client => client,
+            RespondentRole::Guardian => guardian,
+            RespondentRole::Relative => relative,
+            RespondentRole::Unspecified => "-",
+        }
+    }
+
+    /// A role as a heading for its respondents' figures ("Guardians").
+    pub fn role_section(&self, role: RespondentRole) -> &'static str {
+        let [client, guardian, relative] = self.role_sections;
         match role {
             RespondentRole::Client => client,
             RespondentRole::Guardian => guardian,
@@ -340,6 +363,17 @@ pub static FI: Texts = Texts {
     paper_entry: "Paperilomakkeiden syöttö",
     none: "Ei valintaa",
     roles: ["Asiakas", "Huoltaja", "Omainen"],
+    role_sections: ["Asiakkaat", "Huoltajat", "Omaiset"],
+    respondents: "Vastaajat",
+    all_ages: "kaikki ikäryhmät",
+    nps_not_asked: "Suositteluindeksiä (NPS) ei kysytä näiltä vastaajilta.",
+    nps_asked_only: "NPS kysytään vain ikäryhmiltä",
+    chart_faces: "Lasten kasvokysymykset",
+    question: "Kysymys",
+    best_face_share: "Iloisimmat kasvot %",
+    face_saddest: "surullisin",
+    face_happiest: "iloisin",
+    no_role_chosen: "Valitse vähintään yksi vastaajaryhmä.",
     channels: [
         "Paperi",
         "QR-koodi",
@@ -492,6 +526,17 @@ pub static SV: Texts = Texts {
     paper_entry: "Inmatning av pappersblanketter",
     none: "Inget val",
     roles: ["Klient", "Vårdnadshavare", "Anhörig"],
+    role_sections: ["Klienter", "Vårdnadshavare", "Anhöriga"],
+    respondents: "Svarande",
+    all_ages: "alla åldersgrupper",
+    nps_not_asked: "Rekommendationsindexet (NPS) frågas inte av dessa svarande.",
+    nps_asked_only: "NPS frågas endast av åldersgrupperna",
+    chart_faces: "Barnens ansiktsfrågor",
+    question: "Fråga",
+    best_face_share: "Gladaste ansiktet %",
+    face_saddest: "ledsnast",
+    face_happiest: "gladast",
+    no_role_chosen: "Välj minst en grupp av svarande.",
     channels: [
         "Papper",
         "QR-kod",
@@ -644,6 +689,17 @@ pub static EN: Texts = Texts {
     paper_entry: "Paper form entry",
     none: "None",
     roles: ["Client", "Guardian", "Relative"],
+    role_sections: ["Clients", "Guardians", "Relatives"],
+    respondents: "Respondents",
+    all_ages: "all age groups",
+    nps_not_asked: "The recommendation index (NPS) is not asked of these respondents.",
+    nps_asked_only: "NPS is asked only of the age groups",
+    chart_faces: "Children's face questions",
+    question: "Question",
+    best_face_share: "Happiest face %",
+    face_saddest: "saddest",
+    face_happiest: "happiest",
+    no_role_chosen: "Choose at least one group of respondents.",
     channels: ["Paper", "QR code", "Kiosk", "SMS", "Web link", "API"],
     progress_names: ["Chosen", "In progress", "Achieved", "Dropped"],
 };

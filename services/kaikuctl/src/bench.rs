@@ -43,7 +43,11 @@ fn shapes(subtree: &str) -> Vec<Shape> {
     // A range that starts and ends inside months, so both grains are read.
     let from = today - Days::new(400);
     let to = today - Days::new(45);
-    let none = ResponseFilter::default();
+    // Clients' figures, as the console's first section reads them.
+    let none = ResponseFilter {
+        respondent_roles: vec![RespondentRole::Client as i32],
+        ..ResponseFilter::default()
+    };
     vec![
         Shape {
             name: "total",

@@ -170,8 +170,9 @@ enum Command {
         /// Last day (YYYY-MM-DD, Helsinki time).
         #[arg(long)]
         to: Option<NaiveDate>,
-        /// Respondent roles to include (default: clients only).
-        #[arg(long)]
+        /// Respondent roles the figure covers; several are counted together. Clients by
+        /// default; the output says whose answers it counts.
+        #[arg(long, default_values_t = ["client".to_owned()])]
         role: Vec<String>,
         /// Wait until the read model includes this KAIKU_RESPONSES sequence.
         #[arg(long, default_value_t = 0)]
@@ -635,6 +636,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             role,
             min_sequence,
         } => {
+            let role: Vec<String> = role;
             let mut client = AnalyticsClient::new(connect(&cli.analytics_addr).await?);
             let respondent_roles = role
                 .iter()
@@ -667,8 +669,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Some(f) => {
                     let nps = f.nps.map_or("undefined".to_owned(), |n| format!("{n:.1}"));
                     println!(
-                        "NPS {nps} (n={}: promoters {}, passives {}, detractors {}) as of sequence {}",
-                        f.n, f.promoters, f.passives, f.detractors, reply.as_of_sequence
+                        "NPS {nps} (n={}: promoters {}, passives {}, detractors {}) as of sequence {}; respondents: {}",
+                        f.n,
+                        f.promoters,
+                        f.passives,
+                        f.detractors,
+                        reply.as_of_sequence,
+                        role.join(" + ")
                     );
                 }
             }

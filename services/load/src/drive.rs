@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kaiku_grpc::AuthorizedChannel;
-use kaiku_proto::analytics::v1::GetNpsRequest;
 use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
+use kaiku_proto::analytics::v1::{GetNpsRequest, ResponseFilter};
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
 use kaiku_proto::intake::v1::submit_responses_item::Outcome;
 use kaiku_proto::intake::v1::{SubmitResponseReply, SubmitResponseRequest};
+use kaiku_proto::survey::v1::RespondentRole;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tonic::Code;
@@ -616,7 +617,11 @@ async fn probe_freshness(
             .get_nps(GetNpsRequest {
                 survey_id: shared.config.survey_id.clone(),
                 question_key: String::new(),
-                filter: None,
+                // Analytics needs the roles a figure covers; the freshness probe reads clients.
+                filter: Some(ResponseFilter {
+                    respondent_roles: vec![RespondentRole::Client as i32],
+                    ..ResponseFilter::default()
+                }),
                 min_sequence: sequence,
                 grouping: None,
             })

@@ -104,8 +104,8 @@ pub async fn survey_event(
                     })
                     .unwrap_or_default();
                 sqlx::query(
-                    "insert into survey_question (survey_id, version, position, question_key, kind, topic, required)
-                     values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing",
+                    "insert into survey_question (survey_id, version, position, question_key, kind, topic, required, scale_points)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
                 )
                 .bind(survey_id)
                 .bind(version)
@@ -114,6 +114,7 @@ pub async fn survey_event(
                 .bind(kind)
                 .bind(topic)
                 .bind(question.required)
+                .bind(question.kind.as_ref().map_or(0, scale_points))
                 .execute(&mut *conn)
                 .await?;
             }
@@ -341,6 +342,16 @@ fn kind_code(kind: &Kind) -> &'static str {
         Kind::Smiley(_) => "smiley",
         Kind::Choice(_) => "choice",
         Kind::OpenText(_) => "open_text",
+    }
+}
+
+/// Points on a scored question's scale (analytics reports faces by it); 0 when unscored.
+fn scale_points(kind: &Kind) -> i16 {
+    match kind {
+        Kind::Nps(_) => 11,
+        Kind::Statement(_) => 5,
+        Kind::Smiley(smiley) => i16::try_from(smiley.faces).unwrap_or(0),
+        Kind::Choice(_) | Kind::OpenText(_) => 0,
     }
 }
 
