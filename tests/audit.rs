@@ -71,6 +71,7 @@ async fn admin_actions_exports_and_refusals_are_audited_once_without_content() -
     let nps = GetNpsRequest {
         survey_id: survey_id.clone(),
         min_sequence: sequence,
+        filter: Some(kaiku_system_tests::clients()),
         ..Default::default()
     };
     stack.analytics().await?.get_nps(nps.clone()).await?;
@@ -81,6 +82,7 @@ async fn admin_actions_exports_and_refusals_are_audited_once_without_content() -
         .export_responses(ExportResponsesRequest {
             survey_id: survey_id.clone(),
             min_sequence: sequence,
+            filter: Some(kaiku_system_tests::clients()),
             ..Default::default()
         })
         .await?

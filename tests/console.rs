@@ -783,23 +783,23 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
     // analytics' figure; managers list and fetch only their units' reports.
     let autumn = period_nps(&stack, &survey_id, "school-a1", "autumn", sequence, false).await?;
     let autumn = autumn.figure.ok_or("school A1 has no autumn figure")?;
-    let report = reports
-        .path()
-        .join(&survey_id)
-        .join("autumn")
-        .join("school-a1.pdf");
+    let autumn_dir = reports.path().join(&survey_id).join("autumn");
+    let report = autumn_dir.join("school-a1.pdf");
+    // One round writes every unit's report in turn: wait for the last one asserted below too.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !report.exists() {
-        if std::time::Instant::now() > deadline {
-            return Err(format!(
-                "no scheduled report at {} within 60 s:\n{}",
-                report.display(),
-                console.log()
-            )
-            .into());
+    for written in [&report, &autumn_dir.join("school-b1.pdf")] {
+        while !written.exists() {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "no scheduled report at {} within 60 s:\n{}",
+                    written.display(),
+                    console.log()
+                )
+                .into());
+            }
+            // Polling a directory: the console tells nobody when a report is written.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        // Polling a directory: the console tells nobody when a report is written.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let text = pdftotext(&std::fs::read(&report)?)?;
     let wanted_nps = format!("NPS {:.1}", autumn.nps.ok_or("no NPS")?);

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use kaiku_auth::Scope;
 use kaiku_domain::nps::NpsCounts;
 use kaiku_links::LinkContext;
 use kaiku_proto::analytics::v1::{
@@ -14,12 +15,13 @@ use kaiku_proto::analytics::v1::{
 use kaiku_proto::intake::v1::{
     Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
 };
-use kaiku_proto::survey::v1::{Channel, Language, RespondentRole, UnitLevel};
+use kaiku_proto::survey::v1::{Channel, Language, RespondentRole};
 use kaiku_system_tests::console_client::{pdftotext, sign_in};
 use kaiku_system_tests::{
-    ConsoleAccount, Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, console_trust_env,
-    post_form, unit,
+    Console, ConsoleAccount, Stack, TEST_LINK_KEYS, TestResult, WebForm, browser,
+    console_trust_env, database_text, files_bytes, post_form, student_welfare_units,
 };
+use kaiku_test_support::Grant;
 use serde_json::{Value as Json, json};
 
 /// What the children answered on the kiosk: (how did the visit feel, did they listen), faces 1-3.
@@ -274,38 +276,53 @@ fn csv_figures(csv: &str) -> BTreeMap<(String, String, String), (String, String)
         .collect()
 }
 
-#[tokio::test]
-async fn children_teenagers_and_guardians_each_find_their_answers_in_every_view() -> TestResult {
-    let stack = Stack::start_with_env(&console_trust_env()).await?;
+/// The stack (trusting the console's tokens, with `keys`), the student-welfare units, the
+/// survey open today, and the web form.
+async fn fixture(keys: &[(&str, &[Scope], Grant)]) -> TestResult<(Fixture, Vec<String>)> {
+    let mut env = console_trust_env();
+    // Three respondents' texts must be enough to read them in the review of these tests.
+    env.push(("KAIKU_MIN_GROUP_SIZE", "3".to_owned()));
+    let (stack, tokens) = Stack::start_with_keys(&env, keys).await?;
     let mut surveys = stack.surveys().await?;
-    for request in [
-        unit("county", "", UnitLevel::County, "Hyvinvointialue"),
-        unit(
-            "student-welfare",
-            "county",
-            UnitLevel::ServiceArea,
-            "Opiskeluhuolto",
-        ),
-        unit(
-            "school-1",
-            "student-welfare",
-            UnitLevel::Unit,
-            "Keskuskoulu",
-        ),
-        unit("school-2", "student-welfare", UnitLevel::Unit, "Rantakoulu"),
-    ] {
+    for request in student_welfare_units() {
         surveys.create_unit(request).await?;
     }
     let survey_id = stack
         .publish_student_welfare("student-welfare", (-7, 13))
         .await?;
     let web = stack.start_web_form(&[]).await?;
-    let f = Fixture {
-        stack,
-        web,
-        survey_id,
-    };
+    Ok((
+        Fixture {
+            stack,
+            web,
+            survey_id,
+        },
+        tokens,
+    ))
+}
 
+/// The manager of student welfare, signed in with a password.
+async fn console(f: &Fixture) -> TestResult<Console> {
+    f.stack
+        .start_console(
+            &[ConsoleAccount {
+                username: "maija",
+                name: "Maija Esihenkilö",
+                password: "maija-salasana-1",
+                role: "unit-manager",
+                units: &["student-welfare"],
+            }],
+            &[
+                ("KAIKU_LINK_KEYS", TEST_LINK_KEYS.to_owned()),
+                ("KAIKU_WEB_FORM_URL", f.web.url.clone()),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn children_teenagers_and_guardians_each_find_their_answers_in_every_view() -> TestResult {
+    let (f, _) = fixture(&[]).await?;
     for (overall, listened) in CHILDREN {
         f.answer(
             "kiosk",
@@ -344,22 +361,7 @@ async fn children_teenagers_and_guardians_each_find_their_answers_in_every_view(
     let expected = expected();
     check_analytics(&f, marker, &expected).await?;
 
-    let console = f
-        .stack
-        .start_console(
-            &[ConsoleAccount {
-                username: "maija",
-                name: "Maija Esihenkilö",
-                password: "maija-salasana-1",
-                role: "unit-manager",
-                units: &["student-welfare"],
-            }],
-            &[
-                ("KAIKU_LINK_KEYS", TEST_LINK_KEYS.to_owned()),
-                ("KAIKU_WEB_FORM_URL", f.web.url.clone()),
-            ],
-        )
-        .await?;
+    let console = console(&f).await?;
     let query = format!("survey={}&unit=school-1&period=period", f.survey_id);
     browser(
         "respondents.mjs",
@@ -496,5 +498,176 @@ async fn children_teenagers_and_guardians_each_find_their_answers_in_every_view(
             .all(|l| l.contains("\"all age groups\"")),
         "{csv}"
     );
+    Ok(())
+}
+
+/// What a pupil wrote that must reach the manager, and nobody else.
+const CONCERN: &str = "Kotona isäpuoli lyö minua, en uskalla mennä kotiin.";
+/// Ordinary feedback beside it, for the shared review.
+const ORDINARY: [&str; 3] = [
+    "Kuraattori kuunteli ja auttoi, kiitos!",
+    "Ajan saaminen kesti liian kauan.",
+    "Hyvä että koulussa on kuraattori.",
+];
+
+fn school_1_texts(
+    survey_id: &str,
+    marker: u64,
+) -> kaiku_proto::analytics::v1::ListFeedbackTextsRequest {
+    kaiku_proto::analytics::v1::ListFeedbackTextsRequest {
+        survey_id: survey_id.to_owned(),
+        filter: Some(school_1(RespondentRole::Client)),
+        min_sequence: marker,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_worrying_comment_reaches_the_manager_only_and_is_erased_when_asked() -> TestResult {
+    let (f, tokens) = fixture(&[
+        (
+            "bi-reader",
+            &[Scope::AnalyticsRead, Scope::Export],
+            Grant {
+                unit_subtrees: vec!["student-welfare".into()],
+                ..Grant::default()
+            },
+        ),
+        (
+            "other-handler",
+            &[Scope::Handle],
+            Grant {
+                unit_subtrees: vec!["school-2".into()],
+                ..Grant::default()
+            },
+        ),
+    ])
+    .await?;
+    let (reader, other_handler) = (&tokens[0], &tokens[1]);
+    for (i, text) in ORDINARY.iter().chain([&CONCERN]).enumerate() {
+        f.answer(
+            "qr",
+            "client",
+            "age_13_17",
+            &[
+                ("a.nps", (6 + i).to_string()),
+                ("a.open_feedback", (*text).to_owned()),
+            ],
+        )
+        .await?;
+    }
+    let marker = f.marker().await?;
+
+    // Readers of figures and texts never see it: not in the texts, not in the export.
+    let mut analytics = f.stack.analytics().await?;
+    let listed: Vec<String> = analytics
+        .list_feedback_texts(school_1_texts(&f.survey_id, marker))
+        .await?
+        .into_inner()
+        .texts
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    assert_eq!(listed.len(), ORDINARY.len(), "{listed:?}");
+    assert!(!listed.iter().any(|t| t == CONCERN), "{listed:?}");
+    let mut export = analytics
+        .export_responses(kaiku_proto::analytics::v1::ExportResponsesRequest {
+            survey_id: f.survey_id.clone(),
+            filter: Some(school_1(RespondentRole::Client)),
+            min_sequence: marker,
+        })
+        .await?
+        .into_inner();
+    let mut csv = Vec::new();
+    while let Some(chunk) = export.message().await? {
+        csv.extend_from_slice(&chunk.csv);
+    }
+    let csv = String::from_utf8(csv)?;
+    assert!(
+        csv.contains(ORDINARY[0]) && !csv.contains("isäpuoli"),
+        "{csv}"
+    );
+    // A reader of the area's figures may not list concerns: that is for those who handle them.
+    let mut as_reader = kaiku_proto::analytics::v1::analytics_client::AnalyticsClient::new(
+        f.stack.channel_as("analytics", reader).await?,
+    );
+    let attention = |min_sequence| kaiku_proto::analytics::v1::ListAttentionTextsRequest {
+        survey_id: f.survey_id.clone(),
+        unit_subtrees: vec!["school-1".into()],
+        min_sequence,
+        ..Default::default()
+    };
+    let refused = as_reader
+        .list_attention_texts(attention(marker))
+        .await
+        .expect_err("a reader lists no concerns");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let concerns = analytics
+        .list_attention_texts(attention(marker))
+        .await?
+        .into_inner()
+        .texts;
+    assert_eq!(concerns.len(), 1, "{concerns:?}");
+    assert_eq!(concerns[0].text, CONCERN);
+    assert_eq!(
+        concerns[0].attention_flags,
+        vec![kaiku_proto::intake::v1::AttentionFlag::ChildProtectionConcern as i32]
+    );
+    let sequence = concerns[0].sequence;
+    // Another unit's handler may not erase it.
+    let mut as_other = kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient::new(
+        f.stack.channel_as("response-intake", other_handler).await?,
+    );
+    let refused = as_other
+        .redact_response(kaiku_proto::intake::v1::RedactResponseRequest {
+            survey_id: f.survey_id.clone(),
+            sequence,
+            reason: "not my unit".into(),
+        })
+        .await
+        .expect_err("another unit's handler");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused:?}");
+
+    // The manager: not in the review or the PDF; in the attention list with what to do; erased.
+    let console = console(&f).await?;
+    let query = format!("survey={}&unit=school-1&period=period", f.survey_id);
+    let maija = sign_in(&console.url, "maija", "maija-salasana-1").await?;
+    let (status, _, pdf) = maija
+        .get_bytes(&format!("/reports/results.pdf?{query}&lang=fi"))
+        .await?;
+    assert_eq!(status, 200);
+    assert!(!pdftotext(&pdf)?.contains("isäpuoli"));
+    browser(
+        "attention.mjs",
+        "attention",
+        json!({
+            "url": console.url,
+            "query": query,
+            "username": "maija",
+            "password": "maija-salasana-1",
+            "concern": CONCERN,
+            "ordinary": ORDINARY,
+        }),
+    )
+    .await
+    .map_err(|e| format!("{e}\nconsole log:\n{}", console.log()))?;
+
+    // Erased: gone from the stream's stored bytes and from every table; the rest stays.
+    let concerns = analytics
+        .list_attention_texts(attention(0))
+        .await?
+        .into_inner()
+        .texts;
+    assert!(concerns.is_empty(), "{concerns:?}");
+    let mut store = Vec::new();
+    files_bytes(f.stack.nats.store_dir(), &mut store)?;
+    let store = String::from_utf8_lossy(&store);
+    let rows = database_text(&f.stack.database_url).await?;
+    assert!(store.contains(ORDINARY[0]) && rows.contains(ORDINARY[0]));
+    assert!(
+        !store.contains("isäpuoli"),
+        "the concern is in the JetStream store"
+    );
+    assert!(!rows.contains("isäpuoli"), "the concern is in the database");
     Ok(())
 }

@@ -81,6 +81,7 @@ async fn submissions_calls_batches_and_dead_letters_are_counted_exactly() -> Tes
         .get_nps(GetNpsRequest {
             survey_id: survey_id.clone(),
             min_sequence: poison,
+            filter: Some(kaiku_system_tests::clients()),
             ..Default::default()
         })
         .await?
@@ -217,6 +218,7 @@ async fn readiness_follows_nats_and_postgresql_away_and_back() -> TestResult {
         .get_nps(GetNpsRequest {
             survey_id,
             min_sequence: last,
+            filter: Some(kaiku_system_tests::clients()),
             ..Default::default()
         })
         .await?

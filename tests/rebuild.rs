@@ -59,6 +59,7 @@ async fn a_rebuild_under_load_switches_over_without_losing_or_doubling_an_answer
                     .get_nps(GetNpsRequest {
                         survey_id: survey_id.clone(),
                         min_sequence: before,
+                        filter: Some(kaiku_system_tests::clients()),
                         ..Default::default()
                     })
                     .await?
@@ -97,6 +98,7 @@ async fn a_rebuild_under_load_switches_over_without_losing_or_doubling_an_answer
         .get_nps(GetNpsRequest {
             survey_id,
             min_sequence: last,
+            filter: Some(kaiku_system_tests::clients()),
             ..Default::default()
         })
         .await?

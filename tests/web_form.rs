@@ -11,8 +11,10 @@ use kaiku_proto::analytics::v1::{GetNpsRequest, GetResponseVolumeRequest, Respon
 use kaiku_proto::intake::v1::{
     Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
 };
-use kaiku_proto::survey::v1::{Channel, Language, RespondentRole, UnitLevel};
-use kaiku_system_tests::{Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, post_form, unit};
+use kaiku_proto::survey::v1::{Channel, Language, RespondentRole};
+use kaiku_system_tests::{
+    Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, post_form, student_welfare_units,
+};
 use serde_json::json;
 
 // The kiosk warns 20 s before it empties a form (WCAG 2.2.1), so 22 s is the shortest idle time.
@@ -29,22 +31,7 @@ struct Fixture {
 async fn fixture(web_env: &[(&'static str, String)]) -> TestResult<Fixture> {
     let stack = Stack::start_with_env(&[("KAIKU_MIN_GROUP_SIZE", "1".to_owned())]).await?;
     let mut surveys = stack.surveys().await?;
-    for request in [
-        unit("county", "", UnitLevel::County, "Hyvinvointialue"),
-        unit(
-            "student-welfare",
-            "county",
-            UnitLevel::ServiceArea,
-            "Opiskeluhuolto",
-        ),
-        unit(
-            "school-1",
-            "student-welfare",
-            UnitLevel::Unit,
-            "Keskuskoulu",
-        ),
-        unit("school-2", "student-welfare", UnitLevel::Unit, "Rantakoulu"),
-    ] {
+    for request in student_welfare_units() {
         surveys.create_unit(request).await?;
     }
     let survey_id = stack

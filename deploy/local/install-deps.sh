@@ -2,7 +2,8 @@
 # Installs what `make up` and `make test` need on Debian/Ubuntu, and only what is missing:
 # nats-server, PostgreSQL (server and client), a C compiler for the few crates that build C
 # (ring), make and shellcheck; for the web form's tests Chromium, Node.js with npm (the browser
-# scenarios), poppler-utils (pdftotext, pdftoppm) and zbar-tools (zbarimg reads QR codes). Rust itself comes from rustup and is only checked here.
+# scenarios), poppler-utils (pdftotext, pdftoppm) and zbar-tools (zbarimg reads QR codes);
+# libvoikko1 and voikko-fi, with which response-intake finds person names in open text. Rust itself comes from rustup and is only checked here.
 # Idempotent: on a machine that has everything it touches nothing and needs no network.
 set -euo pipefail
 
@@ -60,6 +61,16 @@ missing_packages() {
     fi
     if ! command -v zbarimg >/dev/null 2>&1; then
         echo zbar-tools
+    fi
+    # response-intake finds person names in open text with libvoikko, loaded at run time
+    # (crates/kaiku-names), and its Finnish dictionary; it refuses to start without either, and
+    # kaiku-names' tests need both. No -dev package: nothing links against libvoikko.
+    if [[ "$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null)" != *libvoikko.so.1* ]]; then
+        echo libvoikko1
+    fi
+    if ! compgen -G '/usr/lib/voikko/*/mor-standard/mor.vfst' >/dev/null &&
+        ! compgen -G '/usr/share/voikko/*/mor-standard/mor.vfst' >/dev/null; then
+        echo voikko-fi
     fi
     # The console draws its charts with DejaVu Sans; `make up` makes its signing key with openssl.
     if [[ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]; then

@@ -251,6 +251,7 @@ service_env() {
                 "KAIKU_SURVEY_DEFINITION_URL=http://${SERVICE_ADDR[survey-definition]}" \
                 "KAIKU_ANALYTICS_URL=http://${SERVICE_ADDR[analytics]}" \
                 "KAIKU_HANDLING_URL=http://${SERVICE_ADDR[feedback-handling]}" \
+                "KAIKU_INTAKE_URL=http://${SERVICE_ADDR[response-intake]}" \
                 "KAIKU_CONSOLE_SIGNING_KEY=${CONSOLE_KEY_FILE}" \
                 "KAIKU_CONSOLE_ACCOUNTS=${CONSOLE_ACCOUNTS_FILE}" \
                 "KAIKU_WEB_FORM_URL=http://${SERVICE_ADDR[web-form]}" \

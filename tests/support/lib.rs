@@ -571,6 +571,28 @@ pub fn two_areas() -> Vec<kaiku_proto::survey::v1::CreateUnitRequest> {
     ]
 }
 
+/// A county's student welfare: two schools in one service area, the organisation the web form
+/// and respondent tests answer the student-welfare survey in.
+pub fn student_welfare_units() -> Vec<kaiku_proto::survey::v1::CreateUnitRequest> {
+    use kaiku_proto::survey::v1::UnitLevel;
+    vec![
+        unit("county", "", UnitLevel::County, "Hyvinvointialue"),
+        unit(
+            "student-welfare",
+            "county",
+            UnitLevel::ServiceArea,
+            "Opiskeluhuolto",
+        ),
+        unit(
+            "school-1",
+            "student-welfare",
+            UnitLevel::Unit,
+            "Keskuskoulu",
+        ),
+        unit("school-2", "student-welfare", UnitLevel::Unit, "Rantakoulu"),
+    ]
+}
+
 /// Link signing keys the web form is started with in tests (a fixed, test-only secret).
 pub const TEST_LINK_KEYS: &str = "test:a2Fpa3UtdGVzdC1saW5rLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
 
@@ -815,6 +837,7 @@ impl Stack {
             ),
             ("KAIKU_ANALYTICS_URL", self.address("analytics")),
             ("KAIKU_HANDLING_URL", self.address("feedback-handling")),
+            ("KAIKU_INTAKE_URL", self.address("response-intake")),
             ("KAIKU_CONSOLE_SIGNING_KEY", auth_testdata("idp-rsa.key")),
             ("KAIKU_CONSOLE_TOKEN_ISSUER", CONSOLE_ISSUER.to_owned()),
             (

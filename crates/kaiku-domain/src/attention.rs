@@ -69,23 +69,74 @@ const CHILD_PROTECTION_STEMS: &[&str] = &[
     "hurts me",
 ];
 
+/// Stems that read as thoughts of self-harm or suicide. Phrases rather than single words where a
+/// word alone has everyday uses ("kuolla nauruun", "dying to see").
+const SELF_HARM_STEMS: &[&str] = &[
+    // fi
+    "itsetuho",
+    "itsemurha",
+    "haluan kuolla",
+    "en halua elää",
+    "tapan itseni",
+    "tappaa itseni",
+    "satutan itseäni",
+    "satuttaa itseäni",
+    "viillän",
+    "viiltel",
+    // sv
+    "självmord",
+    "vill dö",
+    "vill inte leva",
+    "skadar mig själv",
+    "skada mig själv",
+    "ta livet av mig",
+    // en
+    "suicid",
+    "kill myself",
+    "want to die",
+    "hurt myself",
+    "harm myself",
+    "self-harm",
+    "self harm",
+    "end my life",
+];
+
+/// Every flag with its stems, in the order flags are reported.
+const FLAGS: [(AttentionFlag, &[&str]); 3] = [
+    (AttentionFlag::FormalObjection, FORMAL_OBJECTION_STEMS),
+    (
+        AttentionFlag::ChildProtectionConcern,
+        CHILD_PROTECTION_STEMS,
+    ),
+    (AttentionFlag::SelfHarm, SELF_HARM_STEMS),
+];
+
 /// The flags `text` raises, each at most once, in a fixed order.
 pub fn attention_flags(text: &str) -> Vec<AttentionFlag> {
     let lowered = text.to_lowercase();
-    let mut flags = Vec::new();
-    if FORMAL_OBJECTION_STEMS
+    FLAGS
         .iter()
-        .any(|stem| starts_a_word(&lowered, stem))
-    {
-        flags.push(AttentionFlag::FormalObjection);
+        .filter(|(_, stems)| stems.iter().any(|stem| starts_a_word(&lowered, stem)))
+        .map(|(flag, _)| *flag)
+        .collect()
+}
+
+/// The code a flag is stored and linked under ("child_protection").
+pub fn flag_code(flag: AttentionFlag) -> Option<&'static str> {
+    match flag {
+        AttentionFlag::FormalObjection => Some("formal_objection"),
+        AttentionFlag::ChildProtectionConcern => Some("child_protection"),
+        AttentionFlag::SelfHarm => Some("self_harm"),
+        AttentionFlag::Unspecified => None,
     }
-    if CHILD_PROTECTION_STEMS
+}
+
+/// The flag a code names.
+pub fn flag_from_code(code: &str) -> Option<AttentionFlag> {
+    FLAGS
         .iter()
-        .any(|stem| starts_a_word(&lowered, stem))
-    {
-        flags.push(AttentionFlag::ChildProtectionConcern);
-    }
-    flags
+        .map(|(flag, _)| *flag)
+        .find(|flag| flag_code(*flag) == Some(code))
 }
 
 /// Whether `stem` occurs in `text` at the start of a word.
@@ -101,7 +152,39 @@ fn starts_a_word(text: &str, stem: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use AttentionFlag::{ChildProtectionConcern, FormalObjection};
+    use AttentionFlag::{ChildProtectionConcern, FormalObjection, SelfHarm};
+
+    #[test]
+    fn thoughts_of_self_harm_are_flagged_in_each_language() {
+        for text in [
+            "Välillä en halua elää enää",
+            "Olen viillellyt käsiäni, viiltelen edelleen",
+            "Jag vill inte leva längre",
+            "Sometimes I want to die",
+        ] {
+            assert_eq!(attention_flags(text), vec![SelfHarm], "{text}");
+        }
+    }
+
+    #[test]
+    fn everyday_words_near_self_harm_raise_nothing() {
+        for text in [
+            "Kuolla nauruun, niin hauska tyyppi",
+            "I was dying to see the nurse, finally got in",
+            "Itsenäinen työskentely onnistui",
+        ] {
+            assert!(attention_flags(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_flag_has_a_code_and_back() {
+        for (flag, _) in FLAGS {
+            let code = flag_code(flag).expect("a code");
+            assert_eq!(flag_from_code(code), Some(flag));
+        }
+        assert_eq!(flag_from_code("nonsense"), None);
+    }
 
     #[test]
     fn formal_objections_are_flagged_in_each_language() {

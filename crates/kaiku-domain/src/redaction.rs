@@ -9,9 +9,14 @@
 //! Identity codes are recognised by their shape and a real calendar date (century from the
 //! sign, every sign including those added in 2023). The check character is validated by
 //! [`is_valid_personal_identity_code`] but not required for redaction: a code with one digit
-//! mistyped still identifies a person. Phone numbers err the same way. Names are not recognised
-//! here (see ADR 0003).
+//! mistyped still identifies a person. Phone numbers err the same way.
+//!
+//! Person names need a morphological analyser (Finnish inflects them: "Matille",
+//! "Virtasen"), which this pure crate does not link: the caller passes one as [`NameSpans`]
+//! to [`redact_with`] (response-intake passes kaiku-names' finder, which uses libvoikko).
+//! [`redact`] alone leaves names in place (see ADR 0003).
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -22,6 +27,8 @@ pub enum PersonalDataKind {
     PersonalIdentityCode,
     PhoneNumber,
     EmailAddress,
+    /// A person's first name or surname, in any inflected form.
+    PersonName,
 }
 
 impl PersonalDataKind {
@@ -32,6 +39,7 @@ impl PersonalDataKind {
             Self::PersonalIdentityCode => "[henkilötunnus]",
             Self::PhoneNumber => "[puhelinnumero]",
             Self::EmailAddress => "[sähköposti]",
+            Self::PersonName => "[nimi]",
         }
     }
 }
@@ -82,8 +90,89 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 // Shortest Finnish subscriber number with area code, longest with 00358 in front.
 const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 7..=15;
 
+/// Finds person names in text, for [`redact_with`].
+pub trait NameSpans {
+    /// Byte ranges of the names in `text`, on character boundaries. Ranges that are out of
+    /// bounds, split a character or overlap an earlier one are ignored.
+    fn name_spans(&self, text: &str) -> Vec<Range<usize>>;
+}
+
+/// Any function from text to name ranges (tests, simple word lists).
+impl<F: Fn(&str) -> Vec<Range<usize>>> NameSpans for F {
+    fn name_spans(&self, text: &str) -> Vec<Range<usize>> {
+        self(text)
+    }
+}
+
+/// Recognises no names: what [`redact`] uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoNames;
+
+impl NameSpans for NoNames {
+    fn name_spans(&self, _text: &str) -> Vec<Range<usize>> {
+        Vec::new()
+    }
+}
+
 /// Replaces personal identity codes, e-mail addresses and phone numbers with placeholders.
+/// Names stay: use [`redact_with`] wherever text is stored.
 pub fn redact(text: &str) -> Redacted {
+    redact_with(text, &NoNames)
+}
+
+/// Replaces identity codes, e-mail addresses and phone numbers, then the person names `names`
+/// finds in what remains. Names come last so that a placeholder's own word ("[nimi]",
+/// "[puhelinnumero]") is never taken for a name, and an e-mail address is one placeholder
+/// rather than a name inside one.
+pub fn redact_with(text: &str, names: &dyn NameSpans) -> Redacted {
+    let Redacted { text, mut found } = redact_identifiers(text);
+    let placeholders = placeholder_ranges(&text);
+    let mut spans: Vec<Range<usize>> = names
+        .name_spans(&text)
+        .into_iter()
+        .filter(|span| span.start < span.end && text.get(span.clone()).is_some())
+        .filter(|span| !placeholders.iter().any(|p| overlaps(p, span)))
+        .collect();
+    spans.sort_by_key(|span| span.start);
+    let mut redacted = String::with_capacity(text.len());
+    let mut copied = 0;
+    for span in spans {
+        if span.start < copied {
+            continue;
+        }
+        redacted.push_str(&text[copied..span.start]);
+        redacted.push_str(PersonalDataKind::PersonName.placeholder());
+        found.push(PersonalDataKind::PersonName);
+        copied = span.end;
+    }
+    redacted.push_str(&text[copied..]);
+    Redacted {
+        text: redacted,
+        found,
+    }
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// Where the identifier placeholders already in `text` are.
+fn placeholder_ranges(text: &str) -> Vec<Range<usize>> {
+    [
+        PersonalDataKind::PersonalIdentityCode,
+        PersonalDataKind::PhoneNumber,
+        PersonalDataKind::EmailAddress,
+    ]
+    .iter()
+    .flat_map(|kind| {
+        let placeholder = kind.placeholder();
+        text.match_indices(placeholder)
+            .map(move |(start, _)| start..start + placeholder.len())
+    })
+    .collect()
+}
+
+fn redact_identifiers(text: &str) -> Redacted {
     let mut found = Vec::new();
     // Identity codes first: their digits would otherwise look like a phone number to the
     // later patterns.
@@ -210,6 +299,57 @@ mod tests {
             assert_eq!(redacted.text, text);
             assert!(redacted.found.is_empty(), "{text}");
         }
+    }
+
+    fn finds(words: &'static [&'static str]) -> impl Fn(&str) -> Vec<Range<usize>> {
+        move |text: &str| {
+            words
+                .iter()
+                .flat_map(|word| {
+                    text.match_indices(word)
+                        .map(|(start, _)| start..start + word.len())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn names_are_replaced_after_the_other_identifiers() {
+        let redacted = redact_with(
+            "Olen Matti 9B-luokalta, soita 040 123 4567 tai kysy Liisa Virtaselta",
+            &finds(&["Matti", "Liisa Virtaselta"]),
+        );
+        assert_eq!(
+            redacted.text,
+            "Olen [nimi] 9B-luokalta, soita [puhelinnumero] tai kysy [nimi]"
+        );
+        assert_eq!(redacted.found, vec![PhoneNumber, PersonName, PersonName]);
+    }
+
+    #[test]
+    fn a_name_inside_a_placeholder_or_address_is_not_replaced_again() {
+        let redacted = redact_with(
+            "Posti matti.virtanen@esimerkki.fi, puhelinnumero alla",
+            &finds(&["matti", "virtanen", "puhelinnumero", "sähköposti"]),
+        );
+        assert_eq!(redacted.text, "Posti [sähköposti], [nimi] alla");
+        assert_eq!(redacted.found, vec![EmailAddress, PersonName]);
+    }
+
+    #[test]
+    fn spans_out_of_bounds_inside_a_character_or_overlapping_are_ignored() {
+        let spans = |_: &str| vec![0..2, 1..3, 5..99, 7..8];
+        // "Äiti" is five bytes and starts with a two-byte letter: 1..3 splits it, 5..99 and
+        // 7..8 run past its end.
+        let redacted = redact_with("Äiti", &spans);
+        assert_eq!(redacted.text, "[nimi]iti");
+        assert_eq!(redacted.found, vec![PersonName]);
+    }
+
+    #[test]
+    fn redact_alone_keeps_names() {
+        assert_eq!(redact("Kiitos Matille").text, "Kiitos Matille");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::attention::attention_flags;
 use crate::catalogue::{Lookup, PublishedForm};
 use crate::codes::language_code;
 use crate::content::{MAX_OPEN_TEXT_CHARS, kind_name};
-use crate::redaction::redact;
+use crate::redaction::{NameSpans, NoNames, redact_with};
 use crate::time::{LocalDateExt, from_timestamp, helsinki_date, to_timestamp};
 use crate::{SubmissionId, SurveyId, Violations};
 
@@ -101,11 +101,22 @@ pub fn resolve_form(
     }
 }
 
-/// Validates the context and answers against `form` and builds the event to append.
+/// Validates the context and answers against `form` and builds the event to append. Open
+/// texts keep person names: for text that is stored, use [`accept_with`].
 pub fn accept(
     form: &PublishedForm,
     request: &SubmitResponseRequest,
     received_at: DateTime<Utc>,
+) -> Result<ResponseSubmitted, SubmissionError> {
+    accept_with(form, request, received_at, &NoNames)
+}
+
+/// [`accept`], with the person names `names` finds in open texts redacted as well.
+pub fn accept_with(
+    form: &PublishedForm,
+    request: &SubmitResponseRequest,
+    received_at: DateTime<Utc>,
+    names: &dyn NameSpans,
 ) -> Result<ResponseSubmitted, SubmissionError> {
     let mut v = Violations::new();
     let default_context = ResponseContext::default();
@@ -130,7 +141,7 @@ pub fn accept(
         },
     };
 
-    let (answers, redactions) = check_answers(&mut v, form, context, &request.answers);
+    let (answers, redactions) = check_answers(&mut v, form, context, &request.answers, names);
     let attention_flags = attention_flags_of(&request.answers);
     if !v.is_empty() {
         return Err(SubmissionError::Invalid(v));
@@ -281,6 +292,7 @@ fn check_answers(
     form: &PublishedForm,
     context: &ResponseContext,
     answers: &[Answer],
+    names: &dyn NameSpans,
 ) -> (Vec<Answer>, u32) {
     let questions = &form.content.questions;
     if answers.len() > questions.len() {
@@ -326,7 +338,7 @@ fn check_answers(
             );
             continue;
         }
-        match check_value(v, &field, question, answer.value.as_ref()) {
+        match check_value(v, &field, question, answer.value.as_ref(), names) {
             Checked::Keep => accepted.push(answer.clone()),
             Checked::Blank => {
                 if question.required {
@@ -373,6 +385,7 @@ fn check_value(
     field: &str,
     question: &Question,
     value: Option<&Value>,
+    names: &dyn NameSpans,
 ) -> Checked {
     let Some(kind) = &question.kind else {
         return Checked::Rejected;
@@ -467,7 +480,7 @@ fn check_value(
                 );
                 return Checked::Rejected;
             }
-            let redacted = redact(text);
+            let redacted = redact_with(text, names);
             return Checked::Redacted(
                 redacted.text,
                 u32::try_from(redacted.found.len()).unwrap_or(u32::MAX),

@@ -74,7 +74,8 @@ async fn write_rows(
                 r.professional_group, r.age_band, r.language, r.period_id,
                 r.answers,
                 (select coalesce(jsonb_object_agg(question_key, body), '{}')::text
-                 from feedback_text f where f.submission_id = r.submission_id) as texts
+                 from feedback_text f where f.submission_id = r.submission_id
+                   and f.attention = '{}') as texts
          from response r where r.survey_id = ",
     );
     q.push_bind(survey_id);

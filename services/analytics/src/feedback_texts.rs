@@ -55,6 +55,10 @@ pub struct TextQuery<'a> {
     pub page_size: u32,
     /// Where the previous page ended: (stream sequence, question key).
     pub after: Option<(i64, String)>,
+    /// Which texts: those that raised an attention flag (for the people who must act on them),
+    /// or only those that raised none (everyone else). A text not yet read for flags is in
+    /// neither.
+    pub flagged: bool,
 }
 
 pub fn parse_sentiments(raw: &[i32]) -> Result<Vec<&'static str>, Violations> {
@@ -106,12 +110,18 @@ pub fn parse_page(page_size: u32, token: &str) -> Result<(u32, Option<(i64, Stri
 
 pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, AnalyticsError> {
     let mut q = QueryBuilder::<Postgres>::new(
-        "select f.question_key, f.body, f.language, f.sentiment, f.themes, r.unit_id, r.answered_on,
-                r.channel, r.respondent_role, r.professional_group, r.period_id, r.stream_sequence
+        "select f.question_key, f.body, f.language, f.sentiment, f.themes, f.attention,
+                r.unit_id, r.answered_on, r.channel, r.respondent_role, r.professional_group,
+                r.age_band, r.period_id, r.stream_sequence
          from feedback_text f join response r using (submission_id)
          where r.survey_id = ",
     );
     q.push_bind(query.survey_id);
+    q.push(if query.flagged {
+        " and f.attention <> '{}'"
+    } else {
+        " and f.attention = '{}'"
+    });
     push_filter_on(
         &mut q,
         query.filter,
@@ -181,6 +191,20 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
             professional_group: row.try_get("professional_group")?,
             period_id: row.try_get("period_id")?,
             sequence: u64::try_from(last_sequence).unwrap_or_default(),
+            attention_flags: row
+                .try_get::<Option<Vec<String>>, _>("attention")?
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|code| kaiku_domain::attention::flag_from_code(code))
+                .map(|flag| flag as i32)
+                .collect(),
+            // Who wrote a concern matters to whoever acts on it (a child or a guardian); the
+            // shared listing does not need it.
+            age_band: if query.flagged {
+                row.try_get("age_band")?
+            } else {
+                String::new()
+            },
         });
     }
     Ok(Page {

@@ -127,6 +127,8 @@ pub fn method_policy(path: &str) -> kaiku_auth::Access {
     }
     match path {
         "/kaiku.analytics.v1.Analytics/ExportResponses" => Access::AnyOf(&[Scope::Export]),
+        // Concerns go to those who handle their units' feedback, not to every reader (ADR 0016).
+        "/kaiku.analytics.v1.Analytics/ListAttentionTexts" => Access::AnyOf(&[Scope::Handle]),
         _ => Access::AnyOf(&[Scope::AnalyticsRead]),
     }
 }

@@ -12,10 +12,11 @@ use kaiku_proto::analytics::v1::{
     ComparePeriodsRequest, ComparePeriodsResponse, ExportChunk, ExportResponsesRequest,
     GetHandlingReportRequest, GetHandlingReportResponse, GetNpsRequest, GetNpsResponse,
     GetResponseVolumeRequest, GetResponseVolumeResponse, GetStatementSummaryRequest,
-    GetStatementSummaryResponse, Grouping, ListFeedbackTextsRequest, ListFeedbackTextsResponse,
-    NpsFigure, NpsRow, ResponseFilter, StatementChange, StatementFigure, StatementRow, VolumeRow,
-    analytics_server::Analytics,
+    GetStatementSummaryResponse, Grouping, ListAttentionTextsRequest, ListFeedbackTextsRequest,
+    ListFeedbackTextsResponse, NpsFigure, NpsRow, ResponseFilter, StatementChange, StatementFigure,
+    StatementRow, VolumeRow, analytics_server::Analytics,
 };
+use kaiku_proto::survey::v1::RespondentRole;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
@@ -429,6 +430,58 @@ impl AnalyticsService {
                 question_keys: &request.question_keys,
                 page_size,
                 after,
+                flagged: false,
+            },
+        )
+        .await?;
+        Ok(ListFeedbackTextsResponse {
+            texts: page.texts,
+            next_page_token: page.next_page_token,
+            suppressed: false,
+            min_group_size: self.min_group_size,
+            as_of_sequence,
+        })
+    }
+
+    /// Texts that raised an attention flag, of every role and group size, in `filter`'s units
+    /// (already restricted to the caller's).
+    async fn list_attention_texts(
+        &self,
+        request: &ListAttentionTextsRequest,
+        filter: Option<&ResponseFilter>,
+        deadline: Option<Duration>,
+    ) -> Result<ListFeedbackTextsResponse, AnalyticsError> {
+        let mut v = kaiku_domain::Violations::new();
+        let parsed = parse_query(&request.survey_id, filter, None)
+            .map_err(|e| {
+                if let AnalyticsError::Invalid(violations) = e {
+                    v.extend(violations);
+                }
+            })
+            .ok();
+        let page = feedback_texts::parse_page(request.page_size, &request.page_token)
+            .map_err(|e| v.extend(e))
+            .ok();
+        let (Some((survey_id, filter, _)), Some((page_size, after))) = (parsed, page) else {
+            return Err(v.into());
+        };
+        let as_of_sequence = self
+            .consistency
+            .wait_for(request.min_sequence, deadline)
+            .await?;
+        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
+        let page = feedback_texts::list(
+            &self.pool,
+            feedback_texts::TextQuery {
+                survey_id: survey_id.as_uuid(),
+                filter: &filter,
+                search: None,
+                sentiments: vec![],
+                themes: &[],
+                question_keys: &[],
+                page_size,
+                after,
+                flagged: true,
             },
         )
         .await?;
@@ -664,6 +717,30 @@ impl Analytics for AnalyticsService {
         let deadline = deadline_of(&request);
         Ok(Response::new(
             self.list_feedback_texts(request.get_ref(), deadline)
+                .await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, min_sequence = request.get_ref().min_sequence))]
+    async fn list_attention_texts(
+        &self,
+        request: Request<ListAttentionTextsRequest>,
+    ) -> Result<Response<ListFeedbackTextsResponse>, Status> {
+        // Every role: a guardian's concern reaches the manager as a child's does.
+        let mut filter = Some(ResponseFilter {
+            unit_subtrees: request.get_ref().unit_subtrees.clone(),
+            respondent_roles: vec![
+                RespondentRole::Client as i32,
+                RespondentRole::Guardian as i32,
+                RespondentRole::Relative as i32,
+            ],
+            ..ResponseFilter::default()
+        });
+        self.restrict(kaiku_auth::principal(&request), &mut filter)
+            .await?;
+        let deadline = deadline_of(&request);
+        Ok(Response::new(
+            self.list_attention_texts(request.get_ref(), filter.as_ref(), deadline)
                 .await?,
         ))
     }

@@ -20,6 +20,7 @@ pub enum Section {
     Units,
     Reports,
     Cases,
+    Attention,
 }
 
 pub struct Frame<'a> {
@@ -69,6 +70,7 @@ pub fn page(frame: &Frame<'_>, body: Markup) -> Markup {
                                 (nav(Section::Review, "/review", t.nav_review))
                                 (nav(Section::Reports, "/reports", t.reports_title))
                                 (nav(Section::Cases, "/cases", crate::case_texts::case_texts(t.tag).nav))
+                                (nav(Section::Attention, "/attention", crate::attention_texts::attention_texts(t.tag).nav))
                                 @if session.staff.role.sets_up_surveys() {
                                     (nav(Section::Surveys, "/surveys", t.nav_surveys))
                                     (nav(Section::Units, "/units", t.units_title))

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod accounts;
+pub mod attention_routes;
+pub mod attention_texts;
 pub mod backend;
 pub mod case_texts;
 pub mod cases_page;
@@ -90,6 +92,15 @@ pub struct Config {
         default_value = "http://127.0.0.1:50056"
     )]
     pub handling_url: String,
+
+    /// response-intake's gRPC address (a manager's request to erase a comment: RedactResponse,
+    /// as the signed-in person).
+    #[arg(
+        long,
+        env = "KAIKU_INTAKE_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub intake_url: String,
 
     /// The private key (PEM: P-256 PKCS#8 or RSA) the console signs its service tokens with;
     /// the services trust its public key (KAIKU_AUTH_JWT_PUBLIC_KEYS).
@@ -257,6 +268,7 @@ impl Application {
                 &config.survey_definition_url,
                 &config.analytics_url,
                 &config.handling_url,
+                &config.intake_url,
                 signer,
             )?,
             sessions: Sessions::new(Lifetimes {

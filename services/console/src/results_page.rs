@@ -52,7 +52,12 @@ pub fn selection_query(selection: &Selection) -> String {
     query.finish()
 }
 
-fn select(name: &str, label: &str, options: &[(String, String)], chosen: &str) -> Markup {
+pub(crate) fn select(
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+    chosen: &str,
+) -> Markup {
     let id = format!("f-{name}");
     html! {
         div.field {

@@ -27,12 +27,12 @@ use crate::review_page::{ReviewPage, review_body};
 use crate::web::{Context, SharedState, field};
 
 /// Everything a results page starts from.
-struct Loaded {
-    clients: Clients,
-    surveys: Vec<SurveyChoice>,
-    units: Vec<VisibleUnit>,
-    content: SurveyContent,
-    selection: Selection,
+pub(crate) struct Loaded {
+    pub(crate) clients: Clients,
+    pub(crate) surveys: Vec<SurveyChoice>,
+    pub(crate) units: Vec<VisibleUnit>,
+    pub(crate) content: SurveyContent,
+    pub(crate) selection: Selection,
 }
 
 impl Loaded {
@@ -80,7 +80,7 @@ fn default_period(content: &SurveyContent) -> Option<String> {
 }
 
 /// The query as pairs (a checkbox per role repeats `role`) and as a map for the rest.
-fn query_map(pairs: &[(String, String)]) -> HashMap<String, String> {
+pub(crate) fn query_map(pairs: &[(String, String)]) -> HashMap<String, String> {
     pairs
         .iter()
         .filter(|(name, _)| name != "role")
@@ -115,7 +115,7 @@ fn chosen_roles(
     Ok(if roles.is_empty() { offered } else { roles })
 }
 
-async fn load(
+pub(crate) async fn load(
     context: &Context,
     state: &crate::web::AppState,
     pairs: &[(String, String)],

@@ -15,7 +15,9 @@ use crate::error::ConsoleError;
 use crate::layout::{CONSOLE_CSS, Section};
 use crate::session::Staff;
 use crate::web::{AppState, Context, SharedState, field, local_path, session_cookie};
-use crate::{cases_routes, reports_routes, results_routes, survey_routes, units_routes};
+use crate::{
+    attention_routes, cases_routes, reports_routes, results_routes, survey_routes, units_routes,
+};
 
 pub fn router(state: SharedState) -> Router {
     Router::new()
@@ -63,6 +65,8 @@ pub fn router(state: SharedState) -> Router {
             "/cases",
             get(cases_routes::inbox).post(cases_routes::create),
         )
+        .route("/attention", get(attention_routes::list))
+        .route("/attention/erase", post(attention_routes::erase))
         .route("/cases/new", get(cases_routes::new_case))
         .route("/cases/report", get(cases_routes::report))
         .route("/cases/{case_id}", get(cases_routes::show))

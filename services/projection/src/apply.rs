@@ -310,11 +310,13 @@ fn submitted_response(
             }
             Some(Value::OpenText(text)) => {
                 let (sentiment, themes) = dictionary.tag(&text.text, language);
+                let attention = attention_codes(&text.text);
                 response.texts.push(Text {
                     question_key: key,
                     body: text.text,
                     sentiment: sentiment.code(),
                     themes,
+                    attention,
                 });
             }
         }
@@ -343,6 +345,15 @@ fn kind_code(kind: &Kind) -> &'static str {
         Kind::Choice(_) => "choice",
         Kind::OpenText(_) => "open_text",
     }
+}
+
+/// The attention flags a text raises, as the codes `feedback_text.attention` stores.
+pub fn attention_codes(text: &str) -> String {
+    kaiku_domain::attention::attention_flags(text)
+        .into_iter()
+        .filter_map(kaiku_domain::attention::flag_code)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Points on a scored question's scale (analytics reports faces by it); 0 when unscored.

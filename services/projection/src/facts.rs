@@ -26,6 +26,8 @@ pub struct Text {
     pub body: String,
     pub sentiment: &'static str,
     pub themes: Vec<String>,
+    /// Attention flag codes (kaiku_domain::attention), comma-separated; empty for none.
+    pub attention: String,
 }
 
 pub struct PendingResponse {
@@ -147,6 +149,7 @@ impl Facts {
                 texts.sentiments.push(text.sentiment);
                 // Theme keys are [a-z_] dictionary keys: a comma cannot occur in one.
                 texts.themes.push(text.themes.join(","));
+                texts.attention.push(text.attention);
             }
         }
         if !texts.ids.is_empty() {
@@ -157,6 +160,7 @@ impl Facts {
                 .bind(texts.bodies)
                 .bind(texts.sentiments)
                 .bind(texts.themes)
+                .bind(texts.attention)
                 .execute(&mut *conn)
                 .await?;
         }
@@ -183,10 +187,13 @@ pub const INSERT_RESPONSES: &str =
 
 /// The batched insert of open texts, tagged.
 pub const INSERT_FEEDBACK_TEXTS: &str =
-    "insert into feedback_text (submission_id, question_key, language, body, sentiment, themes)
-         select id, key, language, body, sentiment, string_to_array(themes, ',')
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-              as t(id, key, language, body, sentiment, themes)
+    "insert into feedback_text (submission_id, question_key, language, body, sentiment, themes,
+                                attention)
+         select id, key, language, body, sentiment, string_to_array(themes, ','),
+                string_to_array(attention, ',')
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::text[])
+              as t(id, key, language, body, sentiment, themes, attention)
          on conflict do nothing";
 
 #[derive(Default)]
@@ -197,6 +204,7 @@ struct TextRows {
     bodies: Vec<String>,
     sentiments: Vec<&'static str>,
     themes: Vec<String>,
+    attention: Vec<String>,
 }
 
 /// Counts a response and its scores into the rollups (`delta` -1 takes a count back). The

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 mod apply;
+mod attention;
 mod error;
 mod facts;
 mod handling;
@@ -180,6 +181,7 @@ impl Application {
         } else {
             ensure_migrated(&pool).await?;
         }
+        attention::backfill(&pool).await?;
         let store = config.common.event_store("projection").await?;
         let server = config
             .common

@@ -50,6 +50,22 @@ impl CatalogueHandle {
     pub fn applied_sequence(&self) -> u64 {
         *self.applied.borrow()
     }
+
+    /// The unit, then its parent, up to the county, as the unit tree knows them now.
+    pub fn lineage(&self, unit_id: &str) -> Vec<String> {
+        let lineage = |catalogue: &Catalogue| {
+            catalogue
+                .units()
+                .lineage(unit_id)
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        };
+        match self.catalogue.read() {
+            Ok(catalogue) => lineage(&catalogue),
+            Err(poisoned) => lineage(&poisoned.into_inner()),
+        }
+    }
 }
 
 /// Starts following KAIKU_SURVEYS from its first event; retries until the stream exists (its

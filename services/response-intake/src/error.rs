@@ -31,6 +31,14 @@ pub enum IntakeError {
     Bind(#[from] kaiku_grpc::BindError),
     #[error("cannot start serving: {0}")]
     Startup(String),
+    /// Without the name finder open text would be stored with names in it.
+    #[error("cannot recognise person names in open text, so none can be stored: {0}")]
+    Names(#[from] kaiku_names::NamesError),
+    #[error("response-intake is shutting down")]
+    ShuttingDown,
+    /// The caller's grant does not cover the response's unit.
+    #[error(transparent)]
+    Denied(#[from] kaiku_auth::Denied),
 }
 
 impl From<SubmissionError> for IntakeError {
@@ -72,7 +80,11 @@ impl From<IntakeError> for Status {
                 Status::unavailable(error.to_string())
             }
             IntakeError::CorruptEvent { .. } => Status::data_loss(error.to_string()),
-            IntakeError::Bind(_) | IntakeError::Startup(_) => Status::internal(error.to_string()),
+            IntakeError::Bind(_) | IntakeError::Startup(_) | IntakeError::Names(_) => {
+                Status::internal(error.to_string())
+            }
+            IntakeError::ShuttingDown => Status::unavailable(error.to_string()),
+            IntakeError::Denied(denied) => Status::from(denied),
         };
         kaiku_grpc::log_server_fault(&status);
         status

@@ -4,9 +4,11 @@ mod catalogue_follower;
 mod error;
 mod intake;
 mod metrics;
+mod names;
 mod service;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kaiku_eventstore::{EventStore, StreamSettings, responses_stream_config};
@@ -20,6 +22,7 @@ use kaiku_proto::intake::v1::response_intake_server::ResponseIntakeServer;
 pub use error::IntakeError;
 pub use intake::Intake;
 pub use metrics::IntakeMetrics;
+pub use names::PersonNames;
 pub use service::ResponseIntakeService;
 
 /// response-intake: validates submissions and appends them to KAIKU_RESPONSES.
@@ -50,12 +53,16 @@ pub struct Config {
 pub struct Application {
     server: GrpcServer,
     store: EventStore,
+    names: Arc<PersonNames>,
     config: Config,
 }
 
 impl Application {
-    /// Connects to NATS, ensures KAIKU_RESPONSES exists and binds the listener.
+    /// Loads the person-name finder, connects to NATS, ensures KAIKU_RESPONSES exists and
+    /// binds the listener. The finder comes first: without libvoikko1 and voikko-fi intake
+    /// would store names, so it stops before touching anything else.
     pub async fn build(config: &Config) -> Result<Self, IntakeError> {
+        let names = Arc::new(PersonNames::load()?);
         let store = config.common.event_store("response-intake").await?;
         store
             .ensure_stream(responses_stream_config(StreamSettings {
@@ -70,6 +77,7 @@ impl Application {
         Ok(Self {
             server,
             store,
+            names,
             config: config.clone(),
         })
     }
@@ -108,7 +116,12 @@ impl Application {
         );
         let metrics = IntakeMetrics::registered(&self.server.metrics());
         let service = ResponseIntakeService::new(
-            Intake::new(self.store.clone(), catalogue, metrics.clone()),
+            Intake::new(
+                self.store.clone(),
+                catalogue,
+                metrics.clone(),
+                Arc::clone(&self.names),
+            ),
             metrics,
         );
         let routes = standard_routes(health_service)
@@ -134,6 +147,10 @@ pub fn method_policy(path: &str) -> kaiku_auth::Access {
     match path {
         "/kaiku.intake.v1.ResponseIntake/SubmitResponse"
         | "/kaiku.intake.v1.ResponseIntake/SubmitResponses" => Access::AnyOf(&[Scope::Submit]),
+        // A unit's manager may erase a comment of their units (the attention list, ADR 0016).
+        "/kaiku.intake.v1.ResponseIntake/RedactResponse" => {
+            Access::AnyOf(&[Scope::SurveyAdmin, Scope::Handle])
+        }
         _ => Access::AnyOf(&[Scope::SurveyAdmin]),
     }
 }

@@ -45,15 +45,19 @@ impl ResponseIntake for ResponseIntakeService {
         submitted.map(Response::new)
     }
 
-    /// The method policy lets only survey admins here.
+    /// The method policy lets survey admins and feedback handlers here; the response's unit
+    /// must be in the caller's grant.
     #[tracing::instrument(skip_all, fields(survey_id = %request.get_ref().survey_id, sequence = request.get_ref().sequence))]
     async fn redact_response(
         &self,
         request: Request<RedactResponseRequest>,
     ) -> Result<Response<RedactResponseReply>, Status> {
+        let caller = kaiku_auth::principal(&request)
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("no caller"))?;
         let target = kaiku_domain::erasure::parse_erasure(request.get_ref())
             .map_err(crate::IntakeError::from)?;
-        let reply = self.intake.redact(&target).await?;
+        let reply = self.intake.redact(&target, &caller).await?;
         Ok(Response::new(reply))
     }
 

@@ -445,6 +445,38 @@ async fn no_personal_data_in_open_text_reaches_the_stream() -> TestResult {
 }
 
 #[tokio::test]
+async fn person_names_in_open_text_never_reach_the_stream() -> TestResult {
+    let mut app = spawn_app().await?;
+    let survey_id = app.published_survey().await?;
+    let text = Answer {
+        question_key: OPEN_KEY.into(),
+        value: Some(Value::OpenText(OpenTextAnswer {
+            text: "Kiitos kuraattori Liisa Virtaselle ja Matille! Onni oli, että pääsin.".into(),
+        })),
+    };
+    let reply = app
+        .intake
+        .submit_response(submission(&survey_id, vec![nps(9), text]))
+        .await?
+        .into_inner();
+    // "Liisa Virtaselle" is one name, "Matille" another; the luck ("Onni oli") stays.
+    assert_eq!(reply.redactions, 2);
+    let stored = app.store.get(RESPONSES_STREAM, reply.sequence).await?;
+    let payload = String::from_utf8_lossy(&stored.payload);
+    for name in ["Liisa", "Virtaselle", "Matille"] {
+        assert!(
+            !payload.contains(name),
+            "{name} reached the stream: {payload}"
+        );
+    }
+    assert!(
+        payload.contains("Kiitos kuraattori [nimi] ja [nimi]! Onni oli, että pääsin."),
+        "{payload}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn text_needing_another_route_is_flagged_in_the_reply_and_the_event() -> TestResult {
     let mut app = spawn_app().await?;
     let survey_id = app.published_survey().await?;

@@ -302,6 +302,7 @@ fn kiosk_guidance(texts: &UiTexts) -> String {
     serde_json::json!([
         [texts.formal_objection_title, texts.formal_objection_body],
         [texts.child_protection_title, texts.child_protection_body],
+        [texts.self_harm_title, texts.self_harm_body],
     ])
     .to_string()
 }
@@ -380,6 +381,12 @@ pub fn guidance(texts: &UiTexts, flags: &[AttentionFlag]) -> Markup {
                     section.guidance aria-labelledby="guidance-child" {
                         h2 id="guidance-child" { (texts.child_protection_title) }
                         p { (texts.child_protection_body) }
+                    }
+                }
+                AttentionFlag::SelfHarm => {
+                    section.guidance aria-labelledby="guidance-self-harm" {
+                        h2 id="guidance-self-harm" { (texts.self_harm_title) }
+                        p { (texts.self_harm_body) }
                     }
                 }
                 AttentionFlag::Unspecified => {}

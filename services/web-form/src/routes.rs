@@ -425,11 +425,8 @@ async fn submit_form(
         }
         let attention: Vec<&str> = flags
             .iter()
-            .filter_map(|f| match AttentionFlag::try_from(*f) {
-                Ok(AttentionFlag::FormalObjection) => Some("formal_objection"),
-                Ok(AttentionFlag::ChildProtectionConcern) => Some("child_protection"),
-                _ => None,
-            })
+            .filter_map(|f| AttentionFlag::try_from(*f).ok())
+            .filter_map(kaiku_domain::attention::flag_code)
             .collect();
         let mut location = format!("/f/{token}/thanks?lang={}", language_code(language));
         if !attention.is_empty() {
@@ -545,11 +542,7 @@ async fn show_thanks(
         .as_deref()
         .unwrap_or("")
         .split(',')
-        .filter_map(|f| match f {
-            "formal_objection" => Some(AttentionFlag::FormalObjection),
-            "child_protection" => Some(AttentionFlag::ChildProtectionConcern),
-            _ => None,
-        })
+        .filter_map(kaiku_domain::attention::flag_from_code)
         .collect();
     let form_href = format!("/f/{token}?lang={}", language_code(language));
     let kiosk_return =

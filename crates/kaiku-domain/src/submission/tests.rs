@@ -185,6 +185,31 @@ fn personal_data_in_open_text_is_redacted_before_it_is_stored() {
 }
 
 #[test]
+fn names_in_open_text_are_redacted_when_a_name_finder_is_given() {
+    let form = form();
+    let matti = |text: &str| -> Vec<std::ops::Range<usize>> {
+        text.match_indices("Matille")
+            .map(|(start, name)| start..start + name.len())
+            .collect()
+    };
+    let event = accept_with(
+        &form,
+        &request(
+            &form,
+            vec![nps(9), text("Kiitos Matille, soita 040 123 4567")],
+        ),
+        Utc::now(),
+        &matti,
+    )
+    .expect("valid");
+    let Some(Value::OpenText(stored)) = &event.answers[1].value else {
+        panic!("no text")
+    };
+    assert_eq!(stored.text, "Kiitos [nimi], soita [puhelinnumero]");
+    assert_eq!(event.redactions, 2);
+}
+
+#[test]
 fn a_too_long_open_text_is_refused() {
     let form = form();
     assert_eq!(
