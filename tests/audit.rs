@@ -83,7 +83,6 @@ async fn admin_actions_exports_and_refusals_are_audited_once_without_content() -
             survey_id: survey_id.clone(),
             min_sequence: sequence,
             filter: Some(kaiku_system_tests::clients()),
-            ..Default::default()
         })
         .await?
         .into_inner();
