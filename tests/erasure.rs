@@ -76,7 +76,10 @@ async fn assert_erased_everywhere(stack: &Stack, when: &str) -> TestResult {
         !store.contains(NAME),
         "{when}: the customer number is in the JetStream store"
     );
-    assert!(!rows.contains(NAME), "{when}: the customer number is in the database");
+    assert!(
+        !rows.contains(NAME),
+        "{when}: the customer number is in the database"
+    );
     Ok(())
 }
 
@@ -112,7 +115,11 @@ async fn an_erased_text_is_gone_from_the_stream_and_the_database_after_restarts_
     let other_survey = stack.publish_nps_survey(&["school-b"]).await?;
     let last = stack
         .submit_batch(vec![
-            with_text(&survey_id, 3, &format!("Asiakasnumeroni on {NAME}, hoitaja oli töykeä.")),
+            with_text(
+                &survey_id,
+                3,
+                &format!("Asiakasnumeroni on {NAME}, hoitaja oli töykeä."),
+            ),
             with_text(&survey_id, 9, OTHER_TEXT),
             nps_answer(&survey_id, "school-a", RespondentRole::Client, 10),
         ])

@@ -12,10 +12,7 @@ use kaiku_links::LinkContext;
 use kaiku_proto::analytics::v1::{
     GetNpsRequest, GetStatementSummaryRequest, ResponseFilter, Scale,
 };
-use kaiku_proto::intake::v1::{
-    Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
-};
-use kaiku_proto::survey::v1::{Channel, Language, RespondentRole};
+use kaiku_proto::survey::v1::RespondentRole;
 use kaiku_system_tests::console_client::{pdftotext, sign_in};
 use kaiku_system_tests::{
     Console, ConsoleAccount, Stack, TEST_LINK_KEYS, TestResult, WebForm, browser,
@@ -138,34 +135,9 @@ impl Fixture {
         Ok(())
     }
 
-    /// One API answer in another unit: once analytics has applied it, everything the web form
-    /// stored before has been projected.
+    /// A marker answer: see Stack::student_welfare_marker.
     async fn marker(&self) -> TestResult<u64> {
-        Ok(self
-            .stack
-            .intake()
-            .await?
-            .submit_response(SubmitResponseRequest {
-                submission_id: uuid::Uuid::new_v4().to_string(),
-                survey_id: self.survey_id.clone(),
-                survey_version: 1,
-                context: Some(ResponseContext {
-                    unit_id: "school-2".into(),
-                    channel: Channel::Api as i32,
-                    respondent_role: RespondentRole::Guardian as i32,
-                    professional_group: "kuraattori".into(),
-                    age_band: "adult".into(),
-                    language: Language::Fi as i32,
-                }),
-                answers: vec![Answer {
-                    question_key: "nps".into(),
-                    value: Some(Value::Nps(NpsAnswer { score: 8 })),
-                }],
-                answered_at: None,
-            })
-            .await?
-            .into_inner()
-            .sequence)
+        self.stack.student_welfare_marker(&self.survey_id).await
     }
 }
 
@@ -410,7 +382,7 @@ async fn children_teenagers_and_guardians_each_find_their_answers_in_every_view(
     );
     for (question, key) in [
         ("How did the visit feel?", "child_overall"),
-        ("Did they listen to you?", "child_listened"),
+        ("How did it feel to talk?", "child_listened"),
     ] {
         let face = &expected["client"]["faces"][key];
         let line = text

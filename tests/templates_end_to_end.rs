@@ -243,7 +243,8 @@ async fn the_student_welfare_survey_gives_each_respondent_their_own_form() -> Te
 
     let mut intake = stack.intake().await?;
     let mut last = 0;
-    let mut titles = Vec::new();
+    // Each age band's own title (7-12, 13-17) or the survey's (adults), per language.
+    let mut titles = std::collections::BTreeMap::new();
     for language in LANGUAGES {
         for (school, (who, expected)) in
             ["school-1", "school-2"].iter().cycle().zip(&expected_forms)
@@ -254,7 +255,10 @@ async fn the_student_welfare_survey_gives_each_respondent_their_own_form() -> Te
             assert_eq!(form.period_id, "current");
             assert_eq!(keys(&form), *expected, "{:?} {language:?}", who.role);
             assert!(form.questions.iter().all(|q| !q.text.is_empty()));
-            titles.push(form.title.clone());
+            if let Some(other) = titles.insert((language as i32, who.age_band), form.title.clone())
+            {
+                assert_eq!(other, form.title, "one title per age band and language");
+            }
             let reply = intake
                 .submit_response(submission(&survey_id, &context, answer_all(&form, 9)))
                 .await?
@@ -262,8 +266,12 @@ async fn the_student_welfare_survey_gives_each_respondent_their_own_form() -> Te
             last = last.max(reply.sequence);
         }
     }
-    titles.dedup();
-    assert_eq!(titles.len(), 3, "one title per language: {titles:?}");
+    let distinct: std::collections::BTreeSet<&String> = titles.values().collect();
+    assert_eq!(
+        (titles.len(), distinct.len()),
+        (9, 9),
+        "a title per age band and language: {titles:?}"
+    );
 
     // A question of the other professional group is refused, naming it; nothing is stored.
     let context = context("school-1", &psykologi_client, Language::Fi);

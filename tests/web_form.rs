@@ -8,9 +8,7 @@ use chrono::Utc;
 use kaiku_domain::time::helsinki_date;
 use kaiku_links::{LinkContext, LinkKeys};
 use kaiku_proto::analytics::v1::{GetNpsRequest, GetResponseVolumeRequest, ResponseFilter};
-use kaiku_proto::intake::v1::{
-    Answer, NpsAnswer, ResponseContext, SubmitResponseRequest, answer::Value,
-};
+use kaiku_proto::intake::v1::ResponseContext;
 use kaiku_proto::survey::v1::{Channel, Language, RespondentRole};
 use kaiku_system_tests::{
     Stack, TEST_LINK_KEYS, TestResult, WebForm, browser, post_form, student_welfare_units,
@@ -90,36 +88,9 @@ impl Fixture {
         format!("{}/f/{token}", self.web.url)
     }
 
-    /// Appends one API answer to another unit and returns its sequence: analytics queried with
-    /// it as min_sequence has applied everything stored before.
+    /// A marker answer: see Stack::student_welfare_marker.
     async fn marker(&self) -> TestResult<u64> {
-        let reply = self
-            .stack
-            .intake()
-            .await?
-            .submit_response(SubmitResponseRequest {
-                submission_id: uuid::Uuid::new_v4().to_string(),
-                survey_id: self.survey_id.clone(),
-                survey_version: 1,
-                context: Some(ResponseContext {
-                    unit_id: "school-2".into(),
-                    channel: Channel::Api as i32,
-                    respondent_role: RespondentRole::Guardian as i32,
-                    professional_group: "kuraattori".into(),
-                    age_band: "adult".into(),
-                    language: Language::Fi as i32,
-                }),
-                answers: vec![Answer {
-                    question_key: "nps".into(),
-                    value: Some(Value::Nps(NpsAnswer { score: 8 })),
-                }],
-                answered_at: None,
-            })
-            .await;
-        match reply {
-            Ok(reply) => Ok(reply.into_inner().sequence),
-            Err(status) => Err(format!("marker refused: {status:?}").into()),
-        }
+        self.stack.student_welfare_marker(&self.survey_id).await
     }
 
     async fn volume(&self, filter: ResponseFilter, min_sequence: u64) -> TestResult<u64> {
@@ -828,5 +799,68 @@ async fn paper_entry_saves_good_rows_in_one_batch_and_keeps_bad_ones_with_errors
         )
         .await?;
     assert_eq!(paper, 3);
+    Ok(())
+}
+
+/// The text in Finnish of a template's texts.
+fn finnish(texts: &[kaiku_proto::survey::v1::LocalizedText]) -> TestResult<String> {
+    texts
+        .iter()
+        .find(|t| t.language == Language::Fi as i32)
+        .map(|t| t.text.clone())
+        .ok_or_else(|| "no Finnish text".into())
+}
+
+#[tokio::test]
+async fn children_and_young_people_get_forms_thanks_and_help_that_fit_their_age() -> TestResult {
+    // The kiosk's thanks returns to a fresh form after 5 s here (10 s by default).
+    let return_seconds = 5;
+    let f = fixture(&[("KAIKU_KIOSK_RETURN_SECONDS", return_seconds.to_string())]).await?;
+    let kiosk = f.link("school-1", "kiosk", "client", "age_7_12", "fi")?;
+    let phone = f.link("school-2", "qr", "client", "age_13_17", "fi")?;
+    let template = kaiku_templates::template("student-welfare")
+        .ok_or("no student-welfare template")?
+        .content()?;
+    let band = |key: &str| {
+        template
+            .age_bands
+            .iter()
+            .find(|b| b.key == key)
+            .cloned()
+            .ok_or(format!("no age band {key}"))
+    };
+    let (child, young) = (band("age_7_12")?, band("age_13_17")?);
+    let input = json!({
+        "kiosk_url": f.form_url(&kiosk),
+        "phone_url": f.form_url(&phone),
+        "return_seconds": return_seconds,
+        "survey_title": finnish(&template.titles)?,
+        "child_title": finnish(&child.titles)?,
+        "child_intro": finnish(&child.intros)?,
+        "child_thanks": finnish(&child.thanks)?,
+        "young_title": finnish(&young.titles)?,
+        "young_thanks": finnish(&young.thanks)?,
+        // Reads as a child-protection concern: an adult would be shown the adults' text.
+        "worry": "Pelkään kotona, kun isä huutaa.",
+        "legal_words": ["henkilötun", "muistutu", "lapsen turvallisuudesta", "asiavastaava"],
+    });
+    let result = browser("ages.mjs", "ages", input).await?;
+    assert_eq!(result["phone"]["nps_rows"], 1, "{result}");
+
+    // The child's two kiosk answers and the young person's phone answer were all stored.
+    let marker = f.marker().await?;
+    let kiosk_answers = f
+        .volume(
+            filter("school-1", Channel::Kiosk, RespondentRole::Client, None),
+            marker,
+        )
+        .await?;
+    let phone_answers = f
+        .volume(
+            filter("school-2", Channel::Qr, RespondentRole::Client, None),
+            marker,
+        )
+        .await?;
+    assert_eq!((kiosk_answers, phone_answers), (2, 1), "{}", f.web.log());
     Ok(())
 }

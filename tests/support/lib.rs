@@ -649,6 +649,39 @@ impl Stack {
         self.publish(content).await
     }
 
+    /// Appends one API answer to the student-welfare survey in school-2 (the units of
+    /// `student_welfare_units`) and returns its sequence: analytics queried with it as
+    /// min_sequence has applied everything the web form stored before.
+    pub async fn student_welfare_marker(&self, survey_id: &str) -> TestResult<u64> {
+        use kaiku_proto::survey::v1::Channel;
+        let reply = self
+            .intake()
+            .await?
+            .submit_response(SubmitResponseRequest {
+                submission_id: uuid::Uuid::new_v4().to_string(),
+                survey_id: survey_id.to_owned(),
+                survey_version: 1,
+                context: Some(ResponseContext {
+                    unit_id: "school-2".into(),
+                    channel: Channel::Api as i32,
+                    respondent_role: RespondentRole::Guardian as i32,
+                    professional_group: "kuraattori".into(),
+                    age_band: "adult".into(),
+                    language: Language::Fi as i32,
+                }),
+                answers: vec![Answer {
+                    question_key: "nps".into(),
+                    value: Some(Value::Nps(NpsAnswer { score: 8 })),
+                }],
+                answered_at: None,
+            })
+            .await;
+        match reply {
+            Ok(reply) => Ok(reply.into_inner().sequence),
+            Err(status) => Err(format!("marker refused: {status:?}").into()),
+        }
+    }
+
     /// Starts the web form against this stack's survey-definition and intake, with `extra_env`
     /// (e.g. KAIKU_KIOSK_IDLE_SECONDS) on top of the test link keys.
     pub async fn start_web_form(

@@ -119,6 +119,19 @@ pub fn validate_content(
                 format!("must be at least min_age {}", band.min_age),
             );
         }
+        for (name, texts) in [
+            ("titles", &band.titles),
+            ("intros", &band.intros),
+            ("thanks", &band.thanks),
+        ] {
+            check_optional_texts(
+                &mut v,
+                &format!("{field}.{name}"),
+                texts,
+                &languages,
+                publish,
+            );
+        }
     }
 
     let mut units = HashSet::new();
@@ -411,6 +424,36 @@ fn check_texts(
             );
         }
     }
+}
+
+/// Texts a survey may leave out (an age band's own title, intro and thanks): none at all, or
+/// the same as required texts, each in a language the survey offers (a Swedish text in a survey
+/// offered only in Finnish would never be shown, and is a mistake).
+fn check_optional_texts(
+    v: &mut Violations,
+    field: &str,
+    texts: &[pb::LocalizedText],
+    languages: &BTreeSet<Language>,
+    publish: bool,
+) {
+    if texts.is_empty() {
+        return;
+    }
+    for (i, text) in texts.iter().enumerate() {
+        if let Ok(language) = Language::try_from(text.language)
+            && language != Language::Unspecified
+            && !languages.contains(&language)
+        {
+            v.add(
+                format!("{field}[{i}].language"),
+                format!(
+                    "{} is not a language of this survey",
+                    language_code(language)
+                ),
+            );
+        }
+    }
+    check_texts(v, field, texts, languages, publish);
 }
 
 fn known_enum_list<T: Ord + Copy>(

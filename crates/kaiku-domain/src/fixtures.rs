@@ -192,6 +192,7 @@ pub fn all_kinds_survey(unit_ids: &[&str]) -> SurveyContent {
         key: (*key).to_owned(),
         min_age: *min_age,
         max_age: *max_age,
+        ..AgeBand::default()
     })
     .collect();
     content.questions = vec![

@@ -49,6 +49,7 @@ pub fn template(key: &str) -> Option<Template> {
 mod tests {
     use super::*;
     use kaiku_domain::content::{Strictness, validate_content};
+    use kaiku_proto::survey::v1::{Language, question::Kind};
 
     #[test]
     fn every_template_is_publishable_once_it_targets_a_unit() {
@@ -76,6 +77,77 @@ mod tests {
             Some("open_feedback")
         );
         assert_eq!(topics[1..8], [1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    fn student_welfare() -> SurveyContent {
+        template("student-welfare")
+            .and_then(|t| t.content().ok())
+            .expect("student-welfare parses")
+    }
+
+    #[test]
+    fn children_and_young_people_get_their_own_title_intro_and_thanks_without_legal_text() {
+        let content = student_welfare();
+        let young: Vec<_> = content
+            .age_bands
+            .iter()
+            .filter(|b| kaiku_domain::form::is_young(b))
+            .collect();
+        assert_eq!(young.len(), 2, "7-12 and 13-17");
+        let legal = [
+            "henkilötun",
+            "muistutu",
+            "personbeteckning",
+            "anmärkning",
+            "identity code",
+            "formal objection",
+        ];
+        for band in young {
+            for (name, texts) in [
+                ("titles", &band.titles),
+                ("intros", &band.intros),
+                ("thanks", &band.thanks),
+            ] {
+                assert_eq!(texts.len(), 3, "{} {name}: fi, sv and en", band.key);
+                for text in texts {
+                    let lowered = text.text.to_lowercase();
+                    assert!(
+                        legal.iter().all(|word| !lowered.contains(word)),
+                        "{} {name}: legal text in {:?}",
+                        band.key,
+                        text.text
+                    );
+                }
+            }
+        }
+    }
+
+    /// A face answers "how was it" (bad .. good), not "did it happen" (yes or no). Finnish asks
+    /// yes or no with -ko/-kö on the first word, English with an auxiliary verb first.
+    #[test]
+    fn face_questions_ask_how_it_was_not_yes_or_no() {
+        let auxiliaries = [
+            "did", "do", "does", "was", "were", "is", "are", "can", "could", "have", "has",
+        ];
+        for question in student_welfare().questions {
+            if !matches!(question.kind, Some(Kind::Smiley(_))) {
+                continue;
+            }
+            for text in &question.texts {
+                let first = text
+                    .text
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_lowercase();
+                let yes_or_no = match text.language {
+                    l if l == Language::Fi as i32 => first.ends_with("ko") || first.ends_with("kö"),
+                    l if l == Language::En as i32 => auxiliaries.contains(&first.as_str()),
+                    _ => false,
+                };
+                assert!(!yes_or_no, "{}: {:?}", question.key, text.text);
+            }
+        }
     }
 
     #[test]

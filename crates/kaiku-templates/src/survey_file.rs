@@ -58,6 +58,14 @@ struct AgeBandFile {
     key: String,
     min_age: u32,
     max_age: u32,
+    /// The band's own title, introduction and thank-you text (a child's form speaks to a
+    /// child); optional, all languages or none.
+    #[serde(default)]
+    titles: Texts,
+    #[serde(default)]
+    intros: Texts,
+    #[serde(default)]
+    thanks: Texts,
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,12 +258,19 @@ impl SurveyFile {
             age_bands: self
                 .age_bands
                 .into_iter()
-                .map(|b| pb::AgeBand {
-                    key: b.key,
-                    min_age: b.min_age,
-                    max_age: b.max_age,
+                .enumerate()
+                .map(|(i, b)| {
+                    let path = |name: &str| format!("age_bands[{i}].{name}");
+                    Ok(pb::AgeBand {
+                        key: b.key,
+                        min_age: b.min_age,
+                        max_age: b.max_age,
+                        titles: texts(&b.titles, &path("titles"))?,
+                        intros: texts(&b.intros, &path("intros"))?,
+                        thanks: texts(&b.thanks, &path("thanks"))?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, SurveyFileError>>()?,
             channels,
             unit_ids: self.unit_ids,
             questions,
@@ -359,6 +374,40 @@ mod tests {
             "questions":[{"key":"open","kind":"open_text","max_char":10,"texts":{"fi":"Kerro"}}]}"#;
         let error = parse(json).expect_err("misspelt setting");
         assert!(error.to_string().contains("max_char"), "{error}");
+    }
+
+    #[test]
+    fn an_age_band_carries_its_own_title_intro_and_thanks() {
+        let json = r#"{"languages":["fi","sv"],"respondent_roles":["client"],"channels":["kiosk"],"unit_ids":["u"],
+            "age_bands":[{"key":"age_7_12","min_age":7,"max_age":12,
+              "titles":{"fi":"Kerro meille","sv":"Berätta för oss"},
+              "intros":{"fi":"Valitse kasvot.","sv":"Välj ett ansikte."},
+              "thanks":{"fi":"Kiitos!","sv":"Tack!"}}],
+            "questions":[{"key":"face","kind":"smiley","faces":3,"texts":{"fi":"Miltä tuntui?","sv":"Hur kändes det?"}}]}"#;
+        let content = parse(json).expect("band texts parse");
+        let band = &content.age_bands[0];
+        let fi = |texts: &[pb::LocalizedText]| {
+            texts
+                .iter()
+                .find(|t| t.language == pb::Language::Fi as i32)
+                .map(|t| t.text.clone())
+        };
+        assert_eq!(fi(&band.titles).as_deref(), Some("Kerro meille"));
+        assert_eq!(fi(&band.intros).as_deref(), Some("Valitse kasvot."));
+        assert_eq!(fi(&band.thanks).as_deref(), Some("Kiitos!"));
+        assert_eq!(band.titles.len(), 2);
+    }
+
+    #[test]
+    fn an_age_band_text_in_an_unknown_language_names_its_place() {
+        let json = r#"{"languages":["fi"],"respondent_roles":["client"],"channels":["kiosk"],"unit_ids":["u"],
+            "age_bands":[{"key":"young","min_age":7,"max_age":12,"intros":{"se":"Vastaa"}}],
+            "questions":[]}"#;
+        let error = parse(json).expect_err("unknown language");
+        assert_eq!(
+            error.to_string(),
+            "age_bands[0].intros: unknown language \"se\""
+        );
     }
 
     #[test]

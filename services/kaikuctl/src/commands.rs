@@ -546,6 +546,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 "{} (survey {} version {})",
                 form.title, form.survey_id, form.survey_version
             );
+            if !form.intro.is_empty() {
+                println!("{}", form.intro);
+            }
             if form.accepting {
                 let period = if form.period_id.is_empty() {
                     "continuous"

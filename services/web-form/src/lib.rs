@@ -4,12 +4,15 @@ pub mod answers;
 pub mod backend;
 pub mod contact;
 pub mod error;
+pub mod guidance;
+pub mod help;
 pub mod limits;
 pub mod pages;
 pub mod paper_entry;
 pub mod print;
 pub mod routes;
 pub mod texts;
+pub mod thanks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use kaiku_links::LinkKeys;
 
 use crate::backend::Backend;
 use crate::error::WebError;
+use crate::help::{Contact, HelpContacts, Names, PhoneNumber};
 use crate::limits::LinkLimiter;
 use crate::routes::AppState;
 
@@ -61,9 +65,67 @@ pub struct Config {
     #[arg(long, env = "KAIKU_KIOSK_IDLE_SECONDS", default_value_t = 90)]
     pub kiosk_idle_seconds: u32,
 
-    /// Without JavaScript, a kiosk's thank-you page returns to a fresh form after this long.
-    #[arg(long, env = "KAIKU_KIOSK_RETURN_SECONDS", default_value_t = 8)]
+    /// A kiosk's thank-you screen returns to a fresh form after this long (1-600), unless the
+    /// respondent asks for more time to read it ("Wait, I am still reading").
+    #[arg(
+        long,
+        env = "KAIKU_KIOSK_RETURN_SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=600)
+    )]
     pub kiosk_return_seconds: u32,
+
+    /// Where children and young people can turn at school, shown after their answers: a name
+    /// for every language, or "fi:...|sv:...|en:..." [default: "Koulusi kuraattori tai
+    /// terveydenhoitaja", in sv and en likewise].
+    #[arg(long, env = "KAIKU_HELP_SCHOOL_NAME")]
+    pub help_school_name: Option<Names>,
+
+    /// Its phone number, shown as a tap-to-call link (e.g. the county's student welfare line);
+    /// none by default: the school's own kuraattori and nurse are named without one.
+    #[arg(long, env = "KAIKU_HELP_SCHOOL_PHONE")]
+    pub help_school_phone: Option<PhoneNumber>,
+
+    /// The county's social emergency service (sosiaalipäivystys), shown to adults: a name for
+    /// every language, or "fi:...|sv:...|en:..." [default: "Hyvinvointialueesi
+    /// sosiaalipäivystys", in sv and en likewise].
+    #[arg(long, env = "KAIKU_HELP_SOCIAL_EMERGENCY_NAME")]
+    pub help_social_emergency_name: Option<Names>,
+
+    /// Its phone number, shown as a tap-to-call link; set it: without one the service is named
+    /// and 112 is the number shown.
+    #[arg(long, env = "KAIKU_HELP_SOCIAL_EMERGENCY_PHONE")]
+    pub help_social_emergency_phone: Option<PhoneNumber>,
+
+    /// The patient and social welfare ombudsman, who advises adults on a formal objection
+    /// (muistutus): a name for every language, or "fi:...|sv:...|en:..." [default:
+    /// "Potilas- ja sosiaaliasiavastaava", in sv and en likewise].
+    #[arg(long, env = "KAIKU_HELP_OMBUDSMAN_NAME")]
+    pub help_ombudsman_name: Option<Names>,
+
+    /// The ombudsman's phone number, shown as a tap-to-call link.
+    #[arg(long, env = "KAIKU_HELP_OMBUDSMAN_PHONE")]
+    pub help_ombudsman_phone: Option<PhoneNumber>,
+}
+
+impl Config {
+    /// The county's places to turn to, as configured.
+    pub fn help_contacts(&self) -> HelpContacts {
+        HelpContacts {
+            school: Contact {
+                names: self.help_school_name.clone(),
+                phone: self.help_school_phone.clone(),
+            },
+            social_emergency: Contact {
+                names: self.help_social_emergency_name.clone(),
+                phone: self.help_social_emergency_phone.clone(),
+            },
+            ombudsman: Contact {
+                names: self.help_ombudsman_name.clone(),
+                phone: self.help_ombudsman_phone.clone(),
+            },
+        }
+    }
 }
 
 pub struct Application {
@@ -86,6 +148,7 @@ impl Application {
             ),
             kiosk_idle_seconds: config.kiosk_idle_seconds,
             kiosk_return_seconds: config.kiosk_return_seconds,
+            help: config.help_contacts(),
         });
         let listener = tokio::net::TcpListener::bind(config.listen_addr)
             .await

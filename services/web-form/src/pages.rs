@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 
-use kaiku_proto::intake::v1::AttentionFlag;
 use kaiku_proto::survey::v1::{FormQuestion, GetFormResponse, question::Kind};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::answers::{MAX_OPEN_TEXT_CHARS, QuestionErrors};
+use crate::guidance::Audience;
+use crate::help::HelpContacts;
 use crate::texts::{UiTexts, face_labels, fill};
+use crate::thanks::kiosk_thanks;
 
 /// A link to the same page in another language.
 pub struct LanguageLink {
@@ -23,6 +25,8 @@ pub struct LanguageLink {
 
 pub struct KioskSettings {
     pub idle_seconds: u32,
+    /// The thank-you screen returns to a fresh form after this long.
+    pub return_seconds: u32,
 }
 
 pub struct FormPage<'a> {
@@ -37,8 +41,22 @@ pub struct FormPage<'a> {
     /// A problem with the whole submission (e.g. the service was unavailable).
     pub banner: Option<(&'a str, &'a str)>,
     pub kiosk: Option<KioskSettings>,
+    /// The county's places to turn to, for the kiosk's thank-you screen.
+    pub help: &'a HelpContacts,
     /// The way to feedback that asks for a reply (not anonymous), when offered.
     pub offer: Option<Markup>,
+}
+
+/// The form's introduction: the age band's own, else the anonymity note in words for the
+/// respondent's age (a child's form carries no legal terms).
+pub fn intro<'a>(texts: &'a UiTexts, form: &'a GetFormResponse) -> &'a str {
+    if !form.intro.is_empty() {
+        &form.intro
+    } else if Audience::of(form.age_band.as_ref()) == Audience::Young {
+        texts.young_note
+    } else {
+        texts.anonymous_note
+    }
 }
 
 /// The frame of every page: language, title, style, the language choice and the main landmark.
@@ -117,19 +135,19 @@ pub fn form_page(page: &FormPage<'_>) -> Markup {
                 }
             }
         }
-        p { (texts.anonymous_note) }
+        p.intro { (intro(texts, form)) }
         p { (texts.required_note) }
+        @if page.kiosk.is_some() { (kiosk_thanks(texts, form, page.help)) }
         form method="post" action=(page.action) novalidate autocomplete="off"
             data-kiosk=[page.kiosk.as_ref().map(|_| "true")]
             data-idle-seconds=[page.kiosk.as_ref().map(|k| k.idle_seconds)]
+            data-return-seconds=[page.kiosk.as_ref().map(|k| k.return_seconds)]
             data-error-required=(texts.error_required)
             data-error-summary=(texts.error_summary)
-            data-thanks-title=(texts.thanks_title)
-            data-thanks-body=(texts.thanks_body)
             data-next=(texts.kiosk_next)
+            data-stay=(texts.kiosk_stay)
             data-idle-warning=(texts.kiosk_idle_warning)
-            data-continue=(texts.kiosk_continue)
-            data-guidance=(kiosk_guidance(texts)) {
+            data-continue=(texts.kiosk_continue) {
             input type="hidden" name="submission_id" value=(page.submission_id);
             input type="hidden" name="lang" value=(texts.tag);
             @for (i, fq) in form.questions.iter().enumerate() {
@@ -272,6 +290,7 @@ fn question(
                 _ => (Vec::new(), None, false, "choice"),
             };
             let input_type = if multiple { "checkbox" } else { "radio" };
+            let tiles = matches!(kind, Some(Kind::Nps(_)) | Some(Kind::Smiley(_)));
             html! {
                 fieldset class=(class) id=(id) data-question=(key) data-required=[q.required.then_some("true")]
                     aria-describedby=[Some(describedby(hint.is_some())).filter(|d| !d.is_empty())] {
@@ -282,10 +301,24 @@ fn question(
                     (error_markup)
                     div class=(scale_class) {
                         @for (i, (value, label)) in options.iter().enumerate() {
-                            div.option {
-                                input type=(input_type) id={ "input-" (key) "-" (i) } name=(name) value=(value)
-                                    checked[is_chosen(value)];
-                                label for={ "input-" (key) "-" (i) } { (label) }
+                            @let input_id = format!("input-{key}-{i}");
+                            @if tiles {
+                                // The whole tile is the label, so a tap anywhere on the face or
+                                // number chooses it; the radio inside stays for keyboards and
+                                // screen readers, and the tile shows its state (style.css).
+                                div.option {
+                                    label.tile-label for=(input_id) {
+                                        input.tile-input type=(input_type) id=(input_id) name=(name) value=(value)
+                                            checked[is_chosen(value)];
+                                        span.tile { (label) }
+                                    }
+                                }
+                            } @else {
+                                div.option {
+                                    input type=(input_type) id=(input_id) name=(name) value=(value)
+                                        checked[is_chosen(value)];
+                                    label for=(input_id) { (label) }
+                                }
                             }
                         }
                     }
@@ -293,18 +326,6 @@ fn question(
             }
         }
     }
-}
-
-/// Both "where to turn" texts for the kiosk's thank-you screen, as JSON. The kiosk shows them
-/// after every answer: an answer queued offline gets its attention flags only later, when the
-/// respondent has gone, so the kiosk cannot wait for them.
-fn kiosk_guidance(texts: &UiTexts) -> String {
-    serde_json::json!([
-        [texts.formal_objection_title, texts.formal_objection_body],
-        [texts.child_protection_title, texts.child_protection_body],
-        [texts.self_harm_title, texts.self_harm_body],
-    ])
-    .to_string()
 }
 
 /// A face for the children's scale; the text label beside it carries the meaning.
@@ -319,78 +340,11 @@ fn face_svg(mood: f32) -> Markup {
         mouth_y - bend * 0.3
     );
     html! {
-        svg.face viewBox="0 0 100 100" width="56" height="56" aria-hidden="true" focusable="false" {
+        svg.face viewBox="0 0 100 100" width="72" height="72" aria-hidden="true" focusable="false" {
             circle cx="50" cy="50" r="45" fill="#ffd84d" stroke="#1a1a1a" stroke-width="4" {}
             circle cx="35" cy="40" r="6" fill="#1a1a1a" {}
             circle cx="65" cy="40" r="6" fill="#1a1a1a" {}
             path d=(path) fill="none" stroke="#1a1a1a" stroke-width="5" stroke-linecap="round" {}
-        }
-    }
-}
-
-pub struct ThanksPage<'a> {
-    pub texts: &'static UiTexts,
-    pub title: &'a str,
-    pub flags: &'a [AttentionFlag],
-    pub languages: &'a [LanguageLink],
-    /// Kiosks return to a fresh form by themselves.
-    pub kiosk_return: Option<(&'a str, u32)>,
-    /// The way to ask to be contacted, when offered.
-    pub offer: Option<Markup>,
-}
-
-pub fn thanks_page(page: &ThanksPage<'_>) -> Markup {
-    let texts = page.texts;
-    let head = html! {
-        // Back to a fresh form by itself, unless there is guidance to read (no time limit on
-        // that text: WCAG 2.2.1).
-        @if let (Some((href, seconds)), true) = (page.kiosk_return, page.flags.is_empty()) {
-            meta http-equiv="refresh" content={ (seconds) ";url=" (href) };
-        }
-    };
-    let body = html! {
-        h1 { (texts.thanks_title) }
-        p { (texts.thanks_body) }
-        (guidance(texts, page.flags))
-        @if let Some(offer) = &page.offer { (offer) }
-        @if let Some((href, _)) = page.kiosk_return {
-            p { a.button href=(href) { (texts.kiosk_next) } }
-        }
-    };
-    layout(
-        texts,
-        &format!("{} – {}", texts.thanks_title, page.title),
-        page.languages,
-        head,
-        body,
-    )
-}
-
-/// Where to turn when the open text reads as a formal objection or a child-protection concern.
-pub fn guidance(texts: &UiTexts, flags: &[AttentionFlag]) -> Markup {
-    html! {
-        @for flag in flags {
-            @match flag {
-                AttentionFlag::FormalObjection => {
-                    section.guidance aria-labelledby="guidance-objection" {
-                        h2 id="guidance-objection" { (texts.formal_objection_title) }
-                        p { (texts.formal_objection_body) }
-                    }
-                }
-                AttentionFlag::ChildProtectionConcern => {
-                    section.guidance aria-labelledby="guidance-child" {
-                        h2 id="guidance-child" { (texts.child_protection_title) }
-                        p { (texts.child_protection_body) }
-                    }
-                }
-                AttentionFlag::SelfHarm => {
-                    section.guidance aria-labelledby="guidance-self-harm" {
-                        h2 id="guidance-self-harm" { (texts.self_harm_title) }
-                        p { (texts.self_harm_body) }
-                    }
-                }
-                AttentionFlag::Unspecified => {}
-            }
         }
     }
 }
@@ -417,3 +371,6 @@ pub fn message_page(
 /// The kiosk's script, and the style sheet, served as static files.
 pub const KIOSK_JS: &str = include_str!("../static/kiosk.js");
 pub const STYLE_CSS: &str = include_str!("../static/style.css");
+
+#[cfg(test)]
+mod tests;

@@ -21,12 +21,13 @@ use serde::Deserialize;
 use crate::answers::{QuestionErrors, ValueSyntax, parse_answers, question_of_field};
 use crate::backend::Backend;
 use crate::error::WebError;
+use crate::help::HelpContacts;
 use crate::limits::LinkLimiter;
 use crate::pages::{
-    FormPage, KIOSK_JS, KioskSettings, LanguageLink, STYLE_CSS, ThanksPage, form_page,
-    message_page, thanks_page,
+    FormPage, KIOSK_JS, KioskSettings, LanguageLink, STYLE_CSS, form_page, message_page,
 };
 use crate::texts::{EN, FI, SV, UiTexts, texts};
+use crate::thanks::{ThanksPage, thanks_page};
 use crate::{contact, paper_entry, print};
 
 pub struct AppState {
@@ -38,6 +39,8 @@ pub struct AppState {
     pub limiter: LinkLimiter,
     pub kiosk_idle_seconds: u32,
     pub kiosk_return_seconds: u32,
+    /// The county's places to turn to, shown by age on the thank-you pages.
+    pub help: HelpContacts,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -301,6 +304,7 @@ impl FormReply<'_> {
         }
         let kiosk = (self.link.channel == Channel::Kiosk).then_some(KioskSettings {
             idle_seconds: self.app.kiosk_idle_seconds,
+            return_seconds: self.app.kiosk_return_seconds,
         });
         page(
             status,
@@ -314,6 +318,7 @@ impl FormReply<'_> {
                 errors,
                 banner,
                 kiosk,
+                help: &self.app.help,
                 offer: contact::offered(self.app, self.link).then(|| {
                     contact::offer_markup(
                         &contact::offer(&self.link.token, self.language, false),
@@ -536,6 +541,15 @@ async fn show_thanks(
         Err(e) => return error_page(&e, &FI),
     };
     let language = chosen_language(query.lang.as_deref(), &link);
+    // The respondent's form again, for the thanks and the help that fit their age. The answer is
+    // already stored: if the form cannot be read now, the common thanks will do.
+    let form = match app.form_in(&link, language).await {
+        Ok((form, _)) => Some(form),
+        Err(e) => {
+            tracing::warn!(error = %e, "thank-you page without the respondent's form");
+            None
+        }
+    };
     let t = texts(language);
     let flags: Vec<AttentionFlag> = query
         .attention
@@ -551,8 +565,9 @@ async fn show_thanks(
         StatusCode::OK,
         thanks_page(&ThanksPage {
             texts: t,
-            title: t.thanks_title,
+            form: form.as_ref(),
             flags: &flags,
+            help: &app.help,
             languages: &[],
             kiosk_return,
             offer: contact::offered(&app, &link).then(|| {

@@ -5,12 +5,16 @@
 use kaiku_proto::survey::v1::Language;
 
 pub struct UiTexts {
+    pub language: Language,
     /// BCP 47 tag, for `lang` attributes and PDFs.
     pub tag: &'static str,
     /// The language's own name, for the language choice.
     pub name: &'static str,
     pub language_choice: &'static str,
     pub anonymous_note: &'static str,
+    /// The anonymity note for children and young people whose age band has no intro of its own:
+    /// the same request in plain words, without legal terms.
+    pub young_note: &'static str,
     pub required_note: &'static str,
     pub required_marker: &'static str,
     pub submit: &'static str,
@@ -33,6 +37,10 @@ pub struct UiTexts {
     pub kiosk_next: &'static str,
     pub kiosk_idle_warning: &'static str,
     pub kiosk_continue: &'static str,
+    /// On the kiosk's thank-you screen, which returns to a fresh form by itself.
+    pub kiosk_return_note: &'static str,
+    /// Stops that return, for someone still reading.
+    pub kiosk_stay: &'static str,
     pub closed_title: &'static str,
     pub closed_body: &'static str,
     pub invalid_link_title: &'static str,
@@ -41,12 +49,6 @@ pub struct UiTexts {
     pub too_many_body: &'static str,
     pub unavailable_title: &'static str,
     pub unavailable_body: &'static str,
-    pub formal_objection_title: &'static str,
-    pub formal_objection_body: &'static str,
-    pub child_protection_title: &'static str,
-    pub child_protection_body: &'static str,
-    pub self_harm_title: &'static str,
-    pub self_harm_body: &'static str,
     pub paper_instructions: &'static str,
     pub paper_phone_caption: &'static str,
     pub paper_return_note: &'static str,
@@ -65,10 +67,12 @@ pub struct UiTexts {
 }
 
 pub const FI: UiTexts = UiTexts {
+    language: Language::Fi,
     tag: "fi",
     name: "Suomeksi",
     language_choice: "Kieli",
     anonymous_note: "Vastaat nimettömänä. Älä kirjoita vastauksiin nimiä, henkilötunnusta tai yhteystietoja.",
+    young_note: "Kukaan ei näe, kuka vastasi. Älä kirjoita vastauksiin nimiä.",
     required_note: "Tähdellä (*) merkittyihin kysymyksiin on vastattava.",
     required_marker: "pakollinen",
     submit: "Lähetä vastaukset",
@@ -101,6 +105,8 @@ pub const FI: UiTexts = UiTexts {
     kiosk_next: "Seuraava vastaaja",
     kiosk_idle_warning: "Lomake tyhjennetään 20 sekunnin kuluttua, jotta seuraava vastaaja ei näe vastauksiasi.",
     kiosk_continue: "Jatka vastaamista",
+    kiosk_return_note: "Näyttö palaa pian alkuun seuraavaa vastaajaa varten.",
+    kiosk_stay: "Odota, luen vielä",
     closed_title: "Kysely ei ole nyt avoinna",
     closed_body: "Tähän kyselyyn ei voi juuri nyt vastata. Kiitos kiinnostuksestasi.",
     invalid_link_title: "Linkki ei kelpaa",
@@ -109,12 +115,6 @@ pub const FI: UiTexts = UiTexts {
     too_many_body: "Tämän linkin kautta on juuri tullut hyvin paljon vastauksia. Yritä hetken kuluttua uudelleen.",
     unavailable_title: "Palvelu ei ole juuri nyt käytettävissä",
     unavailable_body: "Vastauksiasi ei tallennettu. Yritä hetken kuluttua uudelleen.",
-    formal_objection_title: "Haluatko tehdä muistutuksen?",
-    formal_objection_body: "Nimetön palaute ei ole muistutus, eikä siihen voida vastata. Jos olet tyytymätön saamaasi palveluun tai kohteluun, voit tehdä kirjallisen muistutuksen toimintayksikön vastuuhenkilölle. Potilas- ja sosiaaliasiavastaava neuvoo maksutta.",
-    child_protection_title: "Oletko huolissasi lapsen turvallisuudesta?",
-    child_protection_body: "Nimetöntä palautetta ei lueta heti, eikä se tavoita ketään nopeasti. Ota yhteyttä lastensuojeluun tai hyvinvointialueesi sosiaalipäivystykseen. Hätätilanteessa soita 112.",
-    self_harm_title: "Onko sinun paha olla?",
-    self_harm_body: "Nimetöntä palautetta ei lueta heti. Puhu jollekulle nyt: koulukuraattorille, terveydenhoitajalle tai aikuiselle, johon luotat. Lasten ja nuorten puhelin 116 111, MIELI ry:n kriisipuhelin 09 2525 0111. Jos henki on vaarassa, soita 112.",
     paper_instructions: "Rastita kuhunkin kysymykseen yksi ruutu, ellei toisin mainita. Älä kirjoita lomakkeeseen nimeäsi tai muita henkilötietoja.",
     paper_phone_caption: "Vastaatko mieluummin puhelimella? Skannaa QR-koodi.",
     paper_return_note: "Palauta lomake suljetussa kirjekuoressa. Vastaukset käsitellään nimettöminä.",
@@ -133,10 +133,12 @@ pub const FI: UiTexts = UiTexts {
 };
 
 pub const SV: UiTexts = UiTexts {
+    language: Language::Sv,
     tag: "sv",
     name: "På svenska",
     language_choice: "Språk",
     anonymous_note: "Du svarar anonymt. Skriv inte namn, personbeteckning eller kontaktuppgifter i svaren.",
+    young_note: "Ingen ser vem som svarade. Skriv inga namn i svaren.",
     required_note: "Frågor märkta med asterisk (*) måste besvaras.",
     required_marker: "obligatorisk",
     submit: "Skicka svaren",
@@ -169,6 +171,8 @@ pub const SV: UiTexts = UiTexts {
     kiosk_next: "Nästa svarande",
     kiosk_idle_warning: "Blanketten töms om 20 sekunder så att nästa svarande inte ser dina svar.",
     kiosk_continue: "Fortsätt svara",
+    kiosk_return_note: "Skärmen går snart tillbaka till början för nästa svarande.",
+    kiosk_stay: "Vänta, jag läser fortfarande",
     closed_title: "Enkäten är inte öppen just nu",
     closed_body: "Det går inte att svara på enkäten just nu. Tack för ditt intresse.",
     invalid_link_title: "Länken är ogiltig",
@@ -177,12 +181,6 @@ pub const SV: UiTexts = UiTexts {
     too_many_body: "Det har just kommit väldigt många svar via den här länken. Försök igen om en stund.",
     unavailable_title: "Tjänsten är inte tillgänglig just nu",
     unavailable_body: "Dina svar sparades inte. Försök igen om en stund.",
-    formal_objection_title: "Vill du göra en anmärkning?",
-    formal_objection_body: "Anonym respons är ingen anmärkning och kan inte besvaras. Om du är missnöjd med servicen eller bemötandet kan du lämna en skriftlig anmärkning till den ansvariga personen vid verksamhetsenheten. Patient- och socialombudet ger kostnadsfri rådgivning.",
-    child_protection_title: "Är du orolig för ett barns säkerhet?",
-    child_protection_body: "Anonym respons läses inte genast och når ingen snabbt. Kontakta barnskyddet eller socialjouren i ditt välfärdsområde. Ring 112 i nödsituationer.",
-    self_harm_title: "Mår du dåligt?",
-    self_harm_body: "Anonym respons läses inte genast. Prata med någon nu: skolkuratorn, hälsovårdaren eller en vuxen du litar på. Barn- och ungdomstelefonen 116 111, Kristelefonen på svenska 09 2525 0112. Om livet är i fara, ring 112.",
     paper_instructions: "Kryssa i en ruta för varje fråga om inte annat anges. Skriv inte ditt namn eller andra personuppgifter på blanketten.",
     paper_phone_caption: "Svarar du hellre med telefonen? Skanna QR-koden.",
     paper_return_note: "Lämna blanketten i ett slutet kuvert. Svaren behandlas anonymt.",
@@ -201,10 +199,12 @@ pub const SV: UiTexts = UiTexts {
 };
 
 pub const EN: UiTexts = UiTexts {
+    language: Language::En,
     tag: "en",
     name: "In English",
     language_choice: "Language",
     anonymous_note: "You answer anonymously. Please do not write names, identity codes or contact details in your answers.",
+    young_note: "No one can see who answered. Please do not write names in your answers.",
     required_note: "Questions marked with an asterisk (*) must be answered.",
     required_marker: "required",
     submit: "Send answers",
@@ -237,6 +237,8 @@ pub const EN: UiTexts = UiTexts {
     kiosk_next: "Next respondent",
     kiosk_idle_warning: "The form will be cleared in 20 seconds so that the next person does not see your answers.",
     kiosk_continue: "Continue answering",
+    kiosk_return_note: "The screen will soon go back to the start for the next person.",
+    kiosk_stay: "Wait, I am still reading",
     closed_title: "The survey is not open now",
     closed_body: "This survey cannot be answered right now. Thank you for your interest.",
     invalid_link_title: "The link is not valid",
@@ -245,12 +247,6 @@ pub const EN: UiTexts = UiTexts {
     too_many_body: "Very many answers have just arrived through this link. Please try again in a moment.",
     unavailable_title: "The service is not available right now",
     unavailable_body: "Your answers were not saved. Please try again in a moment.",
-    formal_objection_title: "Do you want to make a formal objection?",
-    formal_objection_body: "Anonymous feedback is not a formal objection (muistutus) and cannot be replied to. If you are dissatisfied with your care or treatment, you can submit a written objection to the person in charge of the unit. The patient and social welfare ombudsman gives advice free of charge.",
-    child_protection_title: "Are you worried about a child's safety?",
-    child_protection_body: "Anonymous feedback is not read at once and reaches no one quickly. Contact child welfare services or your wellbeing services county's social emergency service. In an emergency, call 112.",
-    self_harm_title: "Are you feeling bad?",
-    self_harm_body: "Anonymous feedback is not read at once. Talk to someone now: the school social worker, the school nurse or an adult you trust. Children's and young people's helpline 116 111, MIELI crisis helpline 09 2525 0111. If a life is in danger, call 112.",
     paper_instructions: "Tick one box for each question unless told otherwise. Do not write your name or other personal data on the form.",
     paper_phone_caption: "Would you rather answer on your phone? Scan the QR code.",
     paper_return_note: "Return the form in a sealed envelope. Answers are handled anonymously.",

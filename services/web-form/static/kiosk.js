@@ -4,7 +4,10 @@
 // and a fresh submission id is drawn; (2) keeps taking answers while the premises' network is
 // down: each answer is queued in localStorage with its own submission id and the time it was
 // given, and sent when the network returns. Intake stores a submission id once and the read
-// models count it once, so re-sending after a lost reply never doubles an answer.
+// models count it once, so re-sending after a lost reply never doubles an answer. (3) The
+// thank-you screen (drawn by the server for the respondent's age, in a template) returns to a
+// fresh form after data-return-seconds, unless the respondent asks to keep reading (WCAG 2.2.1:
+// the time limit can be turned off before it is reached; the idle timer then applies).
 (function () {
   "use strict";
   var form = document.querySelector("form[data-kiosk]");
@@ -12,10 +15,12 @@
   var QUEUE_KEY = "kaiku-kiosk-queue:" + location.pathname;
   var WARNING_MS = 20000;
   var idleMs = Math.max(WARNING_MS + 1000, (Number(form.dataset.idleSeconds) || 90) * 1000);
+  var returnMs = Math.max(1, Number(form.dataset.returnSeconds) || 10) * 1000;
   var retryMs = 5000;
   var sending = false;
   var warnTimer = null;
   var resetTimer = null;
+  var returnTimer = null;
 
   function uuid() {
     var b = new Uint8Array(16);
@@ -123,7 +128,13 @@
 
   function hideWarning() { removeAll("#kiosk-idle-warning"); }
 
+  function stopReturn() {
+    if (returnTimer) { clearTimeout(returnTimer); }
+    returnTimer = null;
+  }
+
   function resetForm() {
+    stopReturn();
     form.reset();
     clearErrors();
     hideWarning();
@@ -140,29 +151,40 @@
     return p;
   }
 
+  function button(id, text, className) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.id = id;
+    b.textContent = text;
+    if (className) { b.className = className; }
+    return b;
+  }
+
   function showThanks() {
     form.hidden = true;
     var box = document.createElement("div");
     box.id = "kiosk-thanks";
     box.className = "kiosk-thanks";
     box.setAttribute("role", "status");
-    box.appendChild(paragraph(form.dataset.thanksTitle, "h2"));
-    box.appendChild(paragraph(form.dataset.thanksBody));
-    JSON.parse(form.dataset.guidance || "[]").forEach(function (g) {
-      var section = document.createElement("section");
-      section.className = "guidance";
-      section.appendChild(paragraph(g[0], "h3"));
-      section.appendChild(paragraph(g[1]));
-      box.appendChild(section);
-    });
-    var next = document.createElement("button");
-    next.type = "button";
-    next.id = "kiosk-next";
-    next.textContent = form.dataset.next;
+    var content = document.getElementById("kiosk-thanks-content");
+    if (content) { box.appendChild(content.content.cloneNode(true)); }
+    var actions = document.createElement("div");
+    actions.className = "kiosk-actions";
+    var next = button("kiosk-next", form.dataset.next);
     next.addEventListener("click", resetForm);
-    box.appendChild(next);
+    var stay = button("kiosk-stay", form.dataset.stay, "secondary");
+    stay.addEventListener("click", function () {
+      stopReturn();
+      removeAll("#kiosk-stay, .kiosk-thanks .kiosk-return-note");
+      next.focus();
+    });
+    actions.appendChild(next);
+    actions.appendChild(stay);
+    box.appendChild(actions);
     form.parentNode.insertBefore(box, form);
     next.focus();
+    stopReturn();
+    returnTimer = setTimeout(resetForm, returnMs);
   }
 
   // WCAG 2.2.1: a warning with at least 20 s to ask for more time before the form is emptied.

@@ -1,8 +1,8 @@
 //! Every rule of survey content, as a table of (change to a valid survey, exact violations).
 
 use kaiku_proto::survey::v1::{
-    ChoiceOption, CollectionPeriod, Condition, Language, LocalDate, ScheduledCollection,
-    SurveyContent, question::Kind, survey_content::Collection,
+    ChoiceOption, CollectionPeriod, Condition, Language, LocalDate, LocalizedText,
+    ScheduledCollection, SurveyContent, question::Kind, survey_content::Collection,
 };
 
 use super::{Strictness, validate_content};
@@ -160,6 +160,72 @@ const DRAFT_RULES: &[(&str, Change, Expected)] = &[
         &[("draft.age_bands[0].max_age", "must be at least min_age 7")],
     ),
     (
+        "age band title in a language the survey does not offer",
+        |c| {
+            c.languages.retain(|l| *l != Language::En as i32);
+            c.age_bands[0].titles = texts("Lapsille", "För barn", "For children");
+        },
+        &[(
+            "draft.age_bands[0].titles[2].language",
+            "en is not a language of this survey",
+        )],
+    ),
+    (
+        "age band intro in a language the survey does not offer",
+        |c| {
+            c.languages.retain(|l| *l != Language::Sv as i32);
+            c.age_bands[1].intros = texts("Vastaa", "Svara", "Answer");
+        },
+        &[(
+            "draft.age_bands[1].intros[1].language",
+            "sv is not a language of this survey",
+        )],
+    ),
+    (
+        "age band thanks in a language the survey does not offer",
+        |c| {
+            c.languages.retain(|l| *l != Language::Fi as i32);
+            c.age_bands[0].thanks = texts("Kiitos", "Tack", "Thanks");
+        },
+        &[(
+            "draft.age_bands[0].thanks[0].language",
+            "fi is not a language of this survey",
+        )],
+    ),
+    (
+        "age band title in an unknown language",
+        |c| {
+            c.age_bands[0].titles = vec![LocalizedText {
+                language: 7,
+                text: "?".into(),
+            }]
+        },
+        &[(
+            "draft.age_bands[0].titles[0].language",
+            "must be fi, sv or en, got 7",
+        )],
+    ),
+    (
+        "age band intro twice in one language",
+        |c| {
+            let mut intros = texts("Vastaa", "Svara", "Answer");
+            intros.push(LocalizedText {
+                language: Language::Fi as i32,
+                text: "Vastaa taas".into(),
+            });
+            c.age_bands[0].intros = intros;
+        },
+        &[("draft.age_bands[0].intros[3].language", "fi is given twice")],
+    ),
+    (
+        "age band thanks too long",
+        |c| c.age_bands[0].thanks = texts(&"k".repeat(1001), "Tack", "Thanks"),
+        &[(
+            "draft.age_bands[0].thanks[0].text",
+            "must be at most 1000 characters",
+        )],
+    ),
+    (
         "group key twice",
         |c| c.professional_groups[1].key = "kuraattori".into(),
         &[(
@@ -230,6 +296,29 @@ const PUBLISH_RULES: &[(&str, Change, Expected)] = &[
         &[("draft.questions[2].texts", "missing translation: sv")],
     ),
     (
+        "age band title missing a translation",
+        |c| {
+            c.age_bands[0].titles = texts("Lapsille", "För barn", "For children");
+            c.age_bands[0]
+                .titles
+                .retain(|t| t.language != Language::Sv as i32);
+        },
+        &[("draft.age_bands[0].titles", "missing translation: sv")],
+    ),
+    (
+        "age band intro blank",
+        |c| c.age_bands[1].intros = texts("Vastaa", " ", "Answer"),
+        &[("draft.age_bands[1].intros[1].text", "must not be blank")],
+    ),
+    (
+        "age band thanks missing a translation",
+        |c| {
+            c.age_bands[0].thanks = texts("Kiitos", "Tack", "Thanks");
+            c.age_bands[0].thanks.truncate(1);
+        },
+        &[("draft.age_bands[0].thanks", "missing translation: sv, en")],
+    ),
+    (
         "no collection",
         |c| c.collection = None,
         &[(
@@ -266,6 +355,16 @@ fn check(rules: &[(&str, Change, Expected)], strictness: Strictness) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn age_band_texts_in_every_language_are_publishable() {
+    let mut content = all_kinds_survey(&["school-1"]);
+    let band = &mut content.age_bands[0];
+    band.titles = texts("Lapsille", "För barn", "For children");
+    band.intros = texts("Vastaa", "Svara", "Answer");
+    band.thanks = texts("Kiitos", "Tack", "Thanks");
+    assert_eq!(details(&content, Strictness::Publish), vec![]);
 }
 
 #[test]
