@@ -97,6 +97,19 @@ fn expected() -> Json {
     })
 }
 
+/// A kuraattori's respondent link in school-1, in Finnish.
+fn link(survey_id: &str, channel: &str, role: &str, age_band: &str) -> LinkContext {
+    LinkContext {
+        survey_id: survey_id.to_owned(),
+        unit_id: "school-1".into(),
+        channel: channel.into(),
+        respondent_role: role.into(),
+        professional_group: "kuraattori".into(),
+        age_band: age_band.into(),
+        language: "fi".into(),
+    }
+}
+
 struct Fixture {
     stack: Stack,
     web: WebForm,
@@ -112,15 +125,9 @@ impl Fixture {
         age_band: &str,
         answers: &[(&str, String)],
     ) -> TestResult {
-        let token = self.web.sign(&LinkContext {
-            survey_id: self.survey_id.clone(),
-            unit_id: "school-1".into(),
-            channel: channel.into(),
-            respondent_role: role.into(),
-            professional_group: "kuraattori".into(),
-            age_band: age_band.into(),
-            language: "fi".into(),
-        })?;
+        let token = self
+            .web
+            .sign(&link(&self.survey_id, channel, role, age_band))?;
         let id = uuid::Uuid::new_v4().to_string();
         let mut fields: Vec<(&str, &str)> = vec![("submission_id", &id)];
         fields.extend(answers.iter().map(|(k, v)| (*k, v.as_str())));
@@ -516,7 +523,7 @@ async fn a_worrying_comment_reaches_the_manager_only_and_is_erased_when_asked() 
     ])
     .await?;
     let (reader, other_handler) = (&tokens[0], &tokens[1]);
-    for (i, text) in ORDINARY.iter().chain([&CONCERN]).enumerate() {
+    for (i, text) in ORDINARY.iter().enumerate() {
         f.answer(
             "qr",
             "client",
@@ -528,6 +535,21 @@ async fn a_worrying_comment_reaches_the_manager_only_and_is_erased_when_asked() 
         )
         .await?;
     }
+    // The pupil writes the concern in Chromium, on a phone.
+    let token = f
+        .web
+        .sign(&link(&f.survey_id, "qr", "client", "age_13_17"))?;
+    browser(
+        "attention.mjs",
+        "attention",
+        json!({
+            "phase": "respond",
+            "form_url": format!("{}/f/{token}?lang=fi", f.web.url),
+            "concern": CONCERN,
+        }),
+    )
+    .await
+    .map_err(|e| format!("{e}\nweb form log:\n{}", f.web.log()))?;
     let marker = f.marker().await?;
 
     // Readers of figures and texts never see it: not in the texts, not in the export.
@@ -613,6 +635,7 @@ async fn a_worrying_comment_reaches_the_manager_only_and_is_erased_when_asked() 
         "attention.mjs",
         "attention",
         json!({
+            "phase": "manage",
             "url": console.url,
             "query": query,
             "username": "maija",

@@ -1,9 +1,28 @@
-// A worrying comment in the console: the unit's manager finds it in the attention list with
-// what to do about it, never on the shared results review; asks for its erasure, and the list
-// no longer has it. axe-core on every page; a screenshot of each is kept.
-import { check, input, inspect, run } from "./lib.mjs";
+// A worrying comment, in two acts. "respond": a pupil writes it on the web form (and is shown
+// where young people can turn). "manage": the unit's manager finds it in the console's attention
+// list with what to do about it, never on the shared results review; asks for its erasure, and
+// the list no longer has it. axe-core on every page; a screenshot of each is kept.
+import { answerForm, check, input, inspect, run, submit } from "./lib.mjs";
+
+async function respond(browser) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(input.form_url);
+  await answerForm(page, { nps: 7, text: input.concern });
+  await inspect(page, "0-respondent-form");
+  await submit(page);
+  await page.waitForURL(/\/thanks/);
+  const help = await page.locator('a[href="tel:116111"]').count();
+  check(help > 0, "respondent: no tap-to-call 116 111 after a worrying comment");
+  await inspect(page, "0-respondent-thanks");
+  await context.close();
+  return {};
+}
 
 await run(async (browser) => {
+  if (input.phase === "respond") {
+    return respond(browser);
+  }
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${input.url}/login?lang=fi`);
