@@ -543,7 +543,9 @@ EOF
     printf '\n  QR poster, a 15-year-old client:\n'
     kaikuctl_local "${common[@]}" --channel qr --age-band age_13_17 | sed 's/^/    /'
     printf '\n  Kiosk, a 9-year-old client (faces):\n'
-    kaikuctl_local "${common[@]}" --channel kiosk --age-band age_7_12 | head -n 1 | sed 's/^/    /'
+    # Only the link itself: sed reads all of kaikuctl's output (head would close the pipe early,
+    # and kaikuctl, writing its next line to the closed pipe, failed make up with a broken pipe).
+    kaikuctl_local "${common[@]}" --channel kiosk --age-band age_7_12 | sed -n '1s/^/    /p'
     printf '\n  Paper entry for unit staff, guardian forms:\n'
     kaikuctl_local "${common[@]}" --channel paper --role guardian --age-band adult | sed 's/^/    /'
 }

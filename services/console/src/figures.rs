@@ -398,23 +398,12 @@ pub async fn results(
     for role in &selection.roles {
         roles.push(role_results(clients, selection, *role, content, units, language).await?);
     }
-    // Counted per role (a grouping, never one figure for several roles).
-    let mut role_filter = selection.filter_for(RespondentRole::Client);
-    role_filter.respondent_roles = survey_roles(content).iter().map(|r| *r as i32).collect();
-    let by_role = volume_by(
-        clients,
-        &selection.survey_id,
-        &role_filter,
-        Dimension::RespondentRole,
-    )
-    .await?
-    .into_iter()
-    .filter_map(|(code, cell)| {
-        RespondentRole::from_str_name(&code)
-            .or_else(|| kaiku_domain::codes::role_from_code(&code))
-            .map(|r| (r, cell))
-    })
-    .collect();
+    // Each role's own count, as its section shows it: a grouped query would hide a row its
+    // section shows (to protect a small neighbouring row), and contradict the page.
+    let by_role = roles
+        .iter()
+        .map(|r: &Results| (r.role, r.responses.clone()))
+        .collect();
     let min_group_size = roles.first().map_or(0, |r: &Results| r.min_group_size);
     Ok(ResultsSet {
         min_group_size,
