@@ -1,4 +1,4 @@
-//! Scoring a finder against the labelled set in `testdata/names_labelled.tsv`: token-level
+//! Scoring a finder against the labelled sets in `testdata/`: token-level
 //! precision and recall, and every word it got wrong. Used by the crate's test (which fails
 //! below the thresholds) and by the `name-eval` binary.
 
@@ -11,6 +11,10 @@ pub const LABELLED_SET: &str = include_str!("../testdata/names_labelled.tsv");
 
 /// Sentences written after the rules were finished and measured once: the honest figure.
 pub const HELDOUT_SET: &str = include_str!("../testdata/names_heldout.tsv");
+
+/// An outside tester's attempts to get names through (or ordinary words replaced), with more
+/// sentences of the same kinds written before the finder was run on them.
+pub const ADVERSARIAL_SET: &str = include_str!("../testdata/names_adversarial.tsv");
 
 /// One labelled sentence: its language, its text without marks, and where the names are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +310,17 @@ mod tests {
         );
         for language in ["fi", "sv", "en"] {
             assert!(sentences.iter().any(|s| s.language == language));
+        }
+    }
+
+    #[test]
+    fn the_held_out_and_adversarial_sets_parse_and_hold_every_language() {
+        for set in [HELDOUT_SET, ADVERSARIAL_SET] {
+            let sentences = parse(set).expect("the set is well formed");
+            assert!(sentences.len() >= 30, "{} sentences", sentences.len());
+            for language in ["fi", "sv", "en"] {
+                assert!(sentences.iter().any(|s| s.language == language));
+            }
         }
     }
 }

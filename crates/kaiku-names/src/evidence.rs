@@ -8,7 +8,7 @@ use crate::voikko::Reading;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Evidence {
     /// Never a name: titles, weekdays and months, brands, digits, single letters, places
-    /// that are no one's name.
+    /// that are no one's name, a word written with a capital I for an l ("Iyö").
     None,
     /// An ordinary word Voikko knows: a name only capitalised right after a title or a name
     /// ("terveydenhoitaja Rinne": Voikko knows only the slope; "Maija Meikäläinen").
@@ -31,6 +31,17 @@ pub(crate) struct Facts {
     /// "tohtori", "Dr": the word after it is a person even if it reads as a place.
     pub honorific: bool,
     pub conjunction: bool,
+    /// A listed surname, bare or with a genitive ending ("lindqvist", "Browns").
+    pub surname: bool,
+    /// In Finnish text, a word Voikko reads only in a local case ("Illalla", "Aamulla"): not
+    /// the first part of a full name, whose first words stay in the nominative ("Liisa
+    /// Virtaselle"; a genitive, "Matin Virtasen", is a common slip and still joins).
+    pub inflected: bool,
+    /// In Finnish text, an everyday-word name rare as a name, in the nominative ("Aamu",
+    /// "Sade"): as the subject of a verb a capital in mid-sentence alone does not make it one.
+    pub rare: bool,
+    /// In Finnish text, a word Voikko reads as a verb ("oli", "alkoi").
+    pub verb: bool,
 }
 
 const CONJUNCTIONS: &[&str] = &["ja", "sekä", "tai", "och", "eller", "and", "or"];
@@ -73,11 +84,36 @@ pub(crate) fn facts_of(
     } else {
         evidence_of(token, &lower, readings, &bases, lists, finnish)
     };
+    let surname = evidence != Evidence::None
+        && stems(&lower, false)
+            .iter()
+            .any(|form| lists.surnames.contains(form));
+    let inflected = finnish
+        && !readings.is_empty()
+        && readings
+            .iter()
+            .all(|r| LOCAL_CASES.contains(&r.case.as_str()));
+    let rare = finnish
+        && evidence == Evidence::Ambiguous
+        && readings.iter().any(|r| {
+            r.case == "nimento"
+                && lists
+                    .homographs_fi_rare
+                    .contains(&r.base_form.to_lowercase())
+        });
+    let verb = finnish
+        && readings
+            .iter()
+            .any(|r| matches!(r.class.as_str(), "teonsana" | "kieltosana"));
     Facts {
         evidence,
         title,
         honorific,
         conjunction,
+        surname,
+        inflected,
+        rare,
+        verb,
     }
 }
 
@@ -105,10 +141,13 @@ fn evidence_of(
     if let Some(evidence) = voikko_evidence(lower, &forms, readings, bases, lists, finnish) {
         // A name Voikko alone vouches for is not trusted in lower case outside Finnish text,
         // where its Finnish reading is a coincidence ("elin", "tina").
+        // A listed surname that is no everyday word is trusted ("kurator lindqvist").
         if evidence == Evidence::Strong
             && !finnish
             && !token.is_capitalised()
-            && !forms.iter().any(|f| lists.first_names_other.contains(f))
+            && !forms
+                .iter()
+                .any(|f| lists.first_names_other.contains(f) || lists.is_plain_surname(f))
         {
             return Evidence::Ambiguous;
         }
@@ -231,10 +270,25 @@ fn list_evidence(
             });
         }
         if lists.surnames.contains(form) {
-            return Some(Evidence::Ambiguous);
+            // A surname that is no everyday word is a name in any case and at a sentence
+            // start ("Johanssons mottagning", "dr smith"); one that is ("Brown", "Berg") only
+            // in an English possessive, which an everyday word rarely takes ("Brown's office").
+            let plain = lists.is_plain_surname(form);
+            let possessive = token.is_capitalised() && is_english_possessive(token.text);
+            return Some(if plain || possessive {
+                Evidence::Strong
+            } else {
+                Evidence::Ambiguous
+            });
         }
     }
     None
+}
+
+/// "Brown's", "Jones’s": an apostrophe and an s ending the word.
+fn is_english_possessive(word: &str) -> bool {
+    let mut end = word.chars().rev();
+    matches!(end.next(), Some('s' | 'S')) && matches!(end.next(), Some('\'' | '’'))
 }
 
 fn is_nickname(forms: &[String], lists: &Lists) -> bool {

@@ -53,10 +53,14 @@ pub struct Lists {
     /// Swedish, English and immigrant-community first names.
     pub first_names_other: WordSet,
     pub surnames: WordSet,
+    /// Listed surnames that are also everyday Swedish or English words ("Brown", "Berg").
+    pub homographs_surnames: WordSet,
     /// Finnish surnames only: overrides Voikko's place-only readings ("Nieminen").
     pub surnames_fi: WordSet,
     /// Finnish first names that are also everyday Finnish words.
     pub homographs_fi: WordSet,
+    /// Everyday-word Finnish names rare as a name: a capital alone does not make them one.
+    pub homographs_fi_rare: WordSet,
     /// Swedish and English first names that are also words of those languages.
     pub homographs_other: WordSet,
     /// Finnish titles and kinship words (base forms, also as the end of a compound).
@@ -84,8 +88,10 @@ impl Lists {
                 include_str!("../data/surnames_en.txt"),
                 include_str!("../data/surnames_other.txt"),
             ]),
+            homographs_surnames: WordSet::parse(&[include_str!("../data/homographs_surnames.txt")]),
             surnames_fi: WordSet::parse(&[include_str!("../data/surnames_fi.txt")]),
             homographs_fi: WordSet::parse(&[include_str!("../data/homographs_fi.txt")]),
+            homographs_fi_rare: WordSet::parse(&[include_str!("../data/homographs_fi_rare.txt")]),
             homographs_other: WordSet::parse(&[
                 include_str!("../data/homographs_sv.txt"),
                 include_str!("../data/homographs_en.txt"),
@@ -109,6 +115,12 @@ impl Lists {
     /// "ville" is Swedish for "wanted" (capitalised, the caller also asks `first_names_fi`).
     pub fn is_first_name_in_other(&self, word: &str) -> bool {
         self.first_names_other.contains(word) || self.homographs_other.contains(word)
+    }
+
+    /// A listed surname that is no everyday word: a name wherever it stands ("johansson",
+    /// "smith", "lindqvist"), unlike "brown" or "berg".
+    pub fn is_plain_surname(&self, word: &str) -> bool {
+        self.surnames.contains(word) && !self.homographs_surnames.contains(word)
     }
 
     /// Whether `word` is a name that is also an everyday word of the text's language.
@@ -166,6 +178,7 @@ mod tests {
         assert!(lists.first_names_other.entries() > 250);
         assert!(lists.surnames.entries() > 150);
         assert!(lists.homographs_fi.entries() > 0);
+        assert!(lists.homographs_surnames.entries() > 0);
         assert!(lists.titles_fi.contains("kuraattori"));
         assert!(lists.honorifics.contains("dr"));
         assert!(lists.calendar.contains("friday"));
@@ -177,6 +190,30 @@ mod tests {
         let lists = Lists::load();
         assert!(!lists.titles_fi.ends_a_compound("laaksonen"));
         assert!(!lists.titles_other.contains("laaksonen"));
+    }
+
+    #[test]
+    fn every_everyday_word_surname_is_a_listed_surname() {
+        let lists = Lists::load();
+        for word in &lists.homographs_surnames.0 {
+            assert!(
+                lists.surnames.contains(word),
+                "{word} is not in surnames_*.txt"
+            );
+        }
+        assert!(lists.is_plain_surname("johansson") && !lists.is_plain_surname("brown"));
+    }
+
+    #[test]
+    fn every_rare_everyday_word_name_is_an_everyday_word_name() {
+        let lists = Lists::load();
+        assert!(lists.homographs_fi_rare.entries() > 0);
+        for word in &lists.homographs_fi_rare.0 {
+            assert!(
+                lists.homographs_fi.contains(word),
+                "{word} is not in homographs_fi.txt"
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Token<'t> {
     pub range: Range<usize>,
     /// How this word is joined to the previous one.
     pub gap: Gap,
+    /// A full stop comes right after the word ("K." in "Anna K.").
+    pub full_stop_after: bool,
 }
 
 impl Token<'_> {
@@ -48,6 +50,14 @@ impl Token<'_> {
     pub fn is_all_caps(&self) -> bool {
         let letters: Vec<char> = self.text.chars().filter(|c| c.is_alphabetic()).collect();
         letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase())
+    }
+
+    /// One capital letter followed by a full stop: "K." in "Anna K.".
+    pub fn is_initial(&self) -> bool {
+        let mut chars = self.text.chars();
+        self.full_stop_after
+            && chars.next().is_some_and(char::is_uppercase)
+            && chars.next().is_none()
     }
 
     pub fn has_digit(&self) -> bool {
@@ -97,6 +107,7 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
             text: &text[start..end],
             range: start..end,
             gap,
+            full_stop_after: text[end..].starts_with('.'),
         });
         previous_end = end;
     }
@@ -185,6 +196,17 @@ mod tests {
     #[test]
     fn a_colon_between_words_does_not_start_a_sentence() {
         assert_eq!(words("tässä: Laura")[1].1, Gap::Other);
+    }
+
+    #[test]
+    fn a_capital_letter_before_a_full_stop_is_an_initial() {
+        let tokens = tokenize("Anna K. ja B-rappu, Matti L");
+        let initials: Vec<&str> = tokens
+            .iter()
+            .filter(|t| t.is_initial())
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(initials, vec!["K"]);
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! `cargo run -p kaiku-names --bin name-eval`: scores the NameFinder on the labelled set
-//! (testdata/names_labelled.tsv) and prints precision, recall and every word it got wrong.
+//! `cargo run -p kaiku-names --bin name-eval`: scores the NameFinder on the labelled, held-out
+//! and adversarial sets (testdata/names_*.tsv) and prints precision, recall and every word it
+//! got wrong.
 //! With `--time`, also the time to find names in a 300-character text.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use kaiku_names::NameFinder;
-use kaiku_names::eval::{HELDOUT_SET, LABELLED_SET, evaluate, parse};
+use kaiku_names::eval::{ADVERSARIAL_SET, HELDOUT_SET, LABELLED_SET, evaluate, parse};
 
 fn main() -> ExitCode {
     let finder = match NameFinder::load() {
@@ -22,6 +23,10 @@ fn main() -> ExitCode {
             LABELLED_SET,
         ),
         ("held-out set (testdata/names_heldout.tsv)", HELDOUT_SET),
+        (
+            "adversarial set (testdata/names_adversarial.tsv, an outside tester's attempts)",
+            ADVERSARIAL_SET,
+        ),
     ] {
         let sentences = match parse(set) {
             Ok(sentences) => sentences,
