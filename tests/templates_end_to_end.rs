@@ -10,9 +10,8 @@ use kaiku_proto::intake::v1::{
     StatementAnswer, SubmitResponseRequest, answer::Value,
 };
 use kaiku_proto::survey::v1::{
-    Channel, CollectionPeriod, GetFormRequest, GetFormResponse, Language, ListTemplatesRequest,
-    RespondentRole, ScheduledCollection, SurveyContent, UnitLevel, question::Kind,
-    survey_content::Collection,
+    Channel, CollectionPeriod, GetFormRequest, GetFormResponse, Language, RespondentRole,
+    ScheduledCollection, UnitLevel, question::Kind, survey_content::Collection,
 };
 use kaiku_system_tests::{Stack, TestResult, unit};
 use tonic::Code;
@@ -36,20 +35,6 @@ async fn create_units(stack: &Stack) -> TestResult {
         surveys.create_unit(request).await?;
     }
     Ok(())
-}
-
-async fn template(stack: &Stack, key: &str) -> TestResult<SurveyContent> {
-    stack
-        .surveys()
-        .await?
-        .list_templates(ListTemplatesRequest {})
-        .await?
-        .into_inner()
-        .templates
-        .into_iter()
-        .find(|t| t.key == key)
-        .and_then(|t| t.content)
-        .ok_or_else(|| format!("no template {key}").into())
 }
 
 struct Respondent {
@@ -168,7 +153,7 @@ async fn nps(
 async fn the_student_welfare_survey_gives_each_respondent_their_own_form() -> TestResult {
     let stack = Stack::start().await?;
     create_units(&stack).await?;
-    let mut content = template(&stack, "student-welfare").await?;
+    let mut content = stack.template("student-welfare").await?;
     content.unit_ids = vec!["student-welfare".into()];
     // One three-week period that is open today on the Helsinki calendar.
     let today = helsinki_date(Utc::now());
@@ -313,7 +298,7 @@ async fn the_thl_national_form_is_answered_in_every_language_by_clients_and_guar
 {
     let stack = Stack::start().await?;
     create_units(&stack).await?;
-    let mut content = template(&stack, "thl-national").await?;
+    let mut content = stack.template("thl-national").await?;
     content.unit_ids = vec!["school-1".into()];
     let survey_id = stack.publish(content).await?;
     let mut intake = stack.intake().await?;

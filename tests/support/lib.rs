@@ -614,6 +614,20 @@ impl WebForm {
 }
 
 impl Stack {
+    /// A built-in template's content (ListTemplates), by its key.
+    pub async fn template(&self, key: &str) -> TestResult<SurveyContent> {
+        self.surveys()
+            .await?
+            .list_templates(kaiku_proto::survey::v1::ListTemplatesRequest {})
+            .await?
+            .into_inner()
+            .templates
+            .into_iter()
+            .find(|t| t.key == key)
+            .and_then(|t| t.content)
+            .ok_or_else(|| format!("no template {key}").into())
+    }
+
     /// Publishes the built-in student-welfare template for `unit_id` (and the units below it)
     /// with one collection period, "period", from `days_from_today.0` to `.1` days from today.
     pub async fn publish_student_welfare(
@@ -623,19 +637,9 @@ impl Stack {
     ) -> TestResult<String> {
         use kaiku_domain::time::{helsinki_date, local_date};
         use kaiku_proto::survey::v1::{
-            CollectionPeriod, ListTemplatesRequest, ScheduledCollection, survey_content::Collection,
+            CollectionPeriod, ScheduledCollection, survey_content::Collection,
         };
-        let mut content: SurveyContent = self
-            .surveys()
-            .await?
-            .list_templates(ListTemplatesRequest {})
-            .await?
-            .into_inner()
-            .templates
-            .into_iter()
-            .find(|t| t.key == "student-welfare")
-            .and_then(|t| t.content)
-            .ok_or("no student-welfare template")?;
+        let mut content = self.template("student-welfare").await?;
         content.unit_ids = vec![unit_id.into()];
         let today = helsinki_date(chrono::Utc::now());
         let day = |offset: i64| local_date(today + chrono::Duration::days(offset));

@@ -133,14 +133,15 @@ impl FromStr for Names {
 }
 
 /// One place to turn to: its name, and its number when the county has given one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Contact {
     pub names: Option<Names>,
     pub phone: Option<PhoneNumber>,
 }
 
-/// The county's places to turn to, as configured (`web-form --help`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The county's places to turn to, as configured (`web-form --help`); the default is nothing
+/// configured (the built-in names, no numbers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HelpContacts {
     /// The school kuraattori or nurse, for children and young people.
     pub school: Contact,

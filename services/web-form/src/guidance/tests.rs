@@ -87,23 +87,11 @@ fn an_adult_gets_a_section_per_flag_most_urgent_first() {
     );
 }
 
-fn unconfigured() -> HelpContacts {
-    let none = Contact {
-        names: None,
-        phone: None,
-    };
-    HelpContacts {
-        school: none.clone(),
-        social_emergency: none.clone(),
-        ombudsman: none,
-    }
-}
-
 #[test]
 fn a_young_persons_help_calls_116_111_and_112_and_names_the_school() {
     let html = guidance_markup(
         Language::Fi,
-        &unconfigured(),
+        &HelpContacts::default(),
         &[Topic::YoungHelp],
         Level::H2,
     )
@@ -122,12 +110,14 @@ fn a_young_persons_help_calls_116_111_and_112_and_names_the_school() {
 
 #[test]
 fn the_countys_own_names_and_numbers_are_shown_as_configured() {
-    let mut contacts = unconfigured();
-    contacts.social_emergency = Contact {
-        names: "fi:Pirkanmaan sosiaalipäivystys|sv:Birkalands socialjour"
-            .parse()
-            .ok(),
-        phone: "+358 40 123 4567".parse().ok(),
+    let contacts = HelpContacts {
+        social_emergency: Contact {
+            names: "fi:Pirkanmaan sosiaalipäivystys|sv:Birkalands socialjour"
+                .parse()
+                .ok(),
+            phone: "+358 40 123 4567".parse().ok(),
+        },
+        ..HelpContacts::default()
     };
     let html = guidance_markup(
         Language::Sv,
@@ -148,8 +138,13 @@ fn the_countys_own_names_and_numbers_are_shown_as_configured() {
 
 #[test]
 fn the_crisis_line_is_the_swedish_one_in_swedish() {
-    let html =
-        guidance_markup(Language::Sv, &unconfigured(), &[Topic::SelfHarm], Level::H2).into_string();
+    let html = guidance_markup(
+        Language::Sv,
+        &HelpContacts::default(),
+        &[Topic::SelfHarm],
+        Level::H2,
+    )
+    .into_string();
     assert!(
         html.contains(r#"<a href="tel:0925250112">09 2525 0112</a>"#),
         "{html}"

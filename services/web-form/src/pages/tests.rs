@@ -8,7 +8,7 @@ use kaiku_proto::survey::v1::{
 };
 
 use super::*;
-use crate::help::{Contact, HelpContacts};
+use crate::help::HelpContacts;
 use crate::texts::FI;
 use crate::thanks::{ThanksPage, thanks_page};
 
@@ -67,20 +67,8 @@ fn adult_form() -> GetFormResponse {
     }
 }
 
-fn help() -> HelpContacts {
-    let none = Contact {
-        names: None,
-        phone: None,
-    };
-    HelpContacts {
-        school: none.clone(),
-        social_emergency: none.clone(),
-        ombudsman: none,
-    }
-}
-
 fn render(form: &GetFormResponse, kiosk: bool) -> String {
-    let help = help();
+    let help = HelpContacts::default();
     let values = HashMap::new();
     let errors = QuestionErrors::new();
     form_page(&FormPage {
@@ -164,7 +152,7 @@ fn each_face_and_number_is_a_tile_whose_label_holds_the_radio() {
 }
 
 fn thanks(form: Option<&GetFormResponse>, flags: &[AttentionFlag], kiosk: bool) -> String {
-    let help = help();
+    let help = HelpContacts::default();
     thanks_page(&ThanksPage {
         texts: &FI,
         form,
