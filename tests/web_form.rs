@@ -864,3 +864,22 @@ async fn children_and_young_people_get_forms_thanks_and_help_that_fit_their_age(
     assert_eq!((kiosk_answers, phone_answers), (2, 1), "{}", f.web.log());
     Ok(())
 }
+
+#[tokio::test]
+async fn the_kiosk_keeps_an_answer_on_the_tablet_only_while_it_cannot_be_sent() -> TestResult {
+    let f = fixture(&[]).await?;
+    let kiosk = f.link("school-1", "kiosk", "client", "age_13_17", "fi")?;
+    let input = json!({ "kiosk_url": f.form_url(&kiosk), "keep_seconds": 7 * 24 * 60 * 60 });
+    let result = browser("kiosk-storage.mjs", "kiosk-storage", input).await?;
+    let marker = f.marker().await?;
+    let stored = f
+        .volume(
+            filter("school-1", Channel::Kiosk, RespondentRole::Client, None),
+            marker,
+        )
+        .await?;
+    // The offline answer once sent, the online one and yesterday's kept one; never the
+    // 8-day-old one.
+    assert_eq!(stored, 3, "{result}\n{}", f.web.log());
+    Ok(())
+}

@@ -139,6 +139,37 @@ fn bounded(value: String) -> String {
     }
 }
 
+/// A field taken from the request as the record keeps it: identity codes, phone numbers and
+/// e-mail addresses replaced (KAIKU_AUDIT is append-only and never erased, and a refused
+/// caller can put anything in a method path; a handler passes on the case id it was sent
+/// before checking it), then bounded. Redacted first, so no cut leaves half a code behind.
+fn recorded(value: &str) -> String {
+    bounded(kaiku_domain::redaction::redact(value).text)
+}
+
+/// The record of one call. The caller is kept as claimed, not redacted: naming the person is
+/// what the record is for, and a county on Entra ID names its staff by their e-mail address
+/// (ADR 0012).
+fn audit_event(
+    service: &str,
+    method: &str,
+    caller: String,
+    reason: &str,
+    code: tonic::Code,
+    object: Option<String>,
+) -> AuditEvent {
+    AuditEvent {
+        occurred_at: Some(prost_types::Timestamp::from(std::time::SystemTime::now())),
+        service: service.to_owned(),
+        method: recorded(method),
+        caller,
+        reason: reason.to_owned(),
+        code: format!("{code:?}"),
+        trace_id: kaiku_telemetry::current_trace_id().unwrap_or_default(),
+        object: object.map(|object| recorded(&object)).unwrap_or_default(),
+    }
+}
+
 impl<S, B, ResBody> tower::Service<http::Request<B>> for AuditService<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<ResBody>>,
@@ -159,7 +190,7 @@ where
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let object = AuditObject::default();
         request.extensions_mut().insert(object.clone());
-        let method = bounded(request.uri().path().to_owned());
+        let method = request.uri().path().to_owned();
         let caller = bounded(kaiku_auth::claimed_caller(
             request
                 .headers()
@@ -181,18 +212,14 @@ where
                     };
                     if let Some(reason) = audit.reason(&method, code) {
                         audit
-                            .record(AuditEvent {
-                                occurred_at: Some(prost_types::Timestamp::from(
-                                    std::time::SystemTime::now(),
-                                )),
-                                service: audit.service.to_owned(),
-                                method,
+                            .record(audit_event(
+                                audit.service,
+                                &method,
                                 caller,
-                                reason: reason.to_owned(),
-                                code: format!("{code:?}"),
-                                trace_id: kaiku_telemetry::current_trace_id().unwrap_or_default(),
-                                object: object.take().map(bounded).unwrap_or_default(),
-                            })
+                                reason,
+                                code,
+                                object.take(),
+                            ))
                             .await;
                     }
                     response
@@ -205,5 +232,58 @@ where
                 Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_code_in_an_audited_field_is_not_stored() {
+        let event = audit_event(
+            "feedback-handling",
+            "/kaiku.handling.v1.FeedbackHandling/GetCase/131052-308T",
+            "jwt:anna.virtanen@county.example.fi".into(),
+            "denied",
+            tonic::Code::PermissionDenied,
+            Some("case:131052-308T soita 040 123 4567".into()),
+        );
+        let stored = String::from_utf8_lossy(&event.encode_to_vec()).into_owned();
+        assert!(!stored.contains("131052"), "{stored}");
+        assert!(!stored.contains("4567"), "{stored}");
+        assert_eq!(
+            event.method,
+            "/kaiku.handling.v1.FeedbackHandling/GetCase/[henkilötunnus]"
+        );
+        assert_eq!(event.object, "case:[henkilötunnus] soita [puhelinnumero]");
+        // The caller is who the record names.
+        assert_eq!(event.caller, "jwt:anna.virtanen@county.example.fi");
+    }
+
+    #[test]
+    fn methods_and_case_ids_are_recorded_as_they_are() {
+        // A UUIDv7 whose first segments are all digits still names its case.
+        let case = "case:01973456-7890-7123-8123-0123456789ab";
+        let event = audit_event(
+            "feedback-handling",
+            "/kaiku.handling.v1.FeedbackHandling/GetCase",
+            "api-key:console".into(),
+            "handling",
+            tonic::Code::Ok,
+            Some(case.into()),
+        );
+        assert_eq!(event.method, "/kaiku.handling.v1.FeedbackHandling/GetCase");
+        assert_eq!(event.object, case);
+        assert_eq!(event.code, "Ok");
+    }
+
+    #[test]
+    fn a_long_field_is_redacted_before_it_is_cut() {
+        // Cut first, the field would end "x 13105" and keep half the code.
+        let object = format!("{} 131052-308T", "x".repeat(MAX_FIELD_CHARS - 7));
+        let recorded = recorded(&object);
+        assert!(!recorded.contains("13105"), "{recorded}");
+        assert!(recorded.ends_with("..."), "{recorded}");
     }
 }

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::AnalyticsError;
 use crate::cells::{FilterColumns, push_filter_on};
+use crate::disclosure::{CellKey, Partition, ShownOrigin};
 use crate::filter::Filter;
+use crate::reader_figures::PublishedCells;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 200;
@@ -53,8 +55,11 @@ pub struct TextQuery<'a> {
     pub themes: &'a [String],
     pub question_keys: &'a [String],
     pub page_size: u32,
-    /// Where the previous page ended: (stream sequence, question key).
-    pub after: Option<(i64, String)>,
+    /// Where the previous page ended.
+    pub after: Option<Position>,
+    /// For a reader (ADR 0018): only texts of the partition's blocks inside the filter, each
+    /// shown with what its block shares.
+    pub reader: Option<ReaderTexts<'a>>,
     /// Which texts: those that raised an attention flag (for the people who must act on them),
     /// or only those that raised none (everyone else). A text not yet read for flags is in
     /// neither.
@@ -78,7 +83,20 @@ pub fn parse_sentiments(raw: &[i32]) -> Result<Vec<&'static str>, Violations> {
     v.into_result(codes)
 }
 
-pub fn parse_page(page_size: u32, token: &str) -> Result<(u32, Option<(i64, String)>), Violations> {
+/// Where a page starts: after a (stream sequence, question key), for callers who may see
+/// sequences, or after a number of texts, for readers (a sequence would date a response).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    After(i64, String),
+    Offset(u64),
+}
+
+pub struct ReaderTexts<'a> {
+    pub partition: &'a Partition,
+    pub published: &'a PublishedCells,
+}
+
+pub fn parse_page(page_size: u32, token: &str) -> Result<(u32, Option<Position>), Violations> {
     let mut v = Violations::new();
     if page_size > MAX_PAGE_SIZE {
         v.add(
@@ -89,11 +107,15 @@ pub fn parse_page(page_size: u32, token: &str) -> Result<(u32, Option<(i64, Stri
     let after = if token.is_empty() {
         None
     } else {
-        let parsed = token
-            .split_once('.')
-            .and_then(|(sequence, key)| Some((sequence.parse::<i64>().ok()?, key.to_owned())));
+        let parsed = match token.strip_prefix("o:") {
+            Some(offset) => offset.parse::<u64>().ok().map(Position::Offset),
+            None => token.split_once('.').and_then(|(sequence, key)| {
+                let sequence = sequence.parse::<i64>().ok()?;
+                (sequence > 0 && !key.is_empty()).then(|| Position::After(sequence, key.to_owned()))
+            }),
+        };
         match parsed {
-            Some((sequence, key)) if sequence > 0 && !key.is_empty() => Some((sequence, key)),
+            Some(position) => Some(position),
             _ => {
                 v.add("page_token", "is not a token from a previous page");
                 None
@@ -112,7 +134,8 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
     let mut q = QueryBuilder::<Postgres>::new(
         "select f.question_key, f.body, f.language, f.sentiment, f.themes, f.attention,
                 r.unit_id, r.answered_on, r.channel, r.respondent_role, r.professional_group,
-                r.age_band, r.period_id, r.stream_sequence
+                r.age_band, r.period_id, r.stream_sequence, r.language as response_language,
+                date_trunc('month', r.answered_on)::date as month
          from feedback_text f join response r using (submission_id)
          where r.survey_id = ",
     );
@@ -158,7 +181,14 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
     }
     // Newest response first, its texts by question key; a response with two open answers may
     // straddle pages, so the position is both.
-    if let Some((sequence, key)) = query.after {
+    if let Some(reader) = &query.reader {
+        reader.published.push_condition(&mut q);
+    }
+    let offset = match &query.after {
+        Some(Position::Offset(offset)) => *offset,
+        _ => 0,
+    };
+    if let Some(Position::After(sequence, key)) = query.after {
         q.push(" and (r.stream_sequence < ");
         q.push_bind(sequence);
         q.push(" or (r.stream_sequence = ");
@@ -169,6 +199,10 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
     }
     q.push(" order by r.stream_sequence desc, f.question_key limit ");
     q.push_bind(i64::from(query.page_size) + 1);
+    if offset > 0 {
+        q.push(" offset ");
+        q.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+    }
     let rows = q.build().fetch_all(pool).await?;
     let more = rows.len() > query.page_size as usize;
     let mut texts = Vec::with_capacity(rows.len());
@@ -178,7 +212,7 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
         let answered_on: NaiveDate = row.try_get("answered_on")?;
         last_sequence = row.try_get("stream_sequence")?;
         last_key = row.try_get("question_key")?;
-        texts.push(FeedbackText {
+        let mut text = FeedbackText {
             question_key: row.try_get("question_key")?,
             text: row.try_get("body")?,
             language: language_of(&row.try_get::<String, _>("language")?) as i32,
@@ -205,16 +239,49 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
             } else {
                 String::new()
             },
-        });
+            month_only: false,
+        };
+        if let Some(reader) = &query.reader {
+            let key = CellKey {
+                unit_id: row.try_get("unit_id")?,
+                month: row.try_get("month")?,
+                period_id: row.try_get("period_id")?,
+                channel: row.try_get("channel")?,
+                respondent_role: row.try_get("respondent_role")?,
+                professional_group: row.try_get("professional_group")?,
+                age_band: row.try_get("age_band")?,
+                language: row.try_get("response_language")?,
+            };
+            // The condition above keeps only published cells; a text outside them is not shown.
+            let Some(block) = reader.partition.block_of(&key) else {
+                continue;
+            };
+            show_as_block(&mut text, &reader.partition.shown_origin(block));
+        }
+        texts.push(text);
     }
+    let next_page_token = match (&query.reader, more) {
+        (_, false) => String::new(),
+        (Some(_), true) => format!("o:{}", offset + u64::from(query.page_size)),
+        (None, true) => format!("{last_sequence}.{last_key}"),
+    };
     Ok(Page {
-        next_page_token: if more {
-            format!("{last_sequence}.{last_key}")
-        } else {
-            String::new()
-        },
+        next_page_token,
         texts,
     })
+}
+
+/// A reader sees a text's origin as its block: the attributes every response of the block
+/// shares, the block's unit, the month (never the day) and no stream sequence.
+fn show_as_block(text: &mut FeedbackText, origin: &ShownOrigin) {
+    text.unit_id = origin.unit_id.clone();
+    text.answered_on = origin.month.map(local_date);
+    text.month_only = true;
+    text.period_id = origin.period_id.clone();
+    text.channel = channel_of(&origin.channel) as i32;
+    text.respondent_role = role_of(&origin.respondent_role) as i32;
+    text.professional_group = origin.professional_group.clone();
+    text.sequence = 0;
 }
 
 fn language_of(code: &str) -> Language {
@@ -269,8 +336,11 @@ mod tests {
         assert_eq!(parse_page(0, ""), Ok((DEFAULT_PAGE_SIZE, None)));
         assert_eq!(
             parse_page(10, "42.open"),
-            Ok((10, Some((42, "open".to_owned()))))
+            Ok((10, Some(Position::After(42, "open".to_owned()))))
         );
+        assert_eq!(parse_page(10, "o:20"), Ok((10, Some(Position::Offset(20)))));
+        assert!(parse_page(10, "o:x").is_err());
+        assert_eq!(parse_page(10, "o:0"), Ok((10, Some(Position::Offset(0)))));
         assert!(parse_page(10, "42").is_err());
         assert_eq!(parse_page(500, "x").map_err(|v| v.fields().len()), Err(2));
     }

@@ -2,12 +2,14 @@
 
 mod cells;
 mod consistency;
+mod disclosure;
 mod error;
 mod export;
 mod feedback_texts;
 mod filter;
 mod handling_report;
 mod nps_query;
+mod reader_figures;
 mod service;
 
 use std::net::SocketAddr;

@@ -22,9 +22,11 @@ use tonic::{Request, Response, Status};
 
 use crate::cells::{self, GroupSpec, parse_grouping};
 use crate::consistency::Consistency;
+use crate::disclosure::{self, Audience, Partition};
 use crate::export;
 use crate::feedback_texts;
 use crate::filter::{Filter, parse_filter};
+use crate::reader_figures;
 use crate::{AnalyticsError, nps_query};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt as _;
@@ -91,6 +93,7 @@ impl AnalyticsService {
     async fn get_nps(
         &self,
         request: &GetNpsRequest,
+        audience: Audience,
         deadline: Option<Duration>,
     ) -> Result<GetNpsResponse, AnalyticsError> {
         let (survey_id, filter, spec) = parse_query(
@@ -106,14 +109,18 @@ impl AnalyticsService {
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
                 .await?;
         let keys = [question_key];
-        let cells =
-            cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?;
+        let partition = self
+            .partition_for(audience, survey_id, &filter, &spec)
+            .await?;
+        let cells = self
+            .score_cells(partition.as_ref(), survey_id, &keys, &filter, &spec)
+            .await?;
         let counts = cells
             .totals
             .first()
             .map(|cell| nps_query::nps_counts(&cell.counts))
             .unwrap_or_default();
-        let suppressed = is_suppressed(counts.n(), self.min_group_size);
+        let suppressed = self.hidden_total(partition.is_some(), counts.n());
         let mut rows = Vec::new();
         if !spec.is_total_only() {
             let grouped = cells.groups;
@@ -144,6 +151,7 @@ impl AnalyticsService {
     async fn get_statement_summary(
         &self,
         request: &GetStatementSummaryRequest,
+        audience: Audience,
         deadline: Option<Duration>,
     ) -> Result<GetStatementSummaryResponse, AnalyticsError> {
         let (survey_id, filter, spec) = parse_query(
@@ -163,10 +171,15 @@ impl AnalyticsService {
         )
         .await?;
         let keys: Vec<String> = questions.iter().map(|q| q.key.clone()).collect();
+        let partition = self
+            .partition_for(audience, survey_id, &filter, &spec)
+            .await?;
         let cells::ScoreCells {
             totals,
             groups: grouped,
-        } = cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &filter, &spec).await?;
+        } = self
+            .score_cells(partition.as_ref(), survey_id, &keys, &filter, &spec)
+            .await?;
         let mut rows = Vec::new();
         for question in &questions {
             let key = &question.key;
@@ -184,7 +197,7 @@ impl AnalyticsService {
                 .find(|cell| &cell.question_key == key)
                 .map(|cell| statement_figure(&cell.counts, question.points))
                 .unwrap_or_else(|| statement_figure(&Default::default(), question.points));
-            let total_hidden = is_suppressed(total.n + total.dont_know, self.min_group_size);
+            let total_hidden = self.hidden_total(partition.is_some(), total.n + total.dont_know);
             rows.push(row(
                 vec![],
                 None,
@@ -220,6 +233,7 @@ impl AnalyticsService {
     async fn get_response_volume(
         &self,
         request: &GetResponseVolumeRequest,
+        audience: Audience,
         deadline: Option<Duration>,
     ) -> Result<GetResponseVolumeResponse, AnalyticsError> {
         let (survey_id, filter, spec) = parse_query(
@@ -231,12 +245,25 @@ impl AnalyticsService {
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        let total = self.responses_matching(survey_id, &filter).await?;
-        let total_suppressed = is_suppressed(total, self.min_group_size);
+        let partition = self
+            .partition_for(audience, survey_id, &filter, &spec)
+            .await?;
+        let (total, reader_rows) = match &partition {
+            Some(partition) => {
+                let (total, rows) = reader_figures::volume(partition, &filter, &spec);
+                (total, Some(rows))
+            }
+            None => (self.responses_matching(survey_id, &filter).await?, None),
+        };
+        let total_suppressed = self.hidden_total(partition.is_some(), total);
         let mut rows = Vec::new();
         if !spec.is_total_only() {
-            let grouped =
-                cells::volume_cells(&self.pool, survey_id.as_uuid(), &filter, &spec).await?;
+            let grouped = match reader_rows {
+                Some(rows) => rows,
+                None => {
+                    cells::volume_cells(&self.pool, survey_id.as_uuid(), &filter, &spec).await?
+                }
+            };
             let sizes: Vec<u64> = grouped.iter().map(|cell| cell.responses).collect();
             let hidden = self.hidden(&sizes, total_suppressed);
             for (cell, hidden) in grouped.into_iter().zip(hidden) {
@@ -260,6 +287,7 @@ impl AnalyticsService {
     async fn compare_periods(
         &self,
         request: &ComparePeriodsRequest,
+        audience: Audience,
         deadline: Option<Duration>,
     ) -> Result<ComparePeriodsResponse, AnalyticsError> {
         let (survey_id, filter, _) =
@@ -300,7 +328,12 @@ impl AnalyticsService {
             columns: vec!["period_id"],
             bucket: kaiku_proto::analytics::v1::TimeBucket::None,
         };
-        let cells = cells::score_cells(&self.pool, survey_id.as_uuid(), &keys, &by_period, &spec)
+        let partition = self
+            .partition_for(audience, survey_id, &by_period, &spec)
+            .await?;
+        let reader = partition.is_some();
+        let cells = self
+            .score_cells(partition.as_ref(), survey_id, &keys, &by_period, &spec)
             .await?
             .groups;
         let counts_of = |key: &str, period: &str| {
@@ -317,8 +350,8 @@ impl AnalyticsService {
             nps_query::nps_counts(&counts_of(&question_key, &request.earlier_period_id)),
             nps_query::nps_counts(&counts_of(&question_key, &request.later_period_id)),
         );
-        let earlier_suppressed = is_suppressed(earlier.n(), self.min_group_size);
-        let later_suppressed = is_suppressed(later.n(), self.min_group_size);
+        let earlier_suppressed = self.hidden_total(reader, earlier.n());
+        let later_suppressed = self.hidden_total(reader, later.n());
         let change = (!earlier_suppressed && !later_suppressed)
             .then(|| kaiku_domain::nps::compare(&earlier, &later))
             .flatten();
@@ -326,6 +359,7 @@ impl AnalyticsService {
             .iter()
             .map(|question| {
                 self.statement_change(
+                    reader,
                     question,
                     &counts_of(&question.key, &request.earlier_period_id),
                     &counts_of(&question.key, &request.later_period_id),
@@ -350,6 +384,7 @@ impl AnalyticsService {
     /// total.
     fn statement_change(
         &self,
+        reader: bool,
         question: &nps_query::ScoredQuestion,
         earlier: &BTreeMap<i16, u64>,
         later: &BTreeMap<i16, u64>,
@@ -358,7 +393,7 @@ impl AnalyticsService {
             statement_figure(earlier, question.points),
             statement_figure(later, question.points),
         );
-        let hidden = |f: &StatementFigure| is_suppressed(f.n + f.dont_know, self.min_group_size);
+        let hidden = |f: &StatementFigure| self.hidden_total(reader, f.n + f.dont_know);
         let (earlier_suppressed, later_suppressed) = (hidden(&earlier), hidden(&later));
         let counts = |f: &StatementFigure| StatementCounts {
             by_score: std::array::from_fn(|i| f.distribution.get(i).copied().unwrap_or(0)),
@@ -383,6 +418,7 @@ impl AnalyticsService {
     async fn list_feedback_texts(
         &self,
         request: &ListFeedbackTextsRequest,
+        audience: Audience,
         deadline: Option<Duration>,
     ) -> Result<ListFeedbackTextsResponse, AnalyticsError> {
         let mut v = kaiku_domain::Violations::new();
@@ -399,18 +435,39 @@ impl AnalyticsService {
         let page = feedback_texts::parse_page(request.page_size, &request.page_token)
             .map_err(|e| v.extend(e))
             .ok();
-        let (Some((survey_id, filter, _)), Some(sentiments), Some((page_size, after))) =
+        if audience == Audience::Reader
+            && let Some((_, Some(feedback_texts::Position::After(..)))) = &page
+        {
+            // A reader's pages are counted in texts: a sequence would date a response.
+            v.add("page_token", "is not a token from a previous page");
+        }
+        let (Some((survey_id, filter, spec)), Some(sentiments), Some((page_size, after))) =
             (parsed, sentiments, page)
         else {
             return Err(v.into());
         };
+        if !v.is_empty() {
+            return Err(v.into());
+        }
         let as_of_sequence = self
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
+        let partition = self
+            .partition_for(audience, survey_id, &filter, &spec)
+            .await?;
+        let published = partition
+            .as_ref()
+            .map(|partition| reader_figures::published_cells(partition, &filter));
         // A text from a group this small could identify its writer: no texts at all.
-        let responses = self.responses_matching(survey_id, &filter).await?;
-        if is_suppressed(responses, self.min_group_size) {
+        let hidden = match &published {
+            Some(published) => published.is_empty(),
+            None => is_suppressed(
+                self.responses_matching(survey_id, &filter).await?,
+                self.min_group_size,
+            ),
+        };
+        if hidden {
             return Ok(ListFeedbackTextsResponse {
                 texts: vec![],
                 next_page_token: String::new(),
@@ -431,6 +488,13 @@ impl AnalyticsService {
                 page_size,
                 after,
                 flagged: false,
+                reader: partition
+                    .as_ref()
+                    .zip(published.as_ref())
+                    .map(|(partition, published)| feedback_texts::ReaderTexts {
+                        partition,
+                        published,
+                    }),
             },
         )
         .await?;
@@ -482,6 +546,7 @@ impl AnalyticsService {
                 page_size,
                 after,
                 flagged: true,
+                reader: None,
             },
         )
         .await?;
@@ -542,6 +607,64 @@ impl AnalyticsService {
         .iter()
         .map(|cell| cell.responses)
         .sum())
+    }
+
+    /// For a reader, the survey's partition (ADR 0018), after checking what only readers are
+    /// refused; None for a caller answered row by row.
+    async fn partition_for(
+        &self,
+        audience: Audience,
+        survey_id: SurveyId,
+        filter: &Filter,
+        spec: &GroupSpec,
+    ) -> Result<Option<Partition>, AnalyticsError> {
+        match audience {
+            Audience::RowLevel => Ok(None),
+            Audience::Reader => {
+                disclosure::check_reader_query(filter, spec)?;
+                nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
+                Ok(Some(
+                    reader_figures::partition(&self.pool, survey_id.as_uuid(), self.min_group_size)
+                        .await?,
+                ))
+            }
+        }
+    }
+
+    /// Counts by score: from the partition's whole blocks for a reader, else from the rollups.
+    async fn score_cells(
+        &self,
+        partition: Option<&Partition>,
+        survey_id: SurveyId,
+        keys: &[String],
+        filter: &Filter,
+        spec: &GroupSpec,
+    ) -> Result<cells::ScoreCells, AnalyticsError> {
+        match partition {
+            Some(partition) => {
+                reader_figures::score_cells(
+                    &self.pool,
+                    partition,
+                    survey_id.as_uuid(),
+                    keys,
+                    filter,
+                    spec,
+                )
+                .await
+            }
+            None => cells::score_cells(&self.pool, survey_id.as_uuid(), keys, filter, spec).await,
+        }
+    }
+
+    /// Whether a total shows no figure: below the minimum for a row-level caller; for a reader,
+    /// when no whole block is inside the filter (a reader's figures are never below the
+    /// minimum, and "nothing" must not tell a small group from none).
+    fn hidden_total(&self, reader: bool, n: u64) -> bool {
+        if reader {
+            n == 0
+        } else {
+            is_suppressed(n, self.min_group_size)
+        }
     }
 
     /// Which rows to hide: small ones and their complements; all of them when the total itself
@@ -669,7 +792,8 @@ impl Analytics for AnalyticsService {
             .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
-            self.get_nps(request.get_ref(), deadline).await?,
+            self.get_nps(request.get_ref(), Audience::of(caller.as_ref()), deadline)
+                .await?,
         ))
     }
 
@@ -683,7 +807,7 @@ impl Analytics for AnalyticsService {
             .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
-            self.get_statement_summary(request.get_ref(), deadline)
+            self.get_statement_summary(request.get_ref(), Audience::of(caller.as_ref()), deadline)
                 .await?,
         ))
     }
@@ -716,7 +840,7 @@ impl Analytics for AnalyticsService {
             .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
-            self.list_feedback_texts(request.get_ref(), deadline)
+            self.list_feedback_texts(request.get_ref(), Audience::of(caller.as_ref()), deadline)
                 .await?,
         ))
     }
@@ -755,7 +879,8 @@ impl Analytics for AnalyticsService {
             .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
-            self.compare_periods(request.get_ref(), deadline).await?,
+            self.compare_periods(request.get_ref(), Audience::of(caller.as_ref()), deadline)
+                .await?,
         ))
     }
 
@@ -769,7 +894,7 @@ impl Analytics for AnalyticsService {
             .await?;
         let deadline = deadline_of(&request);
         Ok(Response::new(
-            self.get_response_volume(request.get_ref(), deadline)
+            self.get_response_volume(request.get_ref(), Audience::of(caller.as_ref()), deadline)
                 .await?,
         ))
     }

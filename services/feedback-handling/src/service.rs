@@ -9,6 +9,7 @@ use kaiku_auth::{Denied, Principal, Scope};
 use kaiku_domain::handling::{
     CaseCommand, CaseError, CaseFile, NotNow, decide, decide_open, same_opening,
 };
+use kaiku_domain::redaction::redact;
 use kaiku_domain::time::helsinki_date;
 use kaiku_domain::unit::UnitTree;
 use kaiku_proto::handling::v1::{
@@ -94,6 +95,28 @@ fn listed(mut case: kaiku_proto::handling::v1::Case) -> kaiku_proto::handling::v
     case
 }
 
+/// The respondent's message as it is kept: identity codes, phone numbers and e-mail addresses
+/// replaced as in survey answers. Contact details come in their own fields and are kept for the
+/// reply; one written into the message is not needed for it, and without a contact request
+/// none may be kept at all (ADR 0013). Names stay: the handler must know who wrote.
+fn redacted_content(mut content: CaseContent) -> CaseContent {
+    content.message = redact(&content.message).text;
+    content
+}
+
+/// Replaces identity codes, phone numbers and e-mail addresses in the handlers' texts of events
+/// about to be appended, before they are sealed: a note or a reply is about the respondent
+/// (ADR 0014), and what the case needs to reach them is in its contact details.
+fn redact_texts(kinds: &mut [Kind]) {
+    for kind in kinds {
+        if let Some((text, _)) = handler_text(kind)
+            && !text.is_empty()
+        {
+            *text = redact(text).text;
+        }
+    }
+}
+
 /// Seals the handlers' texts of events about to be appended with the case's text key. A case
 /// from before texts were sealed keeps writing them plain; one whose content was not saved yet
 /// (the opening is being retried) takes no text until it is, rather than keep it unsealed.
@@ -137,7 +160,9 @@ impl FeedbackHandlingService {
             .handling
             .promises
             .for_unit(&tree, &open.unit_id, self.handling.promise);
-        let (case_id, opened, mut content) = decide_open(open, promise, now)?;
+        let (case_id, opened, content) = decide_open(open, promise, now)?;
+        // Redacted before anything is compared or stored, so a retry compares like with like.
+        let mut content = redacted_content(content);
         audit_case(&request, &case_id);
         if caller.has(Scope::Handle) {
             check_unit(&caller, &tree, &opened.unit_id)?;
@@ -341,6 +366,7 @@ impl FeedbackHandlingService {
         if kinds.is_empty() {
             return Ok(answer(case));
         }
+        redact_texts(&mut kinds);
         seal_texts(&loaded, &mut kinds)?;
         let occasion = match kinds.first() {
             Some(Kind::Assigned(assigned)) if assigned.unit_id != case.unit_id => {
@@ -568,6 +594,68 @@ mod tests {
             text: text.into(),
             sealed_text: None,
         })]
+    }
+
+    #[test]
+    fn an_identity_code_in_the_respondents_message_is_not_stored() {
+        let content = redacted_content(CaseContent {
+            message: "Hetuni on 131052-308T, soittakaa 040 123 4567".into(),
+            contact: Some(kaiku_proto::handling::v1::ContactDetails {
+                name: "Maija".into(),
+                email: String::new(),
+                phone: "040 123 4567".into(),
+            }),
+            text_key: Vec::new(),
+        });
+        assert_eq!(
+            content.message,
+            "Hetuni on [henkilötunnus], soittakaa [puhelinnumero]"
+        );
+        // The contact details are for the reply, and stay.
+        assert_eq!(
+            content.contact.map(|contact| contact.phone).as_deref(),
+            Some("040 123 4567")
+        );
+    }
+
+    #[test]
+    fn an_identity_code_in_a_handlers_text_is_not_stored() {
+        let keys = crate::ContentKeys::parse("k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .expect("keys");
+        let content = CaseContent {
+            message: "Soittakaa".into(),
+            text_key: keys.new_text_key().expect("key"),
+            ..CaseContent::default()
+        };
+        let loaded = loaded(Some(content));
+        let code = "131052-308T";
+        let mut kinds = vec![
+            note(&format!("Asiakkaan hetu {code}")).remove(0),
+            Kind::Replied(kaiku_proto::handling::v1::CaseReplied {
+                text: format!("Soitin, hetu {code}"),
+                method: "phone".into(),
+                ..Default::default()
+            }),
+            Kind::ActionRecorded(kaiku_proto::handling::v1::CaseActionRecorded {
+                text: format!("Kirjattu {code} potilastietoihin"),
+                sealed_text: None,
+            }),
+            Kind::Closed(kaiku_proto::handling::v1::CaseClosed {
+                resolution: format!("Hoidettu ({code})"),
+                ..Default::default()
+            }),
+        ];
+        redact_texts(&mut kinds);
+        seal_texts(&loaded, &mut kinds).expect("sealed");
+        let key = loaded.text_key.as_ref().expect("a new case has a key");
+        for kind in &mut kinds {
+            key.open_text(kind).expect("opens");
+            let Some((text, _)) = handler_text(kind) else {
+                panic!("no text in {kind:?}");
+            };
+            assert!(!text.contains("131052"), "{text}");
+            assert!(text.contains("[henkilötunnus]"), "{text}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use kaiku_domain::catalogue::PublishedForm;
 use kaiku_domain::erasure::{ErasureTarget, without_open_texts};
+use kaiku_domain::redaction::{NameSpans, redact_with};
 use kaiku_domain::submission::{accept_with, is_same_response, parse_target, resolve_form};
 use kaiku_eventstore::{EventStore, NewEvent, RESPONSES_STREAM, response_subject};
 use kaiku_proto::events::v1::{
@@ -190,24 +191,19 @@ impl Intake {
                 target.sequence
             )));
         };
-        let redaction_id = format!("redaction-{}", submitted.submission_id);
-        let event = ResponseEvent {
-            event_id: redaction_id.clone(),
-            survey_id: target.survey_id.to_string(),
-            occurred_at: Some(kaiku_domain::time::to_timestamp(Utc::now())),
-            kind: Some(Kind::Redacted(ResponseRedacted {
-                submission_id: submitted.submission_id.clone(),
-                question_keys: question_keys.clone(),
-                reason: target.reason.clone(),
-                remaining: Some(remaining),
-                sequence: target.sequence,
-            })),
-        };
+        let event = redaction_event(
+            target,
+            &submitted.submission_id,
+            remaining,
+            question_keys.clone(),
+            self.names.as_ref(),
+        );
         let appended = self
             .store
             .append(NewEvent {
                 subject,
-                message_id: redaction_id,
+                // The event id: a retry after a crash appends nothing twice.
+                message_id: event.event_id.clone(),
                 event_type: RESPONSE_REDACTED,
                 payload: Bytes::from(event.encode_to_vec()),
                 expected_last_subject_sequence: None,
@@ -243,4 +239,90 @@ fn has_open_text(request: &SubmitResponseRequest) -> bool {
     request.answers.iter().any(|answer| {
         matches!(&answer.value, Some(Value::OpenText(text)) if !text.text.trim().is_empty())
     })
+}
+
+/// The `ResponseRedacted` event that erases a response's open texts, keeping `remaining`.
+fn redaction_event(
+    target: &ErasureTarget,
+    submission_id: &str,
+    remaining: ResponseSubmitted,
+    question_keys: Vec<String>,
+    names: &dyn NameSpans,
+) -> ResponseEvent {
+    ResponseEvent {
+        event_id: format!("redaction-{submission_id}"),
+        survey_id: target.survey_id.to_string(),
+        occurred_at: Some(kaiku_domain::time::to_timestamp(Utc::now())),
+        kind: Some(Kind::Redacted(ResponseRedacted {
+            submission_id: submission_id.to_owned(),
+            question_keys,
+            reason: recorded_reason(&target.reason, names),
+            remaining: Some(remaining),
+            sequence: target.sequence,
+        })),
+    }
+}
+
+/// The erasure's reason as it is kept on KAIKU_RESPONSES: redacted as an answer is, names
+/// included. It should say what kind of data went ("a phone number"), but staff type it, and a
+/// reason that quotes the data would keep on the stream what the erasure removes. Reasons are
+/// short (200 characters) and erasures rare, so the name finder runs in place.
+fn recorded_reason(reason: &str, names: &dyn NameSpans) -> String {
+    redact_with(reason, names).text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kaiku_domain::SurveyId;
+    use kaiku_domain::redaction::NoNames;
+
+    fn target(reason: &str) -> ErasureTarget {
+        ErasureTarget {
+            survey_id: SurveyId::new_random(),
+            sequence: 7,
+            reason: reason.to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_identity_code_in_the_erasure_reason_is_not_stored() {
+        let event = redaction_event(
+            &target("vastaaja kirjoitti hetunsa 131052-308T ja numeron 040 123 4567"),
+            "s-1",
+            ResponseSubmitted::default(),
+            vec!["open_feedback".into()],
+            &NoNames,
+        );
+        let stored = String::from_utf8_lossy(&event.encode_to_vec()).into_owned();
+        assert!(!stored.contains("131052"), "{stored}");
+        assert!(!stored.contains("4567"), "{stored}");
+        let Some(Kind::Redacted(redacted)) = event.kind else {
+            panic!("not a redaction: {event:?}");
+        };
+        assert_eq!(
+            redacted.reason,
+            "vastaaja kirjoitti hetunsa [henkilötunnus] ja numeron [puhelinnumero]"
+        );
+        assert_eq!(redacted.sequence, 7);
+        assert_eq!(event.event_id, "redaction-s-1");
+    }
+
+    #[test]
+    fn names_in_the_erasure_reason_are_redacted_when_the_finder_finds_them() {
+        let liisa = |text: &str| -> Vec<std::ops::Range<usize>> {
+            text.match_indices("Liisan")
+                .map(|(start, name)| start..start + name.len())
+                .collect()
+        };
+        assert_eq!(
+            recorded_reason("hoitaja Liisan nimi", &liisa),
+            "hoitaja [nimi] nimi"
+        );
+        // A reason as it should be written passes unchanged.
+        assert_eq!(
+            recorded_reason("a staff member's name", &NoNames),
+            "a staff member's name"
+        );
+    }
 }

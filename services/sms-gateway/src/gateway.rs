@@ -1,5 +1,9 @@
 //! The SMS channel's work: schedule invitations for eligible visits, send them when due, hold
 //! the reply conversation, and submit each answer to response-intake with channel sms.
+//!
+//! Log lines name no invitation (nor number, nor intake's sequence): every line carries its own
+//! exact time, and an invitation id next to it would bring back the time a finished row keeps
+//! only as a day (store.rs), joining a number's hash to when it answered.
 
 use chrono::{DateTime, Duration, Utc};
 use kaiku_domain::codes::{language_code, language_from_code};
@@ -313,7 +317,7 @@ impl<P: SmsProvider> Gateway<P> {
                         sent += 1;
                     }
                     Err(reason) => {
-                        tracing::warn!(invitation = %invitation.invitation_id, attempt = invitation.attempts + 1, reason = %reason, "invitation not sent");
+                        tracing::warn!(attempt = invitation.attempts + 1, reason = %reason, "invitation not sent");
                         let retry_at = (invitation.attempts + 1 < MAX_SEND_ATTEMPTS).then(|| {
                             within_sending_hours(
                                 &self.rules,
@@ -420,7 +424,7 @@ impl<P: SmsProvider> Gateway<P> {
             complete.reply_text = Some(text.trim().to_owned());
             // Intake unreachable now: the answer waits in 'submitting' for the next round.
             if let Err(e) = self.submit(&complete).await {
-                tracing::warn!(invitation = %invitation.invitation_id, error = %e, "answer kept for the next round");
+                tracing::warn!(error = %e, "answer kept for the next round");
             }
         }
         if let Some(answer) = answer
@@ -438,7 +442,7 @@ impl<P: SmsProvider> Gateway<P> {
             match self.submit(&invitation).await {
                 Ok(()) => done += 1,
                 Err(e) => {
-                    tracing::warn!(invitation = %invitation.invitation_id, error = %e, "submission waits for the next round")
+                    tracing::warn!(error = %e, "submission waits for the next round")
                 }
             }
         }
@@ -459,7 +463,7 @@ impl<P: SmsProvider> Gateway<P> {
             Ok(form) => form,
             // The survey, unit or version is gone for good: no retry can store this answer.
             Err(status) if is_permanent(&status) => {
-                tracing::warn!(invitation = %invitation.invitation_id, code = ?status.code(), message = status.message(), "SMS answer cannot be stored");
+                tracing::warn!(code = ?status.code(), message = status.message(), "SMS answer cannot be stored");
                 store::finish(&self.pool, invitation.invitation_id, "failed").await?;
                 return Ok(());
             }
@@ -512,13 +516,13 @@ impl<P: SmsProvider> Gateway<P> {
             })
             .await;
         match result {
-            Ok(reply) => {
-                tracing::info!(invitation = %invitation.invitation_id, sequence = reply.get_ref().sequence, "SMS answer stored");
+            Ok(_) => {
+                tracing::info!("SMS answer stored");
                 store::finish(&self.pool, invitation.invitation_id, "done").await?;
                 Ok(())
             }
             Err(status) if is_permanent(&status) => {
-                tracing::warn!(invitation = %invitation.invitation_id, code = ?status.code(), message = status.message(), "intake refused an SMS answer");
+                tracing::warn!(code = ?status.code(), message = status.message(), "intake refused an SMS answer");
                 store::finish(&self.pool, invitation.invitation_id, "failed").await?;
                 Ok(())
             }

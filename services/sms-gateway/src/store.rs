@@ -29,10 +29,17 @@ pub struct Invitation {
 const COLUMNS: &str = "invitation_id, phone_sealed, survey_id, unit_id, professional_group, age_band, \
      language, send_at, state, attempts, reprompted, score, answered_at, reply_text, submission_id";
 
-/// What a finished conversation keeps: the number's hash, state and send time (for the 30-day
-/// rule); nothing that joins the number to an answer or a unit.
-const FORGET_ANSWER: &str = "score = NULL, answered_at = NULL, reply_text = NULL, submission_id = NULL, \
-     survey_id = NULL, unit_id = NULL, professional_group = NULL, age_band = NULL, phone_sealed = NULL";
+/// What a finished invitation (done, expired, failed) keeps: the number's hash, its state, the
+/// Helsinki day it was sent (for the 30-day rule; none if it never was) and the day it finished.
+/// Nothing that joins the number to an answer or a unit, and no exact time: analytics knows when
+/// each answer was given, so a send or finish time to the second could pick out the number's
+/// answer, where a day is shared by many (migrations/0002_finished_days.sql). Every way an
+/// invitation finishes sets this; it clears `updated_at` too, so no statement sets that beside it.
+const FINISH: &str = "score = NULL, answered_at = NULL, reply_text = NULL, submission_id = NULL, \
+     survey_id = NULL, unit_id = NULL, professional_group = NULL, age_band = NULL, phone_sealed = NULL, \
+     sent_on = (sent_at AT TIME ZONE 'Europe/Helsinki')::date, \
+     finished_on = (now() AT TIME ZONE 'Europe/Helsinki')::date, \
+     send_at = NULL, sent_at = NULL, updated_at = NULL";
 
 pub struct NewInvitation<'a> {
     pub invitation_id: Uuid,
@@ -48,14 +55,17 @@ pub struct NewInvitation<'a> {
 }
 
 /// The send time of the number's latest invitation that was sent or will be: every row that
-/// has a sent_at (whatever became of it later: answered, expired, refused) or is scheduled.
+/// was sent (whatever became of it later: answered, expired, refused) or is scheduled. A
+/// finished invitation keeps only the day it was sent, so it counts as sent at the end of that
+/// day (the next day's Helsinki midnight): the 30-day rule may wait a day longer, never less.
 pub async fn last_invitation(
     tx: &mut Transaction<'_, Postgres>,
     phone_hash: &str,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar(
-        "SELECT max(coalesce(sent_at, send_at)) FROM invitation \
-         WHERE phone_hash = $1 AND (state = 'scheduled' OR sent_at IS NOT NULL)",
+        "SELECT max(coalesce(sent_at, send_at, \
+             (sent_on + 1)::timestamp AT TIME ZONE 'Europe/Helsinki')) FROM invitation \
+         WHERE phone_hash = $1 AND (state = 'scheduled' OR sent_at IS NOT NULL OR sent_on IS NOT NULL)",
     )
     .bind(phone_hash)
     .fetch_one(&mut **tx)
@@ -139,7 +149,7 @@ pub async fn mark_sent(
     .map(|_| ())
 }
 
-/// Not sent this time: try again at `retry_at`, or give up (and forget the number).
+/// Not sent this time: try again at `retry_at`, or give up (and forget the number and the times).
 pub async fn mark_send_failed(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
@@ -153,7 +163,7 @@ pub async fn mark_send_failed(
         .bind(id)
         .bind(at),
         None => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE invitation SET state = $2, attempts = attempts + 1, {FORGET_ANSWER}, updated_at = now() \
+            "UPDATE invitation SET state = $2, attempts = attempts + 1, {FINISH} \
              WHERE invitation_id = $1"
         )))
         .bind(id)
@@ -239,20 +249,21 @@ pub async fn ready_to_submit(
 }
 
 /// Intake has it (or refused it for good): the answer and everything that joins it to the
-/// number is dropped.
+/// number is dropped, the times with it.
 pub async fn finish(pool: &PgPool, id: Uuid, state: &str) -> sqlx::Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE invitation SET state = $2, {FORGET_ANSWER}, updated_at = now() WHERE invitation_id = $1"
+        "UPDATE invitation SET state = $2, {FINISH} WHERE invitation_id = $1"
     )))
-        .bind(id)
-        .bind(state)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    .bind(id)
+    .bind(state)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }
 
 /// Unanswered invitations expire; answers intake never took within the reply window are given
-/// up (their text with them); old rows go (their hashes are only needed for 30 days).
+/// up (their text with them); old rows go (their hashes are only needed for 30 days): a sent
+/// one counts from the Helsinki day it was sent, one never sent from the day it finished.
 pub async fn tidy(
     pool: &PgPool,
     reply_window_over: DateTime<Utc>,
@@ -260,7 +271,7 @@ pub async fn tidy(
 ) -> sqlx::Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE invitation SET state = CASE WHEN state = 'sent' THEN 'expired' ELSE 'failed' END, \
-         {FORGET_ANSWER}, updated_at = now() \
+         {FINISH} \
          WHERE (state = 'sent' AND sent_at < $1) \
             OR (state IN ('awaiting_text', 'submitting') AND answered_at < $1)"
     )))
@@ -268,7 +279,8 @@ pub async fn tidy(
     .execute(pool)
     .await?;
     sqlx::query(
-        "DELETE FROM invitation WHERE state IN ('done', 'expired', 'failed') AND send_at < $1",
+        "DELETE FROM invitation WHERE state IN ('done', 'expired', 'failed') \
+         AND coalesce(sent_on, finished_on) < ($1 AT TIME ZONE 'Europe/Helsinki')::date",
     )
     .bind(forget_before)
     .execute(pool)

@@ -1,7 +1,10 @@
-//! The invitation table against a real PostgreSQL: what a finished conversation keeps, and that
-//! every invitation that went out counts for the 30-day rule, whatever became of it.
+//! The invitation table against a real PostgreSQL: what a finished conversation keeps (no
+//! exact time, only Helsinki days), and that every invitation that went out counts for the
+//! 30-day rule, whatever became of it.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::Helsinki;
+use kaiku_domain::time::helsinki_date;
 use kaiku_test_support::PostgresServer;
 use sms_gateway::store::{self, NewInvitation};
 use sqlx::PgPool;
@@ -60,6 +63,69 @@ async fn last(pool: &PgPool, phone_hash: &str) -> TestResult<Option<i64>> {
     Ok(last.map(|t| t.timestamp()))
 }
 
+/// Where the 30-day rule puts a finished invitation sent at `sent_at`: the end of its Helsinki day.
+fn end_of_helsinki_day(sent_at: DateTime<Utc>) -> TestResult<i64> {
+    let next = helsinki_date(sent_at) + Duration::days(1);
+    let midnight = Helsinki
+        .from_local_datetime(&next.and_time(NaiveTime::MIN))
+        .single()
+        .ok_or("Helsinki midnight is always one instant")?;
+    Ok(midnight.timestamp())
+}
+
+/// A Helsinki wall-clock time `days_ago` days before today, as UTC.
+fn helsinki_time(days_ago: i64, hour: u32, minute: u32) -> TestResult<DateTime<Utc>> {
+    let day = helsinki_date(Utc::now()) - Duration::days(days_ago);
+    let time = NaiveTime::from_hms_opt(hour, minute, 0).ok_or("test time")?;
+    Ok(Helsinki
+        .from_local_datetime(&day.and_time(time))
+        .single()
+        .ok_or("not a single instant in Helsinki")?
+        .with_timezone(&Utc))
+}
+
+/// The times and days a row holds.
+#[derive(Debug, sqlx::FromRow)]
+struct Kept {
+    send_at: Option<DateTime<Utc>>,
+    sent_at: Option<DateTime<Utc>>,
+    answered_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
+    sent_on: Option<NaiveDate>,
+    finished_on: Option<NaiveDate>,
+}
+
+async fn kept(pool: &PgPool, id: Uuid) -> TestResult<Kept> {
+    Ok(sqlx::query_as(
+        "SELECT send_at, sent_at, answered_at, updated_at, sent_on, finished_on \
+         FROM invitation WHERE invitation_id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Every column of the row as PostgreSQL renders it in JSON, where a timestamptz shows its time
+/// of day ("2026-11-24T10:00:00+02:00") and a date does not ("2026-11-24"); a column added
+/// later that kept a time would show here.
+async fn columns_with_a_time(pool: &PgPool, id: Uuid) -> TestResult<Vec<(String, String)>> {
+    let (row,): (String,) =
+        sqlx::query_as("SELECT row_to_json(i)::text FROM invitation i WHERE invitation_id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+    let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row)?;
+    Ok(row
+        .into_iter()
+        .filter_map(|(column, value)| {
+            let text = value.as_str()?.to_owned();
+            DateTime::parse_from_rfc3339(&text)
+                .is_ok()
+                .then_some((column, text))
+        })
+        .collect())
+}
+
 async fn linkable(pool: &PgPool, id: Uuid) -> TestResult<Linkable> {
     Ok(sqlx::query_as(
         "SELECT survey_id, unit_id, score, submission_id, phone_sealed FROM invitation WHERE invitation_id = $1",
@@ -89,15 +155,15 @@ async fn an_unanswered_invitation_still_counts_for_30_days_after_it_expires() ->
     assert_eq!(state, "expired");
     assert_eq!(
         last(&pool, "hash-a").await?,
-        Some(sent_at.timestamp()),
-        "the 30-day rule still sees it"
+        Some(end_of_helsinki_day(sent_at)?),
+        "the 30-day rule still sees it, at the end of the day it was sent"
     );
     assert_eq!(linkable(&pool, id).await?, (None, None, None, None, None));
     Ok(())
 }
 
 #[tokio::test]
-async fn a_finished_answer_leaves_only_the_hash_and_the_send_time() -> TestResult {
+async fn a_finished_answer_leaves_only_the_hash_and_the_send_day() -> TestResult {
     let (_server, pool) = database().await?;
     let sent_at = Utc::now() - Duration::hours(3);
     let id = sent_invitation(&pool, "hash-b", sent_at).await?;
@@ -114,7 +180,10 @@ async fn a_finished_answer_leaves_only_the_hash_and_the_send_time() -> TestResul
             .fetch_one(&pool)
             .await?;
     assert_eq!(text, None);
-    assert_eq!(last(&pool, "hash-b").await?, Some(sent_at.timestamp()));
+    assert_eq!(
+        last(&pool, "hash-b").await?,
+        Some(end_of_helsinki_day(sent_at)?)
+    );
     // 60 days after sending the row itself goes.
     store::tidy(
         &pool,
@@ -123,5 +192,145 @@ async fn a_finished_answer_leaves_only_the_hash_and_the_send_time() -> TestResul
     )
     .await?;
     assert_eq!(last(&pool, "hash-b").await?, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_finished_invitation_keeps_only_the_helsinki_days_it_was_sent_and_finished() -> TestResult
+{
+    let (_server, pool) = database().await?;
+    // 00:30 in Helsinki is the previous day in UTC: the day kept must be Helsinki's.
+    let sent_at = helsinki_time(2, 0, 30)?;
+    assert_ne!(sent_at.date_naive(), helsinki_date(sent_at));
+    let id = sent_invitation(&pool, "hash-c", sent_at).await?;
+    let mut tx = pool.begin().await?;
+    store::record_score(&mut tx, id, 8, sent_at + Duration::minutes(7)).await?;
+    store::record_text(&mut tx, id, Some("Nopeasti pääsin")).await?;
+    tx.commit().await?;
+    // While the conversation is open, its times are needed (reply window, text wait).
+    let open = kept(&pool, id).await?;
+    assert_eq!(open.sent_at, Some(sent_at));
+    assert!(open.answered_at.is_some() && open.updated_at.is_some());
+    assert!(
+        !columns_with_a_time(&pool, id).await?.is_empty(),
+        "the check below sees times"
+    );
+
+    let before = helsinki_date(Utc::now());
+    store::finish(&pool, id, "done").await?;
+    let after = helsinki_date(Utc::now());
+
+    let row = kept(&pool, id).await?;
+    assert_eq!(
+        (row.send_at, row.sent_at, row.answered_at, row.updated_at),
+        (None, None, None, None),
+        "a finished row keeps no time: {row:?}"
+    );
+    assert_eq!(row.sent_on, Some(helsinki_date(sent_at)), "{row:?}");
+    let finished_on = row.finished_on.ok_or("no finish day")?;
+    assert!(before <= finished_on && finished_on <= after, "{row:?}");
+    assert_eq!(columns_with_a_time(&pool, id).await?, Vec::new());
+    assert_eq!(linkable(&pool, id).await?, (None, None, None, None, None));
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_way_an_invitation_finishes_drops_its_times() -> TestResult {
+    let (_server, pool) = database().await?;
+    let now = Utc::now();
+    // Expired unanswered, and a score whose answer intake never took: both by tidy.
+    let expired = sent_invitation(&pool, "hash-d", now - Duration::days(9)).await?;
+    let given_up = sent_invitation(&pool, "hash-e", now - Duration::days(9)).await?;
+    let mut tx = pool.begin().await?;
+    store::record_score(&mut tx, given_up, 3, now - Duration::days(8)).await?;
+    tx.commit().await?;
+    store::tidy(&pool, now - Duration::days(7), now - Duration::days(60)).await?;
+    // Never sent: the provider gave up.
+    let never_sent = Uuid::new_v4();
+    let mut tx = pool.begin().await?;
+    store::insert(
+        &mut tx,
+        &NewInvitation {
+            invitation_id: never_sent,
+            visit_hash: "visit-never-sent",
+            phone_hash: "hash-f",
+            phone_sealed: vec![1, 2, 3],
+            survey_id: "survey",
+            unit_id: "hc-1",
+            professional_group: "",
+            age_band: "",
+            language: "fi",
+            send_at: now - Duration::hours(1),
+        },
+    )
+    .await?;
+    store::mark_send_failed(&mut tx, never_sent, None, "failed").await?;
+    tx.commit().await?;
+
+    for (id, state) in [
+        (expired, "expired"),
+        (given_up, "failed"),
+        (never_sent, "failed"),
+    ] {
+        let (stored,): (String,) =
+            sqlx::query_as("SELECT state FROM invitation WHERE invitation_id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await?;
+        assert_eq!(stored, state);
+        assert_eq!(columns_with_a_time(&pool, id).await?, Vec::new(), "{state}");
+        assert!(kept(&pool, id).await?.finished_on.is_some(), "{state}");
+    }
+    assert_eq!(kept(&pool, never_sent).await?.sent_on, None);
+    // Never sent, so it does not hold the number back.
+    assert_eq!(last(&pool, "hash-f").await?, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_migration_turns_the_times_of_rows_finished_before_it_into_days() -> TestResult {
+    let server = PostgresServer::start().await?;
+    let pool = PgPool::connect(&server.create_database().await?).await?;
+    let first = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            store::MIGRATOR
+                .migrations
+                .iter()
+                .filter(|m| m.version == 1)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    first.run(&pool).await?;
+    let sent_at = helsinki_time(3, 0, 45)?;
+    let finished_at = helsinki_time(2, 23, 50)?;
+    sqlx::query(
+        "INSERT INTO invitation (invitation_id, visit_hash, phone_hash, language, send_at, state, \
+         sent_at, updated_at) VALUES ($1, 'v', 'hash-g', 'fi', $2, 'done', $2, $3), \
+         ($4, 'w', 'hash-h', 'fi', $2, 'sent', $2, $2)",
+    )
+    .bind(Uuid::from_u128(1))
+    .bind(sent_at)
+    .bind(finished_at)
+    .bind(Uuid::from_u128(2))
+    .execute(&pool)
+    .await?;
+    store::MIGRATOR.run(&pool).await?;
+
+    let done = kept(&pool, Uuid::from_u128(1)).await?;
+    assert_eq!(
+        columns_with_a_time(&pool, Uuid::from_u128(1)).await?,
+        Vec::new()
+    );
+    assert_eq!(done.sent_on, Some(helsinki_date(sent_at)), "{done:?}");
+    assert_eq!(
+        done.finished_on,
+        Some(helsinki_date(finished_at)),
+        "{done:?}"
+    );
+    // An open conversation keeps its times: the reply window runs on them.
+    let open = kept(&pool, Uuid::from_u128(2)).await?;
+    assert_eq!((open.sent_at, open.sent_on), (Some(sent_at), None));
     Ok(())
 }

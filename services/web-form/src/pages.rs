@@ -27,6 +27,9 @@ pub struct KioskSettings {
     pub idle_seconds: u32,
     /// The thank-you screen returns to a fresh form after this long.
     pub return_seconds: u32,
+    /// How long the server takes an answer after it was given: the script deletes an answer it
+    /// could not send once it is older.
+    pub keep_seconds: i64,
 }
 
 pub struct FormPage<'a> {
@@ -142,6 +145,7 @@ pub fn form_page(page: &FormPage<'_>) -> Markup {
             data-kiosk=[page.kiosk.as_ref().map(|_| "true")]
             data-idle-seconds=[page.kiosk.as_ref().map(|k| k.idle_seconds)]
             data-return-seconds=[page.kiosk.as_ref().map(|k| k.return_seconds)]
+            data-keep-seconds=[page.kiosk.as_ref().map(|k| k.keep_seconds)]
             data-error-required=(texts.error_required)
             data-error-summary=(texts.error_summary)
             data-next=(texts.kiosk_next)

@@ -45,6 +45,11 @@ pub struct AppState {
 
 pub type SharedState = Arc<AppState>;
 
+/// How long after it was given a kiosk's answer is still taken: a week is the most a kiosk can
+/// have been offline and still count. The kiosk's script gets it too (`data-keep-seconds`), so an
+/// answer the tablet could not send is deleted from it once it could never be stored.
+pub const KIOSK_ANSWER_WINDOW: chrono::Duration = chrono::Duration::days(7);
+
 pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -305,6 +310,7 @@ impl FormReply<'_> {
         let kiosk = (self.link.channel == Channel::Kiosk).then_some(KioskSettings {
             idle_seconds: self.app.kiosk_idle_seconds,
             return_seconds: self.app.kiosk_return_seconds,
+            keep_seconds: KIOSK_ANSWER_WINDOW.num_seconds(),
         });
         page(
             status,
@@ -402,7 +408,7 @@ async fn submit_form(
         Err(errors) => return reply.invalid(&errors),
     };
     // A kiosk's queued answer carries the time it was given (it may be sent hours later, once
-    // the network is back); a week is the most a kiosk can have been offline and still count.
+    // the network is back), within KIOSK_ANSWER_WINDOW.
     let answered_at = match (from_kiosk_script, field("answered_at")) {
         (true, Some(raw)) => match kiosk_answer_time(raw, chrono::Utc::now()) {
             Some(at) => Some(at),
@@ -491,8 +497,8 @@ async fn submit_form(
     }
 }
 
-/// The time a kiosk says an answer was given, if it is one and lies between a week ago and a
-/// few minutes ahead (a tablet's clock drifts).
+/// The time a kiosk says an answer was given, if it is one and lies between
+/// [`KIOSK_ANSWER_WINDOW`] ago and a few minutes ahead (a tablet's clock drifts).
 pub fn kiosk_answer_time(
     raw: &str,
     now: chrono::DateTime<chrono::Utc>,
@@ -500,7 +506,7 @@ pub fn kiosk_answer_time(
     let at = chrono::DateTime::parse_from_rfc3339(raw.trim())
         .ok()?
         .with_timezone(&chrono::Utc);
-    let window = (now - chrono::Duration::days(7))..=(now + chrono::Duration::minutes(5));
+    let window = (now - KIOSK_ANSWER_WINDOW)..=(now + chrono::Duration::minutes(5));
     window.contains(&at).then(|| prost_types::Timestamp {
         seconds: at.timestamp(),
         nanos: 0,

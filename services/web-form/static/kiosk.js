@@ -2,9 +2,14 @@
 // the kiosk (1) never shows the previous respondent's answers: after sending, or after a while
 // without touch (with a warning 20 s before, and a button for more time), the form is emptied
 // and a fresh submission id is drawn; (2) keeps taking answers while the premises' network is
-// down: each answer is queued in localStorage with its own submission id and the time it was
-// given, and sent when the network returns. Intake stores a submission id once and the read
-// models count it once, so re-sending after a lost reply never doubles an answer. (3) The
+// down: each answer, with its own submission id and the time it was given, is sent at once, and
+// only one that cannot be sent now is kept in localStorage and sent when the network returns.
+// Intake stores a submission id once and the read models count it once, so re-sending after a
+// lost reply never doubles an answer. Answers (open texts too) are on a shared tablet, so none
+// stays longer than it must: an answer the server takes at once is never written; a kept one is
+// deleted as soon as the server has stored it or refused it for good, and unsent once it is
+// older than the server's window for a late kiosk answer (data-keep-seconds, 7 days), which is
+// checked on load and before every send. (3) The
 // thank-you screen (drawn by the server for the respondent's age, in a template) returns to a
 // fresh form after data-return-seconds, unless the respondent asks to keep reading (WCAG 2.2.1:
 // the time limit can be turned off before it is reached; the idle timer then applies).
@@ -12,11 +17,25 @@
   "use strict";
   var form = document.querySelector("form[data-kiosk]");
   if (!form) { return; }
-  var QUEUE_KEY = "kaiku-kiosk-queue:" + location.pathname;
+  var QUEUE_PREFIX = "kaiku-kiosk-queue:";
+  var QUEUE_KEY = QUEUE_PREFIX + location.pathname;
   var WARNING_MS = 20000;
   var idleMs = Math.max(WARNING_MS + 1000, (Number(form.dataset.idleSeconds) || 90) * 1000);
   var returnMs = Math.max(1, Number(form.dataset.returnSeconds) || 10) * 1000;
   var retryMs = 5000;
+  // The server takes a kiosk's answer for this long after it was given (web-form's
+  // KIOSK_ANSWER_WINDOW); an older one could never be stored, so the tablet does not keep it.
+  var keepMs = (Number(form.dataset.keepSeconds) || 7 * 24 * 60 * 60) * 1000;
+  // A new answer still unanswered after this long is kept on the tablet in case the send fails
+  // or the page goes; a send that succeeds within it writes nothing.
+  var slowMs = 3000;
+  // A send gives up after this long and is retried: the server's own calls take 15 s at most
+  // each (the form, then the submission).
+  var sendTimeoutMs = 35000;
+  // New answers being sent, not (yet) kept on the tablet, by submission id.
+  var inFlight = {};
+  // Answers the tablet's storage refused (full or disabled): kept only in this page's memory.
+  var unstored = [];
   var sending = false;
   var warnTimer = null;
   var resetTimer = null;
@@ -31,38 +50,139 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
-  function readQueue() {
-    try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; }
+  // True for an answer the server would still take: well formed and given within the window
+  // (by the time it carries, the one the server checks).
+  function fresh(item, now) {
+    if (!item || typeof item.id !== "string" || typeof item.body !== "string") { return false; }
+    var at = Date.parse(new URLSearchParams(item.body).get("answered_at") || "");
+    return now - at < keepMs;
   }
-  function writeQueue(queue) { localStorage.setItem(QUEUE_KEY, JSON.stringify(queue)); }
-  function dropFromQueue(id) { writeQueue(readQueue().filter(function (q) { return q.id !== id; })); }
 
-  // Sends queued answers one at a time, oldest first. An answer leaves the queue when the server
-  // has stored it (200) or never can (404 invalid link, 422 invalid or closed); anything else
-  // (offline, 429, 5xx) is retried later.
-  function flush() {
-    if (sending) { return; }
-    var queue = readQueue();
-    if (queue.length === 0) { return; }
-    sending = true;
-    var item = queue[0];
-    fetch(form.action, {
+  // An empty queue leaves no key behind. False when the tablet's storage refuses (full, disabled).
+  function writeQueue(key, queue) {
+    try {
+      if (queue.length === 0) {
+        localStorage.removeItem(key);
+      } else {
+        localStorage.setItem(key, JSON.stringify(queue));
+      }
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // The kept answers of `key` the server would still take, oldest first; the others (expired,
+  // or unreadable) are deleted unsent.
+  function prune(key) {
+    var queue;
+    try { queue = JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { queue = null; }
+    if (!Array.isArray(queue)) {
+      writeQueue(key, []);
+      return [];
+    }
+    var now = Date.now();
+    var kept = queue.filter(function (item) { return fresh(item, now); });
+    if (kept.length !== queue.length) { writeQueue(key, kept); }
+    return kept;
+  }
+
+  // Every kiosk queue on the tablet, also those of links it no longer shows (moved to another
+  // unit's link): none may outstay the window.
+  function pruneAll() {
+    var keys = [];
+    try {
+      for (var i = 0; i < localStorage.length; i++) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(QUEUE_PREFIX) === 0) { keys.push(key); }
+      }
+    } catch (e) {
+      return;
+    }
+    keys.forEach(prune);
+  }
+
+  // An answer that cannot be sent now: kept on the tablet (in memory if storage refuses) until
+  // it is sent or expires.
+  function keep(item) {
+    var entry = { id: item.id, body: item.body };
+    var queue = prune(QUEUE_KEY);
+    if (!fresh(entry, Date.now()) || queue.some(function (q) { return q.id === entry.id; })) { return; }
+    queue.push(entry);
+    if (writeQueue(QUEUE_KEY, queue)) {
+      item.kept = true;
+    } else if (!unstored.some(function (q) { return q.id === entry.id; })) {
+      unstored.push(entry);
+    }
+  }
+
+  // The server has the answer, or will never take it: nothing of it stays.
+  function forget(id) {
+    unstored = unstored.filter(function (q) { return q.id !== id; });
+    var queue = prune(QUEUE_KEY);
+    var rest = queue.filter(function (q) { return q.id !== id; });
+    if (rest.length !== queue.length) { writeQueue(QUEUE_KEY, rest); }
+  }
+
+  // One answer to the server: "done" when it has stored it (200) or never can (404 invalid
+  // link, 422 invalid, closed or too old), "retry" for anything else (offline, no reply in
+  // time, 429, 5xx).
+  function send(item) {
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, sendTimeoutMs) : null;
+    return fetch(form.action, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Kaiku-Kiosk": "1" },
       body: item.body,
       credentials: "omit",
-      cache: "no-store"
+      cache: "no-store",
+      signal: controller ? controller.signal : undefined
     }).then(function (response) {
+      return (response.status === 200 || response.status === 404 || response.status === 422) ? "done" : "retry";
+    }, function () {
+      return "retry";
+    }).then(function (outcome) {
+      if (timer) { clearTimeout(timer); }
+      return outcome;
+    });
+  }
+
+  // A new answer goes to the server at once; it is written to the tablet only when the send
+  // fails or is slow.
+  function sendNow(item) {
+    inFlight[item.id] = item;
+    var slow = setTimeout(function () { keep(item); }, slowMs);
+    send(item).then(function (outcome) {
+      clearTimeout(slow);
+      delete inFlight[item.id];
+      if (outcome === "done") {
+        unstored = unstored.filter(function (q) { return q.id !== item.id; });
+        if (item.kept) { forget(item.id); }
+      } else {
+        keep(item);
+        setTimeout(flush, retryMs);
+      }
+    });
+  }
+
+  // Sends kept answers one at a time, oldest first, after deleting the expired ones. An answer
+  // leaves the tablet when the server is done with it; anything else is retried later.
+  function flush() {
+    if (sending) { return; }
+    var now = Date.now();
+    unstored = unstored.filter(function (item) { return fresh(item, now); });
+    var queue = prune(QUEUE_KEY).concat(unstored).filter(function (item) { return !inFlight[item.id]; });
+    if (queue.length === 0) { return; }
+    sending = true;
+    var item = queue[0];
+    send(item).then(function (outcome) {
       sending = false;
-      if (response.status === 200 || response.status === 404 || response.status === 422) {
-        dropFromQueue(item.id);
+      if (outcome === "done") {
+        forget(item.id);
         flush();
       } else {
         setTimeout(flush, retryMs);
       }
-    }, function () {
-      sending = false;
-      setTimeout(flush, retryMs);
     });
   }
 
@@ -224,13 +344,17 @@
     // When it was answered, not when the network let it through: the answer belongs to the
     // day (and collection period) it was given.
     data.set("answered_at", new Date().toISOString());
-    var queue = readQueue();
-    queue.push({ id: form.elements["submission_id"].value, body: data.toString() });
-    writeQueue(queue);
+    var item = { id: form.elements["submission_id"].value, body: data.toString() };
     form.reset();
     form.elements["submission_id"].value = uuid();
     showThanks();
-    flush();
+    // A tablet that knows it has no network keeps the answer at once; otherwise it tries.
+    if (navigator.onLine === false) {
+      keep(item);
+      flush();
+    } else {
+      sendNow(item);
+    }
   });
 
   // Any touch or key counts as activity, except while the warning waits for its own button.
@@ -241,6 +365,12 @@
   });
   window.addEventListener("online", flush);
   window.addEventListener("pageshow", function () { resetForm(); flush(); });
+  // Leaving the page (a reload, the kiosk's browser restarting) ends the sends under way: their
+  // answers are kept, and the next load sends them again (intake stores a submission id once).
+  window.addEventListener("pagehide", function () {
+    Object.keys(inFlight).forEach(function (id) { keep(inFlight[id]); });
+  });
   setInterval(flush, retryMs * 2);
+  pruneAll();
   flush();
 })();

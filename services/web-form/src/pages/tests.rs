@@ -83,6 +83,7 @@ fn render(form: &GetFormResponse, kiosk: bool) -> String {
         kiosk: kiosk.then_some(KioskSettings {
             idle_seconds: 90,
             return_seconds: 10,
+            keep_seconds: 604_800,
         }),
         help: &help,
         offer: None,
@@ -113,6 +114,8 @@ fn a_childs_kiosk_form_has_the_childs_title_and_intro_and_no_legal_text() {
     assert!(html.contains("Kiitos, että kerroit!"), "{html}");
     assert!(html.contains(r#"href="tel:116111""#), "{html}");
     assert!(html.contains(r#"data-return-seconds="10""#), "{html}");
+    // The script deletes an answer it could not send once the server would refuse it.
+    assert!(html.contains(r#"data-keep-seconds="604800""#), "{html}");
 }
 
 #[test]
