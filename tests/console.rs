@@ -7,7 +7,9 @@
 //! manager, malformed input) are checked over plain HTTP and leave nothing behind.
 
 use chrono::{Duration as Days, NaiveDate, TimeZone, Utc};
+use kaiku_auth::Scope;
 use kaiku_domain::time::{helsinki_date, local_date};
+use kaiku_proto::analytics::v1::analytics_client::AnalyticsClient;
 use kaiku_proto::analytics::v1::{
     Dimension, GetNpsRequest, GetNpsResponse, Grouping, NpsFigure, ResponseFilter,
 };
@@ -25,6 +27,7 @@ use kaiku_system_tests::{
     Console, ConsoleAccount, Stack, TEST_LINK_KEYS, TestResult, WebForm, browser,
     console_trust_env, unit,
 };
+use kaiku_test_support::Grant;
 use serde_json::json;
 
 const STATEMENTS: [&str; 7] = [
@@ -161,26 +164,35 @@ async fn organisation_and_answers(stack: &Stack) -> TestResult<(String, u64)> {
 /// grouped by unit or not.
 async fn spring_nps(
     stack: &Stack,
+    as_reader: Option<&str>,
     survey_id: &str,
     unit: &str,
     sequence: u64,
     by_unit: bool,
 ) -> TestResult<GetNpsResponse> {
-    period_nps(stack, survey_id, unit, "spring", sequence, by_unit).await
+    period_nps(
+        stack, as_reader, survey_id, unit, "spring", sequence, by_unit,
+    )
+    .await
 }
 
-/// What analytics answers for a unit subtree in `period`, grouped by unit or not.
+/// What analytics answers for a unit subtree in `period`, grouped by unit or not: to the
+/// test's admin key (kaiku.export: exact figures, as county staff see them), or to a reader's
+/// key (as a unit manager sees them, ADR 0018).
 async fn period_nps(
     stack: &Stack,
+    as_reader: Option<&str>,
     survey_id: &str,
     unit: &str,
     period: &str,
     sequence: u64,
     by_unit: bool,
 ) -> TestResult<GetNpsResponse> {
-    Ok(stack
-        .analytics()
-        .await?
+    let mut analytics = match as_reader {
+        Some(token) => AnalyticsClient::new(stack.channel_as("analytics", token).await?),
+        None => stack.analytics().await?,
+    };
+    Ok(analytics
         .get_nps(GetNpsRequest {
             survey_id: survey_id.into(),
             filter: Some(ResponseFilter {
@@ -202,22 +214,24 @@ async fn period_nps(
 /// The figure of a unit subtree in spring.
 async fn nps_of(
     stack: &Stack,
+    as_reader: Option<&str>,
     survey_id: &str,
     unit: &str,
     sequence: u64,
 ) -> TestResult<serde_json::Value> {
-    let reply = spring_nps(stack, survey_id, unit, sequence, false).await?;
+    let reply = spring_nps(stack, as_reader, survey_id, unit, sequence, false).await?;
     Ok(figure_json(reply.figure, reply.suppressed))
 }
 
 /// The per-unit rows of `top`'s subtree in spring (with analytics' secondary suppression).
 async fn unit_rows(
     stack: &Stack,
+    as_reader: Option<&str>,
     survey_id: &str,
     top: &str,
     sequence: u64,
 ) -> TestResult<serde_json::Value> {
-    let reply = spring_nps(stack, survey_id, top, sequence, true).await?;
+    let reply = spring_nps(stack, as_reader, survey_id, top, sequence, true).await?;
     let mut rows = serde_json::Map::new();
     for row in reply.rows {
         let unit = row.group.first().cloned().unwrap_or_default();
@@ -239,6 +253,8 @@ fn figure_json(figure: Option<NpsFigure>, suppressed: bool) -> serde_json::Value
 /// (anna) and county staff (kalle).
 struct Fixture {
     stack: Stack,
+    /// A reader's key with anna's grant (area A): what analytics answers her.
+    reader: String,
     survey_id: String,
     sequence: u64,
     console: Console,
@@ -249,7 +265,19 @@ struct Fixture {
 }
 
 async fn stack_with_console() -> TestResult<Fixture> {
-    let stack = Stack::start_with_env(&console_trust_env()).await?;
+    let (stack, keys) = Stack::start_with_keys(
+        &console_trust_env(),
+        &[(
+            "area-a-reader",
+            &[Scope::AnalyticsRead],
+            Grant {
+                unit_subtrees: vec!["area-a".into()],
+                ..Grant::default()
+            },
+        )],
+    )
+    .await?;
+    let reader = keys.first().cloned().ok_or("no reader key")?;
     let (survey_id, sequence) = organisation_and_answers(&stack).await?;
     // The web form the console's links and printouts point at, with the same link keys.
     let web_form = stack.start_web_form(&[]).await?;
@@ -287,6 +315,7 @@ async fn stack_with_console() -> TestResult<Fixture> {
         .await?;
     Ok(Fixture {
         stack,
+        reader,
         survey_id,
         sequence,
         console,
@@ -299,6 +328,7 @@ async fn stack_with_console() -> TestResult<Fixture> {
 async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser() -> TestResult {
     let Fixture {
         stack,
+        reader,
         survey_id,
         sequence,
         console,
@@ -318,20 +348,29 @@ async fn staff_see_their_units_review_results_and_set_up_surveys_in_the_browser(
     ] {
         expected_units.insert(
             unit.into(),
-            nps_of(&stack, &survey_id, unit, sequence).await?,
+            nps_of(&stack, None, &survey_id, unit, sequence).await?,
+        );
+    }
+    // The manager is a reader: her figures are what analytics answers a reader of area A.
+    let mut manager_units = serde_json::Map::new();
+    for unit in ["area-a", "school-a1", "school-a2"] {
+        manager_units.insert(
+            unit.into(),
+            nps_of(&stack, Some(&reader), &survey_id, unit, sequence).await?,
         );
     }
     let input = json!({
         "url": console.url,
         "survey_id": survey_id,
-        "figures": expected_units,
         "manager": { "username": "anna", "password": "anna-salasana-1", "top": "area-a",
                      "units": ["area-a", "school-a1", "school-a2"],
-                     "unit_rows": unit_rows(&stack, &survey_id, "area-a", sequence).await?,
+                     "figures": manager_units,
+                     "unit_rows": unit_rows(&stack, Some(&reader), &survey_id, "area-a", sequence).await?,
                      "foreign_unit": "school-b1" },
         "staff": { "username": "kalle", "password": "kalle-salasana-1", "top": "county",
                    "units": ["county", "area-a", "area-b", "school-a1", "school-a2", "school-b1"],
-                   "unit_rows": unit_rows(&stack, &survey_id, "county", sequence).await? },
+                   "figures": expected_units,
+                   "unit_rows": unit_rows(&stack, None, &survey_id, "county", sequence).await? },
         "review": { "unit": "school-a1", "period": "spring", "positive": POSITIVE, "other": WAITING,
                     "target": "Lyhyemmät jonotusajat kuraattorille", "note": "Ajanvaraus verkossa käyttöön" },
         "new_survey": { "title": "Kokeilukysely", "unit": "school-b1",
@@ -425,6 +464,7 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
 -> TestResult {
     let Fixture {
         stack,
+        reader,
         survey_id,
         sequence,
         console,
@@ -463,7 +503,8 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
     assert_eq!(content_type, "application/pdf");
     let text = pdftotext(&pdf)?;
-    let expected = nps_of(&stack, &survey_id, "school-a1", sequence).await?;
+    // anna is a reader: the report says what analytics answers a reader of area A.
+    let expected = nps_of(&stack, Some(&reader), &survey_id, "school-a1", sequence).await?;
     let nps = expected["nps"].as_str().ok_or("school A1 has no NPS")?;
     let n = expected["n"].as_u64().ok_or("school A1 has no n")?;
     for wanted in [
@@ -781,7 +822,16 @@ async fn the_report_says_unit_period_nps_and_n_and_every_refusal_leaves_nothing_
 
     // The scheduled reports: the autumn period has ended, so each unit has its report, with
     // analytics' figure; managers list and fetch only their units' reports.
-    let autumn = period_nps(&stack, &survey_id, "school-a1", "autumn", sequence, false).await?;
+    let autumn = period_nps(
+        &stack,
+        None,
+        &survey_id,
+        "school-a1",
+        "autumn",
+        sequence,
+        false,
+    )
+    .await?;
     let autumn = autumn.figure.ok_or("school A1 has no autumn figure")?;
     let autumn_dir = reports.path().join(&survey_id).join("autumn");
     let report = autumn_dir.join("school-a1.pdf");

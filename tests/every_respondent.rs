@@ -482,11 +482,14 @@ async fn children_teenagers_and_guardians_each_find_their_answers_in_every_view(
 
 /// What a pupil wrote that must reach the manager, and nobody else.
 const CONCERN: &str = "Kotona isäpuoli lyö minua, en uskalla mennä kotiin.";
-/// Ordinary feedback beside it, for the shared review.
-const ORDINARY: [&str; 3] = [
+/// Ordinary feedback beside it, for the shared review: five, so that the review's readers
+/// see a group of at least the minimum (ADR 0018).
+const ORDINARY: [&str; 5] = [
     "Kuraattori kuunteli ja auttoi, kiitos!",
     "Ajan saaminen kesti liian kauan.",
     "Hyvä että koulussa on kuraattori.",
+    "Sain apua nopeasti.",
+    "Juttelu auttoi jaksamaan.",
 ];
 
 fn school_1_texts(

@@ -38,7 +38,7 @@ async function dashboard(page, who, name) {
   check(JSON.stringify(options) === JSON.stringify(who.units), `${name}: units offered ${JSON.stringify(options)}, expected ${JSON.stringify(who.units)}`);
   const chosen = await page.locator("#f-unit").inputValue();
   check(chosen === who.top, `${name}: shows ${chosen} first, expected ${who.top}`);
-  await checkFigure(page, "#client-nps", input.figures[who.top], `${name} headline`);
+  await checkFigure(page, "#client-nps", who.figures[who.top], `${name} headline`);
   // The unit table is analytics' grouped figure, including its secondary suppression.
   const rows = await page.locator("#client-units tbody tr").evaluateAll((rs) => rs.map((r) => r.getAttribute("data-unit")));
   const expectedRows = Object.keys(who.unit_rows);
@@ -57,7 +57,7 @@ async function dashboard(page, who, name) {
     await page.selectOption("#f-unit", unit);
     await page.click("form.filters button[type=submit]");
     await page.waitForLoadState();
-    await checkFigure(page, "#client-nps", input.figures[unit], `${name} ${unit} headline`);
+    await checkFigure(page, "#client-nps", who.figures[unit], `${name} ${unit} headline`);
   }
   if (who.foreign_unit) {
     const response = await page.goto(`${input.url}/results?survey=${input.survey_id}&unit=${who.foreign_unit}&lang=en`);
@@ -78,7 +78,7 @@ await run(async (browser) => {
 
   const r = input.review;
   await page.goto(`${input.url}/review?survey=${input.survey_id}&unit=${r.unit}&period=${r.period}&lang=en`);
-  await checkFigure(page, "#client-nps", input.figures[r.unit], "review headline");
+  await checkFigure(page, "#client-nps", input.manager.figures[r.unit], "review headline");
   const positive = await page.locator("ul.feedback.positive li").allInnerTexts();
   check(positive.includes(r.positive), `review: positive feedback ${JSON.stringify(positive)} lacks "${r.positive}"`);
   const all = await page.locator("ul.feedback li").allInnerTexts();

@@ -13,10 +13,11 @@
 //! - The partition is made top down (like statistical offices' global recoding and Mondrian's
 //!   specialisation): starting from the whole survey, a block is split along the first dimension
 //!   (in the order of [`SPLIT_ORDER`]) whose values leave parts of at least the minimum; the
-//!   values below the minimum are pooled into one "rest" part, and a rest still below the
-//!   minimum is merged into the smallest part beside it. A unit too small to show is so folded
-//!   into its parent's own block in every figure. A survey smaller than the minimum publishes
-//!   nothing.
+//!   values below the minimum are pooled into one "rest" part (a unit's own answers with its
+//!   small child units: the small units folded into their parent). A rest still below the
+//!   minimum is left out of every figure for units and roles, and joined to the smallest part
+//!   beside it for the other dimensions ([`SplitDimension::drops_small_remainder`] says why).
+//!   A survey smaller than the minimum publishes nothing.
 //! - A reader's query counts a block only when **every cell of it matches the filter** and
 //!   groups a block into a row only when every cell of it has the row's value. So every figure a
 //!   reader sees, and every sum or difference of figures, is a sum of whole blocks: nothing about
@@ -100,6 +101,21 @@ const SPLIT_ORDER: [SplitDimension; 8] = [
     SplitDimension::AgeBand,
     SplitDimension::Language,
 ];
+
+impl SplitDimension {
+    /// What becomes of values under the minimum that stay under it pooled: left out of every
+    /// figure (units and roles), or joined to the smallest part beside them (the rest).
+    ///
+    /// Joining keeps every answer in the broad figures but hides the part it joins from any
+    /// narrower filter: a school of 3 joined to its sibling of 44 would hide the sibling's own
+    /// figure from its manager, and 2 relatives joined to the county's guardians would hide the
+    /// guardians' figure. For units and roles, which every reader filters by, the few are
+    /// left out instead. For months, periods and the respondents' attributes, which readers
+    /// seldom narrow to, joining keeps the totals whole.
+    fn drops_small_remainder(self) -> bool {
+        matches!(self, SplitDimension::Role | SplitDimension::Unit)
+    }
+}
 
 /// A cell's value on a dimension at a depth of its hierarchy; None when the cell sits at the
 /// block's own node (a unit's own responses beside its child units') and cannot go deeper.
@@ -192,8 +208,8 @@ impl Partition {
                     levels[d] = only_deeper.then_some(level + 1);
                     continue;
                 }
-                let parts = self.split(groups);
-                if parts.len() < 2 {
+                let (parts, dropped) = self.split(*dimension, groups);
+                if parts.len() < 2 && !dropped {
                     levels[d] = None;
                     continue;
                 }
@@ -216,7 +232,11 @@ impl Partition {
     /// Parts of at least the minimum, each with whether it can be split deeper along the same
     /// dimension (one value, not the own node). Values below the minimum are pooled; a pool
     /// still below it joins the smallest part.
-    fn split(&self, groups: BTreeMap<Option<String>, Vec<usize>>) -> Vec<(Vec<usize>, bool)> {
+    fn split(
+        &self,
+        dimension: SplitDimension,
+        groups: BTreeMap<Option<String>, Vec<usize>>,
+    ) -> (Vec<(Vec<usize>, bool)>, bool) {
         let k = self.min_group_size;
         let mut parts: Vec<(Vec<usize>, bool)> = Vec::new();
         let mut rest: Vec<usize> = Vec::new();
@@ -228,11 +248,14 @@ impl Partition {
             }
         }
         if rest.is_empty() {
-            return parts;
+            return (parts, false);
         }
         if self.size(&rest) >= k {
             parts.push((rest, false));
-            return parts;
+            return (parts, false);
+        }
+        if dimension.drops_small_remainder() && !parts.is_empty() {
+            return (parts, true);
         }
         let smallest = parts
             .iter()
@@ -247,7 +270,7 @@ impl Partition {
             // Cannot happen for a part of at least the minimum; keep the cells together.
             None => parts.push((rest, false)),
         }
-        parts
+        (parts, false)
     }
 
     /// The block a cell is published in; None when the survey publishes nothing.
@@ -471,7 +494,7 @@ mod tests {
     }
 
     #[test]
-    fn every_block_holds_at_least_the_minimum_and_every_cell_is_in_one() {
+    fn every_block_holds_at_least_the_minimum_and_no_cell_is_in_two() {
         let cells = vec![
             cell(&["county", "a"], 1, "client", "web", 30),
             cell(&["county", "a"], 1, "guardian", "web", 3),
@@ -487,13 +510,14 @@ mod tests {
                 seen[*c] += 1;
             }
         }
-        assert!(seen.iter().all(|n| *n == 1), "{seen:?}");
+        // Unit b's own 2 answers are left out (b1 beside them has 9); everything else is in.
+        assert_eq!(seen, vec![1, 1, 0, 1, 1]);
     }
 
     #[test]
-    fn a_small_unit_is_folded_into_its_parent_so_parent_minus_children_is_whole_blocks() {
-        // school-c has 31 clients of its own and a class of 3: asking for the class alone gives
-        // nothing, and school-c's subtree minus its own unit gives nothing either.
+    fn a_small_unit_is_left_out_so_parent_minus_children_reveals_nothing() {
+        // school-c has 31 clients of its own and a class of 3: the class is in no figure, so
+        // school-c's subtree and school-c itself are the same 31.
         let cells = vec![
             cell(&["county", "school-c"], 1, "client", "web", 31),
             cell(&["county", "school-c", "class-1"], 1, "client", "web", 3),
@@ -509,12 +533,13 @@ mod tests {
             unit_ids: vec!["school-c".into()],
             ..filter()
         };
-        assert!(partition.contained(&own).is_empty());
+        assert_eq!(sum(&partition, &partition.contained(&own)), 31);
         let subtree = Filter {
             unit_subtrees: vec!["school-c".into()],
             ..filter()
         };
-        assert_eq!(sum(&partition, &partition.contained(&subtree)), 34);
+        assert_eq!(sum(&partition, &partition.contained(&subtree)), 31);
+        assert_eq!(sum(&partition, &partition.contained(&filter())), 71);
     }
 
     #[test]
@@ -532,7 +557,8 @@ mod tests {
                 ..filter()
             }),
         );
-        assert_eq!(both, 34);
+        // The 3 guardians are too few to show anywhere, so they are in no figure.
+        assert_eq!(both, 31);
         assert!(
             both - clients == 0 || both - clients >= 5,
             "{both} {clients}"
@@ -598,9 +624,10 @@ mod tests {
 
     #[test]
     fn a_texts_origin_is_what_its_block_shares() {
+        // February's 3 kiosk answers join January's 31 web ones.
         let cells = vec![
             cell(&["county", "school-c"], 1, "client", "web", 31),
-            cell(&["county", "school-c", "class-1"], 2, "client", "kiosk", 3),
+            cell(&["county", "school-c"], 2, "client", "kiosk", 3),
         ];
         let partition = Partition::build(cells, 5);
         let key = partition.cells[1].key.clone();

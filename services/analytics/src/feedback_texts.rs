@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::AnalyticsError;
 use crate::cells::{FilterColumns, push_filter_on};
-use crate::disclosure::{CellKey, Partition, ShownOrigin};
+use crate::disclosure::{Partition, ShownOrigin};
 use crate::filter::Filter;
 use crate::reader_figures::PublishedCells;
 
@@ -242,16 +242,7 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
             month_only: false,
         };
         if let Some(reader) = &query.reader {
-            let key = CellKey {
-                unit_id: row.try_get("unit_id")?,
-                month: row.try_get("month")?,
-                period_id: row.try_get("period_id")?,
-                channel: row.try_get("channel")?,
-                respondent_role: row.try_get("respondent_role")?,
-                professional_group: row.try_get("professional_group")?,
-                age_band: row.try_get("age_band")?,
-                language: row.try_get("response_language")?,
-            };
+            let key = crate::reader_figures::key_of(&row, "month", "response_language")?;
             // The condition above keeps only published cells; a text outside them is not shown.
             let Some(block) = reader.partition.block_of(&key) else {
                 continue;

@@ -33,7 +33,7 @@ pub async fn partition(
     let mut cells = Vec::with_capacity(rows.len());
     for row in rows {
         cells.push(Cell {
-            key: key_of(&row, "bucket")?,
+            key: key_of(&row, "bucket", "language")?,
             unit_path: row.try_get("path")?,
             responses: u64::try_from(row.try_get::<i64, _>("responses")?).unwrap_or(0),
         });
@@ -41,7 +41,13 @@ pub async fn partition(
     Ok(Partition::build(cells, min_group_size))
 }
 
-fn key_of(row: &sqlx::postgres::PgRow, month: &str) -> Result<CellKey, AnalyticsError> {
+/// The cell a row belongs to; `month` and `language` name the row's columns for the month's
+/// first day and the response's language (a text row has its own language beside it).
+pub fn key_of(
+    row: &sqlx::postgres::PgRow,
+    month: &str,
+    language: &str,
+) -> Result<CellKey, AnalyticsError> {
     Ok(CellKey {
         unit_id: row.try_get("unit_id")?,
         month: row.try_get::<NaiveDate, _>(month)?,
@@ -50,7 +56,7 @@ fn key_of(row: &sqlx::postgres::PgRow, month: &str) -> Result<CellKey, Analytics
         respondent_role: row.try_get("respondent_role")?,
         professional_group: row.try_get("professional_group")?,
         age_band: row.try_get("age_band")?,
-        language: row.try_get("language")?,
+        language: row.try_get(language)?,
     })
 }
 
@@ -90,7 +96,7 @@ pub async fn score_cells(
     let rows = q.build().fetch_all(pool).await?;
     let mut by_block: HashMap<(String, usize), BTreeMap<i16, u64>> = HashMap::new();
     for row in rows {
-        let key = key_of(&row, "bucket")?;
+        let key = key_of(&row, "bucket", "language")?;
         let Some(block) = partition.block_of(&key) else {
             continue;
         };

@@ -16,7 +16,9 @@ impl StaffRole {
     /// The scope claims of the role's service tokens.
     pub fn scopes(self) -> &'static [&'static str] {
         match self {
-            StaffRole::UnitManager => &["kaiku.analytics-read", "kaiku.export", "kaiku.handle"],
+            // No kaiku.export: a manager reads figures and texts as a reader, from whole groups
+            // of at least the minimum (ADR 0018), never row by row.
+            StaffRole::UnitManager => &["kaiku.analytics-read", "kaiku.handle"],
             StaffRole::CountyStaff => &[
                 "kaiku.analytics-read",
                 "kaiku.export",
