@@ -593,6 +593,76 @@ mod tests {
         assert_eq!(rows, vec![(vec![], NaiveDate::from_ymd_opt(2026, 3, 1))]);
     }
 
+    /// How long a large survey's partition takes (run with --ignored; the figure is in the
+    /// note of issue 21): 60 units under 6 areas, 24 months, every role, channel, group, age
+    /// band and language, one cell in three populated.
+    #[test]
+    #[ignore]
+    fn the_partition_of_a_large_survey() {
+        let mut cells = Vec::new();
+        let mut seed = 7u64;
+        for area in 0..6 {
+            for school in 0..10 {
+                let path = [
+                    "county".to_owned(),
+                    format!("area-{area}"),
+                    format!("u-{area}-{school}"),
+                ];
+                for month in 1..=24u32 {
+                    for role in ["client", "guardian", "relative"] {
+                        for channel in ["qr", "web_link", "kiosk", "sms", "paper", "api"] {
+                            for group in ["a", "b", "c", "d", "e"] {
+                                for age in ["child", "teen", "adult", "senior"] {
+                                    for language in ["fi", "sv", "en"] {
+                                        seed = seed
+                                            .wrapping_mul(6_364_136_223_846_793_005)
+                                            .wrapping_add(1);
+                                        if !(seed >> 33).is_multiple_of(3) {
+                                            continue;
+                                        }
+                                        cells.push(Cell {
+                                            key: CellKey {
+                                                unit_id: path[2].clone(),
+                                                month: NaiveDate::from_ymd_opt(
+                                                    2025 + (month as i32 - 1) / 12,
+                                                    (month - 1) % 12 + 1,
+                                                    1,
+                                                )
+                                                .unwrap_or_default(),
+                                                period_id: String::new(),
+                                                channel: channel.into(),
+                                                respondent_role: role.into(),
+                                                professional_group: group.into(),
+                                                age_band: age.into(),
+                                                language: language.into(),
+                                            },
+                                            unit_path: path.to_vec(),
+                                            responses: 1 + (seed >> 40) % 40,
+                                        });
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let started = std::time::Instant::now();
+        let partition = Partition::build(cells, 5);
+        let built = started.elapsed();
+        let contained = partition.contained(&Filter {
+            unit_subtrees: vec!["area-1".into()],
+            ..filter()
+        });
+        println!(
+            "{} cells, {} blocks: built in {built:?}, one filter in {:?} ({} blocks inside)",
+            partition.cells.len(),
+            partition.blocks.len(),
+            started.elapsed() - built,
+            contained.len()
+        );
+    }
+
     #[test]
     fn readers_ask_for_whole_months_and_month_buckets() {
         let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d);

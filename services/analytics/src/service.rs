@@ -1,6 +1,10 @@
 use std::time::Duration;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use uuid::Uuid;
 
 use kaiku_domain::SurveyId;
 use kaiku_domain::nps::{NpsCounts, is_suppressed};
@@ -36,6 +40,18 @@ pub struct AnalyticsService {
     pool: PgPool,
     consistency: Consistency,
     min_group_size: u32,
+    /// Readers' partitions by survey (see `partition_for`).
+    partitions: Mutex<HashMap<Uuid, CachedPartition>>,
+}
+
+/// How long a reader's partition is used before it is built again from the read model.
+const PARTITION_MAX_AGE: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+struct CachedPartition {
+    as_of: u64,
+    built: Instant,
+    partition: Arc<Partition>,
 }
 
 impl AnalyticsService {
@@ -44,6 +60,7 @@ impl AnalyticsService {
             pool,
             consistency,
             min_group_size,
+            partitions: Mutex::new(HashMap::new()),
         }
     }
 
@@ -109,11 +126,18 @@ impl AnalyticsService {
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
                 .await?;
         let keys = [question_key];
-        let partition = self
-            .partition_for(audience, survey_id, &filter, &spec)
+        let (partition, as_of_sequence) = self
+            .partition_for(
+                audience,
+                survey_id,
+                &filter,
+                &spec,
+                as_of_sequence,
+                request.min_sequence,
+            )
             .await?;
         let cells = self
-            .score_cells(partition.as_ref(), survey_id, &keys, &filter, &spec)
+            .score_cells(partition.as_deref(), survey_id, &keys, &filter, &spec)
             .await?;
         let counts = cells
             .totals
@@ -171,14 +195,21 @@ impl AnalyticsService {
         )
         .await?;
         let keys: Vec<String> = questions.iter().map(|q| q.key.clone()).collect();
-        let partition = self
-            .partition_for(audience, survey_id, &filter, &spec)
+        let (partition, as_of_sequence) = self
+            .partition_for(
+                audience,
+                survey_id,
+                &filter,
+                &spec,
+                as_of_sequence,
+                request.min_sequence,
+            )
             .await?;
         let cells::ScoreCells {
             totals,
             groups: grouped,
         } = self
-            .score_cells(partition.as_ref(), survey_id, &keys, &filter, &spec)
+            .score_cells(partition.as_deref(), survey_id, &keys, &filter, &spec)
             .await?;
         let mut rows = Vec::new();
         for question in &questions {
@@ -245,8 +276,15 @@ impl AnalyticsService {
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        let partition = self
-            .partition_for(audience, survey_id, &filter, &spec)
+        let (partition, as_of_sequence) = self
+            .partition_for(
+                audience,
+                survey_id,
+                &filter,
+                &spec,
+                as_of_sequence,
+                request.min_sequence,
+            )
             .await?;
         let (total, reader_rows) = match &partition {
             Some(partition) => {
@@ -328,12 +366,19 @@ impl AnalyticsService {
             columns: vec!["period_id"],
             bucket: kaiku_proto::analytics::v1::TimeBucket::None,
         };
-        let partition = self
-            .partition_for(audience, survey_id, &by_period, &spec)
+        let (partition, as_of_sequence) = self
+            .partition_for(
+                audience,
+                survey_id,
+                &by_period,
+                &spec,
+                as_of_sequence,
+                request.min_sequence,
+            )
             .await?;
         let reader = partition.is_some();
         let cells = self
-            .score_cells(partition.as_ref(), survey_id, &keys, &by_period, &spec)
+            .score_cells(partition.as_deref(), survey_id, &keys, &by_period, &spec)
             .await?
             .groups;
         let counts_of = |key: &str, period: &str| {
@@ -453,8 +498,15 @@ impl AnalyticsService {
             .consistency
             .wait_for(request.min_sequence, deadline)
             .await?;
-        let partition = self
-            .partition_for(audience, survey_id, &filter, &spec)
+        let (partition, as_of_sequence) = self
+            .partition_for(
+                audience,
+                survey_id,
+                &filter,
+                &spec,
+                as_of_sequence,
+                request.min_sequence,
+            )
             .await?;
         let published = partition
             .as_ref()
@@ -610,25 +662,50 @@ impl AnalyticsService {
     }
 
     /// For a reader, the survey's partition (ADR 0018), after checking what only readers are
-    /// refused; None for a caller answered row by row.
+    /// refused, and what the figures then include; None for a caller answered row by row.
+    ///
+    /// A large survey's partition takes seconds to build (half a million cells), so it is
+    /// kept for [`PARTITION_MAX_AGE`] and rebuilt sooner only for a query whose min_sequence it
+    /// lacks. Cells newer than the partition belong to no block and are counted from the next
+    /// one: a reader's `as_of_sequence` is the partition's.
     async fn partition_for(
         &self,
         audience: Audience,
         survey_id: SurveyId,
         filter: &Filter,
         spec: &GroupSpec,
-    ) -> Result<Option<Partition>, AnalyticsError> {
-        match audience {
-            Audience::RowLevel => Ok(None),
-            Audience::Reader => {
-                disclosure::check_reader_query(filter, spec)?;
-                nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
-                Ok(Some(
-                    reader_figures::partition(&self.pool, survey_id.as_uuid(), self.min_group_size)
-                        .await?,
-                ))
-            }
+        as_of_sequence: u64,
+        min_sequence: u64,
+    ) -> Result<(Option<Arc<Partition>>, u64), AnalyticsError> {
+        if audience == Audience::RowLevel {
+            return Ok((None, as_of_sequence));
         }
+        disclosure::check_reader_query(filter, spec)?;
+        nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
+        let key = survey_id.as_uuid();
+        if let Some(cached) = self
+            .partitions
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&key).cloned())
+            && cached.built.elapsed() < PARTITION_MAX_AGE
+            && cached.as_of >= min_sequence
+        {
+            return Ok((Some(cached.partition), cached.as_of));
+        }
+        let partition =
+            Arc::new(reader_figures::partition(&self.pool, key, self.min_group_size).await?);
+        if let Ok(mut cache) = self.partitions.lock() {
+            cache.insert(
+                key,
+                CachedPartition {
+                    as_of: as_of_sequence,
+                    built: Instant::now(),
+                    partition: Arc::clone(&partition),
+                },
+            );
+        }
+        Ok((Some(partition), as_of_sequence))
     }
 
     /// Counts by score: from the partition's whole blocks for a reader, else from the rollups.
