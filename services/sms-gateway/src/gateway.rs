@@ -402,26 +402,29 @@ impl<P: SmsProvider> Gateway<P> {
         };
         let language = language_from_code(&invitation.language).unwrap_or(Language::Fi);
         let t = sms_texts(language);
-        let (outcome, answer) = match on_reply(&state, text) {
+        // The text as stored (redacted, store::record_text), once the answer is complete.
+        let (outcome, answer, stored_text) = match on_reply(&state, text) {
             // Asked again once per invitation: an auto-responder gets no endless exchange.
-            Step::AskForScore if invitation.reprompted => (ReplyOutcome::AskedForScore, None),
+            Step::AskForScore if invitation.reprompted => (ReplyOutcome::AskedForScore, None, None),
             Step::AskForScore => {
                 store::mark_reprompted(&mut tx, invitation.invitation_id).await?;
-                (ReplyOutcome::AskedForScore, Some(t.ask_for_score))
+                (ReplyOutcome::AskedForScore, Some(t.ask_for_score), None)
             }
             Step::ScoreGiven { score } => {
                 store::record_score(&mut tx, invitation.invitation_id, score, now).await?;
-                (ReplyOutcome::ScoreRecorded, Some(t.ask_for_text))
+                (ReplyOutcome::ScoreRecorded, Some(t.ask_for_text), None)
             }
             Step::Complete { text, .. } => {
-                store::record_text(&mut tx, invitation.invitation_id, Some(&text)).await?;
-                (ReplyOutcome::Submitted, Some(t.thanks))
+                let stored =
+                    store::record_text(&mut tx, invitation.invitation_id, Some(&text)).await?;
+                (ReplyOutcome::Submitted, Some(t.thanks), stored)
             }
         };
         tx.commit().await?;
         if outcome == ReplyOutcome::Submitted {
+            // The stored text, so this submission and a retry from the table carry the same.
             let mut complete = invitation.clone();
-            complete.reply_text = Some(text.trim().to_owned());
+            complete.reply_text = stored_text;
             // Intake unreachable now: the answer waits in 'submitting' for the next round.
             if let Err(e) = self.submit(&complete).await {
                 tracing::warn!(error = %e, "answer kept for the next round");

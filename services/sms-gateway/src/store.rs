@@ -1,6 +1,7 @@
 //! The invitations table (migrations/): scheduling, sending, and the reply conversation.
 
 use chrono::{DateTime, Utc};
+use kaiku_domain::redaction::redact;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -220,18 +221,24 @@ pub async fn mark_reprompted(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> sq
     .map(|_| ())
 }
 
-/// The answer is complete and waits for intake (the text only until then).
+/// The answer is complete and waits for intake (the text only until then). The text is stored
+/// redacted: identity codes, phone numbers and e-mail addresses are replaced with placeholders
+/// ([`kaiku_domain::redaction::redact`]) before it reaches the table, as it may wait there for
+/// days while intake is unreachable. Intake redacts it again (idempotent) and removes names too,
+/// which need a morphological analyser this gateway does not load. Returns the text as stored,
+/// which is what goes to intake.
 pub async fn record_text(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
     text: Option<&str>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Option<String>> {
+    let text = text.map(|text| redact(text).text);
     sqlx::query("UPDATE invitation SET state = 'submitting', reply_text = $2, updated_at = now() WHERE invitation_id = $1")
         .bind(id)
-        .bind(text)
+        .bind(text.as_deref())
         .execute(&mut **tx)
         .await
-        .map(|_| ())
+        .map(|_| text)
 }
 
 /// Conversations whose text wait is over, and answers intake has not yet acknowledged.

@@ -1,11 +1,20 @@
 //! The invitation table against a real PostgreSQL: what a finished conversation keeps (no
-//! exact time, only Helsinki days), and that every invitation that went out counts for the
-//! 30-day rule, whatever became of it.
+//! exact time, only Helsinki days), that every invitation that went out counts for the
+//! 30-day rule, whatever became of it, and that a reply text waiting for intake holds no
+//! identity code, phone number or e-mail address.
+
+use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Helsinki;
 use kaiku_domain::time::helsinki_date;
-use kaiku_test_support::PostgresServer;
+use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
+use kaiku_proto::survey::v1::survey_definition_client::SurveyDefinitionClient;
+use kaiku_test_support::{PostgresServer, free_port};
+use sms_gateway::gateway::{Gateway, ReplyOutcome, Timing};
+use sms_gateway::phone::{PhoneNumber, PhoneVault};
+use sms_gateway::provider::{ProviderError, SmsProvider};
+use sms_gateway::rules::SmsRules;
 use sms_gateway::store::{self, NewInvitation};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -332,5 +341,144 @@ async fn the_migration_turns_the_times_of_rows_finished_before_it_into_days() ->
     // An open conversation keeps its times: the reply window runs on them.
     let open = kept(&pool, Uuid::from_u128(2)).await?;
     assert_eq!((open.sent_at, open.sent_on), (Some(sent_at), None));
+    Ok(())
+}
+
+// ---- reply texts ----
+
+/// Identity codes as respondents type them (official, lower case, without the separator, with
+/// an en dash, spaced, a 2000s sign), each with a phone number and an address beside it.
+const CODES: [&str; 6] = [
+    "131052-308T",
+    "131052-308t",
+    "131052308T",
+    "131052–308T",
+    "131052 - 308T",
+    "010594Y9032",
+];
+
+fn reply_with(code: &str) -> String {
+    format!(
+        "Hoitaja oli ystävällinen. Hetuni on {code}, soittakaa 040\u{a0}123\u{a0}4567 tai \
+         matti.virtanen(at)example.fi kiitos"
+    )
+}
+
+const REPLY_AS_STORED: &str = "Hoitaja oli ystävällinen. Hetuni on [henkilötunnus], soittakaa \
+     [puhelinnumero] tai [sähköposti] kiitos";
+
+/// Every column of the row as text: whatever column held the reply, the code would show here.
+async fn row_text(pool: &PgPool, id: Uuid) -> TestResult<String> {
+    let (row,): (String,) =
+        sqlx::query_as("SELECT row_to_json(i)::text FROM invitation i WHERE invitation_id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+    Ok(row)
+}
+
+/// The row holds none of the identifiers of [`reply_with`] `code`, nor their digits.
+fn assert_no_identifiers(row: &str, code: &str) {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    for secret in [
+        code,
+        &digits,
+        "123\u{a0}4567",
+        "1234567",
+        "matti.virtanen",
+        "example.fi",
+    ] {
+        assert!(!row.contains(secret), "{secret:?} is stored: {row}");
+    }
+}
+
+#[tokio::test]
+async fn a_reply_text_is_stored_without_identity_codes_phone_numbers_or_addresses() -> TestResult {
+    let (_server, pool) = database().await?;
+    let id = sent_invitation(&pool, "hash-i", Utc::now() - Duration::hours(1)).await?;
+    let mut tx = pool.begin().await?;
+    store::record_score(&mut tx, id, 7, Utc::now()).await?;
+    tx.commit().await?;
+    for code in CODES {
+        let mut tx = pool.begin().await?;
+        let stored = store::record_text(&mut tx, id, Some(&reply_with(code))).await?;
+        tx.commit().await?;
+        assert_eq!(stored.as_deref(), Some(REPLY_AS_STORED), "{code}");
+        let (text,): (Option<String>,) =
+            sqlx::query_as("SELECT reply_text FROM invitation WHERE invitation_id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await?;
+        assert_eq!(text.as_deref(), Some(REPLY_AS_STORED), "{code}");
+        assert_no_identifiers(&row_text(&pool, id).await?, code);
+    }
+    Ok(())
+}
+
+/// An SMS provider that keeps what it is asked to send.
+#[derive(Default)]
+struct Outbox(Mutex<Vec<String>>);
+
+impl SmsProvider for Outbox {
+    async fn send(&self, _to: &PhoneNumber, text: &str) -> Result<(), ProviderError> {
+        if let Ok(mut sent) = self.0.lock() {
+            sent.push(text.to_owned());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_reply_waiting_for_an_unreachable_intake_holds_no_identity_code() -> TestResult {
+    let (_server, pool) = database().await?;
+    let vault = PhoneVault::new(b"sms-gateway-store-test-secret-0123456789")?;
+    let phone = PhoneNumber::parse("050 765 4321")?;
+    let id = sent_invitation(&pool, &vault.hash(&phone), Utc::now() - Duration::hours(1)).await?;
+    // Nothing listens at either address: the answer waits in the table for the next round.
+    let nowhere = || -> TestResult<_> {
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{}", free_port()?))?;
+        Ok(kaiku_grpc::authorized(endpoint.connect_lazy(), "token"))
+    };
+    let gateway = Gateway {
+        pool: pool.clone(),
+        vault,
+        rules: SmsRules::default(),
+        timing: Timing {
+            reply_window: Duration::days(7),
+            text_wait: Duration::hours(2),
+        },
+        provider: Outbox::default(),
+        surveys: SurveyDefinitionClient::new(nowhere()?),
+        intake: ResponseIntakeClient::new(nowhere()?),
+        survey_id: "survey".into(),
+        name_unit: false,
+    };
+    let code = CODES[3];
+    assert_eq!(
+        gateway.take_reply(&phone, "9", Utc::now()).await?,
+        ReplyOutcome::ScoreRecorded
+    );
+    assert_eq!(
+        gateway
+            .take_reply(&phone, &format!("  {}\n", reply_with(code)), Utc::now())
+            .await?,
+        ReplyOutcome::Submitted
+    );
+    let (state, text): (String, Option<String>) =
+        sqlx::query_as("SELECT state, reply_text FROM invitation WHERE invitation_id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(
+        state, "submitting",
+        "intake is unreachable: the answer waits"
+    );
+    assert_eq!(text.as_deref(), Some(REPLY_AS_STORED));
+    assert_no_identifiers(&row_text(&pool, id).await?, code);
+    // The next round sends intake the stored text.
+    let waiting = store::ready_to_submit(&pool, Utc::now()).await?;
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].reply_text.as_deref(), Some(REPLY_AS_STORED));
     Ok(())
 }
