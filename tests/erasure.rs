@@ -11,7 +11,7 @@ use kaiku_domain::fixtures::OPEN_KEY;
 use kaiku_proto::analytics::v1::{GetNpsRequest, ListFeedbackTextsRequest};
 use kaiku_proto::intake::v1::answer::Value;
 use kaiku_proto::intake::v1::response_intake_client::ResponseIntakeClient;
-use kaiku_proto::intake::v1::{Answer, OpenTextAnswer, RedactResponseRequest};
+use kaiku_proto::intake::v1::{Answer, ErasureReason, OpenTextAnswer, RedactResponseRequest};
 use kaiku_proto::survey::v1::RespondentRole;
 use kaiku_system_tests::{Stack, TestResult, database_text, files_bytes, nps_answer};
 use kaiku_test_support::Grant;
@@ -136,12 +136,12 @@ async fn an_erased_text_is_gone_from_the_stream_and_the_database_after_restarts_
         .ok_or("the answer without text")?;
 
     // Refusals: each leaves the stream and the texts as they were.
-    let request = |survey_id: &str, sequence: u64, reason: &str| RedactResponseRequest {
+    let request = |survey_id: &str, sequence: u64, reason: ErasureReason| RedactResponseRequest {
         survey_id: survey_id.to_owned(),
         sequence,
-        reason: reason.to_owned(),
+        reason: reason as i32,
     };
-    let reason = "a staff member's name";
+    let reason = ErasureReason::PersonalData;
     for (token, who) in [
         (&stack.service_token, "a submit key"),
         (&tokens[0], "a reader"),
@@ -165,7 +165,13 @@ async fn an_erased_text_is_gone_from_the_stream_and_the_database_after_restarts_
             Some("sequence"),
         ),
         (
-            request(&survey_id, named, " "),
+            request(&survey_id, named, ErasureReason::Unspecified),
+            Code::InvalidArgument,
+            Some("reason"),
+        ),
+        // Only the retention sweep erases for retention.
+        (
+            request(&survey_id, named, ErasureReason::Retention),
             Code::InvalidArgument,
             Some("reason"),
         ),
@@ -221,6 +227,25 @@ async fn an_erased_text_is_gone_from_the_stream_and_the_database_after_restarts_
             .await,
         Err(kaiku_eventstore::EventStoreError::NotFound { .. })
     ));
+    // The audit record names the survey, the response and the code.
+    let audited = admin_store
+        .read_all(
+            kaiku_eventstore::AUDIT_STREAM,
+            "kaiku.audit.response-intake",
+        )
+        .await?
+        .iter()
+        .map(|e| {
+            <kaiku_proto::events::v1::AuditEvent as prost::Message>::decode(e.payload.as_ref())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let erasure = audited
+        .iter()
+        .find(|a| a.method.ends_with("/RedactResponse") && a.code == "Ok")
+        .ok_or("the erasure is audited")?;
+    assert_eq!(erasure.erasure_reason, ErasureReason::PersonalData as i32);
+    assert_eq!(erasure.response_sequences, vec![named]);
+    assert_eq!(erasure.object, format!("survey:{survey_id}"));
     // Erasing it again finds nothing to erase.
     let again = intake
         .redact_response(request(&survey_id, named, reason))

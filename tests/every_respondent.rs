@@ -619,7 +619,7 @@ async fn a_worrying_comment_reaches_the_manager_only_and_is_erased_when_asked() 
         .redact_response(kaiku_proto::intake::v1::RedactResponseRequest {
             survey_id: f.survey_id.clone(),
             sequence,
-            reason: "not my unit".into(),
+            reason: kaiku_proto::intake::v1::ErasureReason::Other as i32,
         })
         .await
         .expect_err("another unit's handler");

@@ -57,11 +57,11 @@ await run(async (browser) => {
   await page.goto(`${input.url}/attention?${input.query}&lang=sv`);
   await inspect(page, "3-attention-sv");
 
-  // Erasure, asked for with a reason.
+  // Erasure, asked for with a reason from the list.
   await page.goto(`${input.url}/attention?${input.query}&lang=fi`);
   const item = page.locator("article.attention").filter({ hasText: input.concern });
   await item.locator("details.erase summary").click();
-  await item.locator('input[name="reason"]').fill("Lastensuojeluilmoitus tehty; teksti poistetaan");
+  await item.locator('select[name="reason"]').selectOption("personal_data");
   await item.locator('button[type="submit"]').click();
   await page.waitForURL(/erased=/);
   check((await page.locator("#erased").count()) === 1, "attention: no notice of the erasure");

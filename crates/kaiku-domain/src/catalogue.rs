@@ -72,6 +72,15 @@ impl Lookup {
     }
 }
 
+/// A published survey's retention setting, as the retention sweep needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyRetention {
+    pub survey_id: SurveyId,
+    /// The latest published version's setting (None or 0 months = the county's default).
+    pub retention: Option<kaiku_proto::survey::v1::Retention>,
+    pub asks_open_text: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct Catalogue {
     surveys: HashMap<SurveyId, Entry>,
@@ -135,6 +144,35 @@ impl Catalogue {
         &self.units
     }
 
+    /// Every survey with a published version, with the retention of its latest version (which
+    /// governs all its answers, ADR 0019) and whether any version asks an open question (one
+    /// that never did has nothing to erase). Archived surveys too: their answers age as well.
+    pub fn retention_policies(&self) -> Vec<SurveyRetention> {
+        let mut policies: Vec<SurveyRetention> = self
+            .surveys
+            .iter()
+            .filter_map(|(survey_id, entry)| {
+                let (_, latest) = entry.published.iter().next_back()?;
+                let asks_open_text = entry.published.values().any(|form| {
+                    form.content.questions.iter().any(|q| {
+                        matches!(
+                            q.kind,
+                            Some(kaiku_proto::survey::v1::question::Kind::OpenText(_))
+                        )
+                    })
+                });
+                Some(SurveyRetention {
+                    survey_id: *survey_id,
+                    retention: latest.content.retention,
+                    asks_open_text,
+                })
+            })
+            .collect();
+        // A stable order, so a sweep bounded per pass goes round the surveys fairly.
+        policies.sort_by_key(|p| p.survey_id);
+        policies
+    }
+
     pub fn lookup(&self, survey_id: SurveyId, version: u32) -> Lookup {
         let Some(entry) = self.surveys.get(&survey_id) else {
             return Lookup::UnknownSurvey;
@@ -196,5 +234,52 @@ mod tests {
             5,
         );
         assert_eq!(catalogue.lookup(id, 1), Lookup::Archived);
+    }
+
+    fn publish(catalogue: &mut Catalogue, id: SurveyId, version: u32, months: u32, seq: u64) {
+        let mut content = nps_survey(&["u"]);
+        content.retention = Some(kaiku_proto::survey::v1::Retention {
+            open_text_months: months,
+        });
+        let published = envelope(
+            id,
+            Kind::VersionPublished(SurveyVersionPublished {
+                version,
+                content: Some(content),
+            }),
+            Utc::now(),
+        );
+        catalogue.apply(id, &published, seq);
+    }
+
+    #[test]
+    fn the_latest_published_version_sets_a_surveys_retention() {
+        let (id, draft_only) = (SurveyId::new_random(), SurveyId::new_random());
+        let mut catalogue = Catalogue::new();
+        let created = envelope(
+            draft_only,
+            Kind::Created(SurveyCreated {
+                draft: Some(nps_survey(&["u"])),
+            }),
+            Utc::now(),
+        );
+        catalogue.apply(draft_only, &created, 1);
+        publish(&mut catalogue, id, 1, 6, 2);
+        publish(&mut catalogue, id, 2, 12, 3);
+        let policies = catalogue.retention_policies();
+        assert_eq!(policies.len(), 1, "no answers to a draft");
+        assert_eq!(policies[0].survey_id, id);
+        assert_eq!(policies[0].retention.map(|r| r.open_text_months), Some(12));
+        assert!(policies[0].asks_open_text);
+        catalogue.apply(
+            id,
+            &envelope(id, Kind::Archived(SurveyArchived {}), Utc::now()),
+            4,
+        );
+        assert_eq!(
+            catalogue.retention_policies().len(),
+            1,
+            "archived still ages"
+        );
     }
 }

@@ -151,6 +151,7 @@ pub fn validate_content(
     }
 
     check_collection(&mut v, prefix, content.collection.as_ref(), publish);
+    crate::retention::check_retention(&mut v, prefix, content.retention.as_ref());
 
     if content.questions.len() > MAX_QUESTIONS {
         v.add(

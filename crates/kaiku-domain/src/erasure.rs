@@ -1,23 +1,48 @@
 //! Erasing one stored response's open texts (personal data that the automatic redaction at
-//! intake missed): which request is valid, and what remains of the response once its open
-//! texts are gone. The intake appends the remains as a `ResponseRedacted` event and deletes
-//! the original event with secure erase; see docs/adr/0010-erasure.md.
+//! intake missed, or texts past their retention): which request is valid, and what remains of
+//! the response once its open texts are gone. The intake appends the remains as a
+//! `ResponseRedacted` event and deletes the original event with secure erase; see
+//! docs/adr/0010-nats-users-erasure-and-traces.md and 0019-retention.md.
 
 use kaiku_proto::events::v1::ResponseSubmitted;
-use kaiku_proto::intake::v1::{RedactResponseRequest, answer::Value};
+use kaiku_proto::intake::v1::{ErasureReason, RedactResponseRequest, answer::Value};
 
 use crate::{SurveyId, Violations};
-
-/// Longest reason kept on record. The reason says why (a staff member's name, a phone
-/// number), never the erased text itself.
-pub const MAX_REASON_CHARS: usize = 200;
 
 /// A valid erasure request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErasureTarget {
     pub survey_id: SurveyId,
     pub sequence: u64,
-    pub reason: String,
+    pub reason: ErasureReason,
+}
+
+/// The codes a person may give. RETENTION is left to the retention sweep, so an audit record
+/// or event that says RETENTION always means the sweep erased it.
+pub const REQUESTABLE_REASONS: [ErasureReason; 4] = [
+    ErasureReason::PersonalData,
+    ErasureReason::StaffName,
+    ErasureReason::RespondentRequest,
+    ErasureReason::Other,
+];
+
+/// The code's short name as tools and forms write it (`personal_data`), without the prefix.
+pub fn reason_code(reason: ErasureReason) -> &'static str {
+    match reason {
+        ErasureReason::Unspecified => "unspecified",
+        ErasureReason::PersonalData => "personal_data",
+        ErasureReason::StaffName => "staff_name",
+        ErasureReason::RespondentRequest => "respondent_request",
+        ErasureReason::Retention => "retention",
+        ErasureReason::Other => "other",
+    }
+}
+
+/// The code named by its short name (`reason_code`), if it is one a person may give.
+pub fn requestable_reason(code: &str) -> Option<ErasureReason> {
+    REQUESTABLE_REASONS
+        .into_iter()
+        .find(|reason| reason_code(*reason) == code)
 }
 
 pub fn parse_erasure(request: &RedactResponseRequest) -> Result<ErasureTarget, Violations> {
@@ -31,22 +56,28 @@ pub fn parse_erasure(request: &RedactResponseRequest) -> Result<ErasureTarget, V
             "is required (the response's KAIKU_RESPONSES sequence)",
         );
     }
-    let reason = request.reason.trim();
-    if reason.is_empty() {
-        v.add("reason", "is required: say why the texts are erased");
-    } else if reason.chars().count() > MAX_REASON_CHARS {
+    let reason = ErasureReason::try_from(request.reason)
+        .ok()
+        .filter(|reason| REQUESTABLE_REASONS.contains(reason));
+    if reason.is_none() {
+        let codes: Vec<&str> = REQUESTABLE_REASONS
+            .iter()
+            .map(|r| r.as_str_name())
+            .collect();
         v.add(
             "reason",
-            format!("is longer than {MAX_REASON_CHARS} characters"),
+            format!(
+                "is required: one of {} (RETENTION is the retention sweep's own), got {}",
+                codes.join(", "),
+                request.reason
+            ),
         );
-    } else if reason.chars().any(char::is_control) {
-        v.add("reason", "must be one line without control characters");
     }
-    match survey_id {
-        Some(survey_id) if v.is_empty() => Ok(ErasureTarget {
+    match (survey_id, reason) {
+        (Some(survey_id), Some(reason)) if v.is_empty() => Ok(ErasureTarget {
             survey_id,
             sequence: request.sequence,
-            reason: reason.to_owned(),
+            reason,
         }),
         _ => Err(v),
     }
@@ -87,15 +118,15 @@ mod tests {
         RedactResponseRequest {
             survey_id: SURVEY.into(),
             sequence: 7,
-            reason: "  a staff member's name ".into(),
+            reason: ErasureReason::StaffName as i32,
         }
     }
 
     #[test]
-    fn a_valid_request_is_parsed_with_its_reason_trimmed() {
+    fn a_valid_request_is_parsed_with_its_reason_code() {
         let target = parse_erasure(&request()).expect("valid");
         assert_eq!(target.sequence, 7);
-        assert_eq!(target.reason, "a staff member's name");
+        assert_eq!(target.reason, ErasureReason::StaffName);
     }
 
     #[test]
@@ -104,9 +135,10 @@ mod tests {
         let cases: [(&str, Change); 6] = [
             ("survey_id", |r| r.survey_id = "x".into()),
             ("sequence", |r| r.sequence = 0),
-            ("reason", |r| r.reason = "   ".into()),
-            ("reason", |r| r.reason = "x".repeat(MAX_REASON_CHARS + 1)),
-            ("reason", |r| r.reason = "two\nlines".into()),
+            ("reason", |r| r.reason = ErasureReason::Unspecified as i32),
+            // Only the sweep erases for retention.
+            ("reason", |r| r.reason = ErasureReason::Retention as i32),
+            ("reason", |r| r.reason = 99),
             ("survey_id", |r| r.survey_id.clear()),
         ];
         for (field, change) in cases {
@@ -115,6 +147,30 @@ mod tests {
             let violations = parse_erasure(&bad).expect_err(field);
             assert_eq!(violations.fields(), vec![field], "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_refusal_of_a_missing_reason_lists_the_codes() {
+        let mut bad = request();
+        bad.reason = 0;
+        let violations = parse_erasure(&bad).expect_err("no code");
+        let description = &violations.iter().next().expect("one").description;
+        assert!(
+            description.contains("ERASURE_REASON_PERSONAL_DATA")
+                && description.contains("ERASURE_REASON_OTHER")
+                && !description.contains("ERASURE_REASON_UNSPECIFIED,"),
+            "{description}"
+        );
+    }
+
+    #[test]
+    fn every_requestable_code_has_a_short_name_that_names_it_back() {
+        for reason in REQUESTABLE_REASONS {
+            assert_eq!(requestable_reason(reason_code(reason)), Some(reason));
+        }
+        assert_eq!(requestable_reason("retention"), None);
+        assert_eq!(requestable_reason("unspecified"), None);
+        assert_eq!(requestable_reason("Personal data"), None);
     }
 
     fn answer(key: &str, value: Value) -> Answer {

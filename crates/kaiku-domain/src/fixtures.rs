@@ -105,6 +105,8 @@ pub fn nps_survey(unit_ids: &[&str]) -> SurveyContent {
             },
         ],
         collection: Some(Collection::Continuous(ContinuousCollection {})),
+        // The county's default.
+        retention: None,
     }
 }
 

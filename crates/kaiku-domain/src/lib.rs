@@ -13,6 +13,7 @@ pub mod handling;
 pub mod ids;
 pub mod nps;
 pub mod redaction;
+pub mod retention;
 pub mod review;
 pub mod rollup;
 pub mod statement;

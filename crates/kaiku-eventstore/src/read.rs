@@ -98,9 +98,24 @@ impl EventStore {
         stream: &str,
         filter_subject: &str,
     ) -> Result<Vec<StoredEvent>, EventStoreError> {
-        let (pending, events) = self.open(stream, Some(filter_subject), 1).await?;
+        self.read_page(stream, filter_subject, 1, usize::MAX).await
+    }
+
+    /// At most `max` events matching `filter_subject`, in order, from `start_sequence` on, up to
+    /// what the stream held when the call began: a bounded page for a job that walks a large
+    /// stream a piece at a time (the retention sweep). Empty when nothing matches from there.
+    pub async fn read_page(
+        &self,
+        stream: &str,
+        filter_subject: &str,
+        start_sequence: u64,
+        max: usize,
+    ) -> Result<Vec<StoredEvent>, EventStoreError> {
+        let (pending, events) = self
+            .open(stream, Some(filter_subject), start_sequence)
+            .await?;
         let mut out = Vec::new();
-        if pending == 0 {
+        if pending == 0 || max == 0 {
             return Ok(out);
         }
         futures::pin_mut!(events);
@@ -117,7 +132,7 @@ impl EventStore {
             };
             let caught_up = event.pending == 0;
             out.push(event);
-            if caught_up {
+            if caught_up || out.len() >= max {
                 return Ok(out);
             }
         }

@@ -2,7 +2,9 @@
 //! every admin action (a method whose policy asks for the survey-admin scope), every export, and
 //! every call refused as UNAUTHENTICATED or PERMISSION_DENIED, whether by the auth layer or by
 //! a service's own grant check. It says who, what, when and how it ended, never what was sent;
-//! a service may name the object the call was about (`audit_object`), e.g. which feedback case.
+//! a service may name the object the call was about (`audit_object`), e.g. which feedback case,
+//! and an erasure its reason code and responses (`audit_erasure`). Erasures no one called for
+//! (the retention sweep) are recorded with `record_sweep`.
 //!
 //! Recorded once the call's response head is known; the reply waits for JetStream's
 //! acknowledgement of the audit event. The call and its record run in their own task, so a
@@ -21,13 +23,31 @@ use prost::Message;
 
 const AUDIT_EVENT: &str = "AuditEvent";
 
-/// The object a call is about, filled in by its handler and read when the call is recorded.
+/// What a handler adds to its call's record: the object it is about and, for an erasure, why
+/// and which responses.
+#[derive(Default)]
+struct Details {
+    object: Option<String>,
+    erasure: Option<Erasure>,
+}
+
+/// An erasure of open texts, as the record keeps it: a code and sequences, never text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    pub reason: kaiku_proto::intake::v1::ErasureReason,
+    pub response_sequences: Vec<u64>,
+}
+
+/// The details of a call, filled in by its handler and read when the call is recorded.
 #[derive(Clone, Default)]
-struct AuditObject(Arc<Mutex<Option<String>>>);
+struct AuditObject(Arc<Mutex<Details>>);
 
 impl AuditObject {
-    fn take(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|mut object| object.take())
+    fn take(&self) -> Details {
+        self.0
+            .lock()
+            .map(|mut details| std::mem::take(&mut *details))
+            .unwrap_or_default()
     }
 }
 
@@ -37,8 +57,51 @@ pub fn audit_object<T>(request: &tonic::Request<T>, object: impl Into<String>) {
     if let Some(slot) = request.extensions().get::<AuditObject>()
         && let Ok(mut slot) = slot.0.lock()
     {
-        *slot = Some(object.into());
+        slot.object = Some(object.into());
     }
+}
+
+/// Records in the call's audit record that it erases open texts: of which survey's responses
+/// and why. Set before the checks that may refuse it, like `audit_object`.
+pub fn audit_erasure<T>(request: &tonic::Request<T>, survey_id: &str, erasure: Erasure) {
+    if let Some(slot) = request.extensions().get::<AuditObject>()
+        && let Ok(mut slot) = slot.0.lock()
+    {
+        slot.object = Some(format!("survey:{survey_id}"));
+        slot.erasure = Some(erasure);
+    }
+}
+
+/// The record of erasures no one called for (response-intake's retention sweep): one event per
+/// survey and pass, appended like a call's. Nothing in it comes from a request.
+pub async fn record_sweep(
+    store: &EventStore,
+    service: &'static str,
+    action: &str,
+    survey_id: &str,
+    erasure: Erasure,
+) -> Result<(), kaiku_eventstore::EventStoreError> {
+    let event = audit_event(
+        service,
+        action,
+        format!("service:{service}"),
+        "retention",
+        tonic::Code::Ok,
+        Details {
+            object: Some(format!("survey:{survey_id}")),
+            erasure: Some(erasure),
+        },
+    );
+    store
+        .append(NewEvent {
+            subject: audit_subject(service),
+            message_id: uuid::Uuid::new_v4().to_string(),
+            event_type: AUDIT_EVENT,
+            payload: Bytes::from(event.encode_to_vec()),
+            expected_last_subject_sequence: None,
+        })
+        .await
+        .map(|_| ())
 }
 
 /// Where a service's audit events go, and which of its methods are admin actions or exports.
@@ -156,8 +219,12 @@ fn audit_event(
     caller: String,
     reason: &str,
     code: tonic::Code,
-    object: Option<String>,
+    details: Details,
 ) -> AuditEvent {
+    let (erasure_reason, response_sequences) = details
+        .erasure
+        .map(|e| (e.reason as i32, e.response_sequences))
+        .unwrap_or_default();
     AuditEvent {
         occurred_at: Some(prost_types::Timestamp::from(std::time::SystemTime::now())),
         service: service.to_owned(),
@@ -166,7 +233,12 @@ fn audit_event(
         reason: reason.to_owned(),
         code: format!("{code:?}"),
         trace_id: kaiku_telemetry::current_trace_id().unwrap_or_default(),
-        object: object.map(|object| recorded(&object)).unwrap_or_default(),
+        object: details
+            .object
+            .map(|object| recorded(&object))
+            .unwrap_or_default(),
+        erasure_reason,
+        response_sequences,
     }
 }
 
@@ -239,6 +311,46 @@ where
 mod tests {
     use super::*;
 
+    fn object(object: &str) -> Details {
+        Details {
+            object: Some(object.into()),
+            erasure: None,
+        }
+    }
+
+    #[test]
+    fn an_erasure_is_recorded_by_its_code_and_sequences() {
+        use kaiku_proto::intake::v1::ErasureReason;
+        let event = audit_event(
+            "response-intake",
+            "retention-sweep",
+            "service:response-intake".into(),
+            "retention",
+            tonic::Code::Ok,
+            Details {
+                object: Some("survey:01a216af-505a-7707-8f3f-9098a19acebe".into()),
+                erasure: Some(Erasure {
+                    reason: ErasureReason::Retention,
+                    response_sequences: vec![3, 7],
+                }),
+            },
+        );
+        assert_eq!(event.erasure_reason, ErasureReason::Retention as i32);
+        assert_eq!(event.response_sequences, vec![3, 7]);
+        assert_eq!(event.object, "survey:01a216af-505a-7707-8f3f-9098a19acebe");
+        // Any other call's record says nothing of erasures.
+        let other = audit_event(
+            "survey-definition",
+            "/kaiku.survey.v1.SurveyDefinition/CreateUnit",
+            "api-key:admin".into(),
+            "admin",
+            tonic::Code::Ok,
+            Details::default(),
+        );
+        assert_eq!(other.erasure_reason, 0);
+        assert!(other.response_sequences.is_empty() && other.object.is_empty());
+    }
+
     #[test]
     fn an_identity_code_in_an_audited_field_is_not_stored() {
         let event = audit_event(
@@ -247,7 +359,7 @@ mod tests {
             "jwt:anna.virtanen@county.example.fi".into(),
             "denied",
             tonic::Code::PermissionDenied,
-            Some("case:131052-308T soita 040 123 4567".into()),
+            object("case:131052-308T soita 040 123 4567"),
         );
         let stored = String::from_utf8_lossy(&event.encode_to_vec()).into_owned();
         assert!(!stored.contains("131052"), "{stored}");
@@ -271,7 +383,7 @@ mod tests {
             "api-key:console".into(),
             "handling",
             tonic::Code::Ok,
-            Some(case.into()),
+            object(case),
         );
         assert_eq!(event.method, "/kaiku.handling.v1.FeedbackHandling/GetCase");
         assert_eq!(event.object, case);

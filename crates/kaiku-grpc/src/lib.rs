@@ -12,7 +12,7 @@ mod shutdown;
 mod status;
 
 pub use adapter::{AdapterClients, AdapterSettings};
-pub use audit::{Audit, AuditLayer, audit_object};
+pub use audit::{Audit, AuditLayer, Erasure, audit_erasure, audit_object, record_sweep};
 pub use auth::{
     AuthSettings, AuthorizedChannel, BearerToken, ConnectError, authorized, connect_client,
 };

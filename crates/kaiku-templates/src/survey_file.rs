@@ -42,6 +42,17 @@ pub struct SurveyFile {
     #[serde(default)]
     periods: Vec<PeriodFile>,
     questions: Vec<QuestionFile>,
+    /// How long answers keep their open texts; the county's default when left out.
+    #[serde(default)]
+    retention: Option<RetentionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionFile {
+    /// Months; 0 = the county's default (ADR 0019).
+    #[serde(default)]
+    open_text_months: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,6 +286,9 @@ impl SurveyFile {
             unit_ids: self.unit_ids,
             questions,
             collection: Some(collection),
+            retention: self.retention.map(|r| pb::Retention {
+                open_text_months: r.open_text_months,
+            }),
         })
     }
 }
@@ -408,6 +422,21 @@ mod tests {
             error.to_string(),
             "age_bands[0].intros: unknown language \"se\""
         );
+    }
+
+    #[test]
+    fn a_survey_file_may_set_its_own_retention() {
+        let json = r#"{"languages":["fi"],"respondent_roles":["client"],"channels":["qr"],"unit_ids":["u"],
+            "questions":[],"retention":{"open_text_months":6}}"#;
+        let content = parse(json).expect("retention parses");
+        assert_eq!(
+            content.retention.map(|r| r.open_text_months),
+            Some(6),
+            "its own months"
+        );
+        let json = r#"{"languages":["fi"],"respondent_roles":["client"],"channels":["qr"],"unit_ids":["u"],
+            "questions":[],"retention":{"open_text_days":6}}"#;
+        assert!(parse(json).is_err(), "a misspelt retention setting");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use kaiku_domain::erasure::{REQUESTABLE_REASONS, reason_code, requestable_reason};
 use kaiku_proto::analytics::v1::{FeedbackText, ListAttentionTextsRequest};
 use kaiku_proto::intake::v1::{AttentionFlag, RedactResponseRequest};
 use maud::{Markup, html};
@@ -89,17 +90,21 @@ pub async fn erase(
                 field: "sequence".into(),
                 problem: "is not a response of the list".into(),
             })?;
+        // A code from the list, never the manager's own words: those would be kept on record,
+        // and could quote the very text being erased.
         let reason = field(&fields, "reason")
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
+            .and_then(requestable_reason)
+            .ok_or_else(|| ConsoleError::BadRequest {
+                field: "reason".into(),
+                problem: attention_texts(context.texts.tag).choose_reason.into(),
+            })?;
         let mut clients = context.clients(&state)?;
         let reply = clients
             .intake
             .redact_response(RedactResponseRequest {
                 survey_id: survey_id.clone(),
                 sequence,
-                reason,
+                reason: reason as i32,
             })
             .await?
             .into_inner();
@@ -210,7 +215,15 @@ fn body(page: &AttentionPage<'_>) -> Markup {
                         input type="hidden" name="sequence" value=(text.sequence);
                         div.field {
                             label for={ "reason-" (i) } { (a.reason) }
-                            input id={ "reason-" (i) } name="reason" type="text" required maxlength="200";
+                            select id={ "reason-" (i) } name="reason" required {
+                                option value="" { (a.choose_reason) }
+                                @for reason in REQUESTABLE_REASONS {
+                                    @let code = reason_code(reason);
+                                    @if let Some(label) = a.reason_label(code) {
+                                        option value=(code) { (label) }
+                                    }
+                                }
+                            }
                         }
                         button type="submit" { (a.erase) }
                     }

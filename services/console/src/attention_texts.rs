@@ -18,6 +18,10 @@ pub struct AttentionTexts {
     pub erase_title: &'static str,
     pub erase_intro: &'static str,
     pub reason: &'static str,
+    /// The empty first choice of the reason list, and the refusal when none was chosen.
+    pub choose_reason: &'static str,
+    /// Per erasure reason code a person may give (kaiku_domain::erasure::reason_code): its name.
+    pub reasons: [(&'static str, &'static str); 4],
     pub erase: &'static str,
     pub erased: &'static str,
 }
@@ -37,6 +41,14 @@ impl AttentionTexts {
             .iter()
             .find(|(c, _, _)| *c == code)
             .map(|(_, name, guidance)| (*name, *guidance))
+    }
+
+    /// The name of an erasure reason, by its code.
+    pub fn reason_label(&self, code: &str) -> Option<&'static str> {
+        self.reasons
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, label)| *label)
     }
 }
 
@@ -69,8 +81,18 @@ static ATTENTION_FI: AttentionTexts = AttentionTexts {
     ],
     anonymous: "Palaute on nimetön: vastaajaan ei voi ottaa yhteyttä palautteen kautta. Yhteydenottoa pyytäneet näkyvät palautteissa (Palautteet).",
     erase_title: "Pyydä poistamaan",
-    erase_intro: "Jos teksti sisältää henkilötietoja tai sen ei pidä jäädä tallenteisiin, se poistetaan pysyvästi tapahtumavirrasta ja raporteista (vastauksen luvut jäävät). Poisto kirjataan lokiin nimelläsi.",
-    reason: "Syy (ei palautteen tekstiä)",
+    erase_intro: "Jos teksti sisältää henkilötietoja tai sen ei pidä jäädä tallenteisiin, se poistetaan pysyvästi tapahtumavirrasta ja raporteista (vastauksen luvut jäävät). Poisto ja valitsemasi syy kirjataan lokiin nimelläsi.",
+    reason: "Syy",
+    choose_reason: "Valitse syy",
+    reasons: [
+        (
+            "personal_data",
+            "Henkilötietoja (esim. asiakasnumero, osoite, terveystieto)",
+        ),
+        ("staff_name", "Työntekijän nimi"),
+        ("respondent_request", "Vastaaja pyysi poistamaan"),
+        ("other", "Muu syy, jonka vuoksi tekstiä ei säilytetä"),
+    ],
     erase: "Poista teksti pysyvästi",
     erased: "Teksti poistettiin.",
 };
@@ -104,8 +126,18 @@ static ATTENTION_SV: AttentionTexts = AttentionTexts {
     ],
     anonymous: "Responsen är anonym: den svarande kan inte kontaktas via den. De som bett om kontakt syns bland ärendena (Respons).",
     erase_title: "Begär radering",
-    erase_intro: "Om texten innehåller personuppgifter eller inte ska sparas raderas den permanent ur händelseflödet och rapporterna (svarets siffror finns kvar). Raderingen loggas i ditt namn.",
-    reason: "Orsak (inte responsens text)",
+    erase_intro: "Om texten innehåller personuppgifter eller inte ska sparas raderas den permanent ur händelseflödet och rapporterna (svarets siffror finns kvar). Raderingen och orsaken du väljer loggas i ditt namn.",
+    reason: "Orsak",
+    choose_reason: "Välj orsak",
+    reasons: [
+        (
+            "personal_data",
+            "Personuppgifter (t.ex. kundnummer, adress, hälsouppgift)",
+        ),
+        ("staff_name", "En anställds namn"),
+        ("respondent_request", "Den svarande bad om radering"),
+        ("other", "Annan orsak att inte spara texten"),
+    ],
     erase: "Radera texten permanent",
     erased: "Texten raderades.",
 };
@@ -139,8 +171,18 @@ static ATTENTION_EN: AttentionTexts = AttentionTexts {
     ],
     anonymous: "The feedback is anonymous: its writer cannot be contacted through it. Those who asked to be contacted appear among the feedback cases.",
     erase_title: "Ask for erasure",
-    erase_intro: "If the text holds personal data or must not be kept, it is erased for good from the event stream and the reports (the answer's figures stay). The erasure is logged in your name.",
-    reason: "Reason (not the feedback's text)",
+    erase_intro: "If the text holds personal data or must not be kept, it is erased for good from the event stream and the reports (the answer's figures stay). The erasure and the reason you choose are logged in your name.",
+    reason: "Reason",
+    choose_reason: "Choose a reason",
+    reasons: [
+        (
+            "personal_data",
+            "Personal data (e.g. a customer number, an address, health details)",
+        ),
+        ("staff_name", "A staff member's name"),
+        ("respondent_request", "The respondent asked for erasure"),
+        ("other", "Another reason not to keep the text"),
+    ],
     erase: "Erase the text for good",
     erased: "The text was erased.",
 };
@@ -148,6 +190,20 @@ static ATTENTION_EN: AttentionTexts = AttentionTexts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reason_a_person_may_give_has_a_name_in_every_language() {
+        use kaiku_domain::erasure::{REQUESTABLE_REASONS, reason_code};
+        for tag in ["fi", "sv", "en"] {
+            let texts = attention_texts(tag);
+            for reason in REQUESTABLE_REASONS {
+                let label = texts.reason_label(reason_code(reason));
+                assert!(label.is_some_and(|l| !l.is_empty()), "{tag} {reason:?}");
+            }
+            assert_eq!(texts.reason_label("retention"), None, "{tag}");
+            assert!(!texts.choose_reason.is_empty());
+        }
+    }
 
     #[test]
     fn every_flag_has_a_name_and_guidance_in_every_language() {

@@ -111,9 +111,9 @@ enum Command {
         /// The response's sequence in KAIKU_RESPONSES.
         #[arg(long)]
         sequence: u64,
-        /// Why, for the record; never the text itself.
-        #[arg(long)]
-        reason: String,
+        /// Why, as a code on record: personal_data, staff_name, respondent_request or other.
+        #[arg(long, value_parser = erasure_reason)]
+        reason: kaiku_proto::intake::v1::ErasureReason,
     },
     /// Make a signed respondent link (for a QR poster, a kiosk, a web page or paper entry) and
     /// print it with its QR code, poster and paper form addresses.
@@ -440,7 +440,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .redact_response(kaiku_proto::intake::v1::RedactResponseRequest {
                     survey_id: survey,
                     sequence,
-                    reason,
+                    reason: reason as i32,
                 })
                 .await?
                 .into_inner();
@@ -1078,4 +1078,29 @@ async fn wait_ready(addrs: &[&String], timeout: Duration) -> Result<(), CliError
         }
     }
     Ok(())
+}
+
+/// An erasure reason by its short name (`personal_data`); the sweep's own RETENTION is not one.
+fn erasure_reason(code: &str) -> Result<kaiku_proto::intake::v1::ErasureReason, String> {
+    kaiku_domain::erasure::requestable_reason(code).ok_or_else(|| {
+        let codes: Vec<&str> = kaiku_domain::erasure::REQUESTABLE_REASONS
+            .iter()
+            .map(|r| kaiku_domain::erasure::reason_code(*r))
+            .collect();
+        format!("{code:?} is not one of {}", codes.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kaiku_proto::intake::v1::ErasureReason;
+
+    #[test]
+    fn an_erasure_reason_is_a_code_from_the_list() {
+        assert_eq!(erasure_reason("staff_name"), Ok(ErasureReason::StaffName));
+        let refused = erasure_reason("asiakasnumero").expect_err("free text");
+        assert!(refused.contains("personal_data, staff_name"), "{refused}");
+        assert!(erasure_reason("retention").is_err(), "the sweep's own");
+    }
 }

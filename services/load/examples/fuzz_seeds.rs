@@ -39,9 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Kind::Redacted(ResponseRedacted {
                 submission_id: submitted.submission_id.clone(),
                 question_keys: vec!["open_feedback".to_owned()],
-                reason: "erasure request".to_owned(),
+                reason: String::new(),
                 remaining: Some(submitted),
                 sequence: 1,
+                erasure_reason: kaiku_proto::intake::v1::ErasureReason::PersonalData as i32,
             })
         } else {
             Kind::Submitted(submitted)

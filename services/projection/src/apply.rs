@@ -11,7 +11,7 @@ use kaiku_proto::events::v1::{
 use kaiku_proto::intake::v1::answer::Value;
 use kaiku_proto::survey::v1::{Language, SurveyContent, ThlTopic, UnitLevel, question::Kind};
 use prost::Message;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::ProjectionError;
@@ -198,28 +198,41 @@ pub fn prepare_response_event(
 
 /// Applies a redaction after writing the batch's earlier submissions, whose texts it may touch:
 /// a response the read model has loses its erased texts; one it never saw (its submitted event
-/// was erased first) is counted from what remains of it.
+/// was erased first) is counted from what remains of it. The texts and any dead-lettered copy
+/// of the erased event also go from `other_schemas` (a kept retired schema, a rebuild's), which
+/// no one else would erase them from (ADR 0019).
 pub async fn redaction(
     tx: &mut Transaction<'_, Postgres>,
     facts: &mut Facts,
     rollups: &mut Rollups,
     redacted: ResponseRedacted,
     remaining: Option<PendingResponse>,
+    other_schemas: &[String],
 ) -> Applied {
     facts.flush(tx, rollups).await?;
+    // A dead-lettered copy of the erased event would keep the text in its payload. First, so
+    // that even a redaction this build cannot apply still removes it.
+    if redacted.sequence > 0 {
+        for schema in std::iter::once("").chain(other_schemas.iter().map(String::as_str)) {
+            sqlx::query(AssertSqlSafe(format!(
+                "delete from {}dead_letter where stream = $1 and sequence = $2",
+                qualifier(schema)
+            )))
+            .bind(kaiku_eventstore::RESPONSES_STREAM)
+            .bind(to_i64(redacted.sequence))
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
     let Ok(submission_id) = Uuid::parse_str(&redacted.submission_id) else {
         return Ok(Err(Rejected::Inconsistent(format!(
             "submission_id {:?} is not a UUID",
             redacted.submission_id
         ))));
     };
-    // A dead-lettered copy of the erased event would keep the text in its payload.
-    if redacted.sequence > 0 {
-        sqlx::query("delete from dead_letter where stream = $1 and sequence = $2")
-            .bind(kaiku_eventstore::RESPONSES_STREAM)
-            .bind(to_i64(redacted.sequence))
-            .execute(&mut **tx)
-            .await?;
+    // Another schema may hold the response even when this one never saw it.
+    for schema in other_schemas {
+        erase_texts(tx, schema, submission_id, &redacted.question_keys).await?;
     }
     let known: bool =
         sqlx::query_scalar("select exists (select 1 from response where submission_id = $1)")
@@ -230,10 +243,37 @@ pub async fn redaction(
         Some(remaining) if !known => {
             crate::facts::count(rollups, &remaining, 1);
             facts.add(remaining, rollups);
-            Ok(Ok(()))
         }
-        _ => redacted_response(tx, submission_id, redacted).await,
+        _ => erase_texts(tx, "", submission_id, &redacted.question_keys).await?,
     }
+    Ok(Ok(()))
+}
+
+/// `schema.` for another schema's tables ("" for the connection's own). Schema names come from
+/// `schemas::others`, which passes only the rebuild's own digit-stamped names.
+fn qualifier(schema: &str) -> String {
+    if schema.is_empty() {
+        String::new()
+    } else {
+        format!("{schema}.")
+    }
+}
+
+async fn erase_texts(
+    tx: &mut Transaction<'_, Postgres>,
+    schema: &str,
+    submission_id: Uuid,
+    question_keys: &[String],
+) -> Result<(), ProjectionError> {
+    sqlx::query(AssertSqlSafe(format!(
+        "delete from {}feedback_text where submission_id = $1 and question_key = any($2)",
+        qualifier(schema)
+    )))
+    .bind(submission_id)
+    .bind(question_keys)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Turns a submitted response into facts for the batch; nothing is written yet.
@@ -322,19 +362,6 @@ fn submitted_response(
         }
     }
     Ok(response)
-}
-
-async fn redacted_response(
-    tx: &mut Transaction<'_, Postgres>,
-    submission_id: Uuid,
-    redacted: ResponseRedacted,
-) -> Applied {
-    sqlx::query("delete from feedback_text where submission_id = $1 and question_key = any($2)")
-        .bind(submission_id)
-        .bind(&redacted.question_keys)
-        .execute(&mut **tx)
-        .await?;
-    Ok(Ok(()))
 }
 
 fn kind_code(kind: &Kind) -> &'static str {

@@ -11,6 +11,7 @@ mod metrics;
 pub mod rebuild;
 mod rollups;
 mod runner;
+pub mod schemas;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -77,7 +78,9 @@ pub struct Config {
     #[arg(long, conflicts_with = "migrate_only")]
     pub rebuild: bool,
 
-    /// With --rebuild: keep the old read models as schema retired_<time> instead of dropping it.
+    /// With --rebuild: keep the old read models as schema retired_<time> instead of dropping it
+    /// (for a comparison; drop it when done). The running projection applies every erasure
+    /// there too (ADR 0019).
     #[arg(long, requires = "rebuild")]
     pub keep_old: bool,
 
@@ -182,6 +185,8 @@ impl Application {
             ensure_migrated(&pool).await?;
         }
         attention::backfill(&pool).await?;
+        // A crashed rebuild's schema would keep texts erased since (ADR 0019).
+        schemas::clear_leftovers(&pool).await?;
         let store = config.common.event_store("projection").await?;
         let server = config
             .common

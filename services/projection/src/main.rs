@@ -42,5 +42,7 @@ async fn migrate(config: &Config) -> Result<(), projection::ProjectionError> {
     let pool = connect_database(&config.database_url).await?;
     MIGRATOR.run(&pool).await?;
     tracing::info!("read models migrated");
+    // As the owner, the migration job can drop what a crashed rebuild left (ADR 0019).
+    projection::schemas::clear_leftovers(&pool).await?;
     Ok(())
 }

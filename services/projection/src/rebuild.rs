@@ -7,7 +7,9 @@
 //! checkpoint to follow and starts over from the new one); and renames `public` to
 //! `retired_<time>` and the new schema to `public`. Every connection resolves table names per
 //! statement (no statement cache, see connect_database) and the retired schema is dropped, so
-//! after the commit every reader and writer is on the new tables.
+//! after the commit every reader and writer is on the new tables. A retired schema kept on
+//! request is marked kept; the running projection applies every erasure there too, and drops
+//! the leftovers of a rebuild that died (crate::schemas, ADR 0019).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +21,7 @@ use kaiku_grpc::Shutdown;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::runner::{Batching, Runner};
+use crate::schemas::RebuildLock;
 use crate::{MIGRATOR, ProjectionError, connect_database_in};
 
 /// What a rebuild did.
@@ -47,9 +50,18 @@ pub struct Rebuild {
 impl Rebuild {
     pub async fn run(self) -> Result<RebuildReport, ProjectionError> {
         let started = Instant::now();
-        let stamp = Utc::now().format("%Y%m%d%H%M%S");
+        // One rebuild at a time, and the lock tells the projection that this one's schema is
+        // not a crashed rebuild's leftover.
+        let mut lock = RebuildLock::try_take(&self.database_url)
+            .await?
+            .ok_or_else(|| ProjectionError::Startup("another rebuild is running".into()))?;
+        // To the microsecond: two rebuilds within a second (small read models) would otherwise
+        // both retire public under one name, and the second switch would fail.
+        let stamp = Utc::now().format("%Y%m%d%H%M%S%6f");
         let built_as = format!("rebuild_{stamp}");
         let retired_as = format!("retired_{stamp}");
+        // An earlier rebuild that crashed left texts erased since then in its schema.
+        lock.clear_leftovers(&built_as).await?;
         let live = connect_database_in(&self.database_url, None).await?;
         // Names are generated above from a timestamp, never from input.
         sqlx::query(AssertSqlSafe(format!("create schema {built_as}")))
@@ -74,6 +86,8 @@ impl Rebuild {
         ) {
             // Analytics follows the live checkpoints, not this one.
             runner.announce = false;
+            // The live projection erases in every schema, this one included.
+            runner.erase_in_other_schemas = false;
             runners.push(tokio::spawn(runner.run(stop.clone())));
         }
 
@@ -98,10 +112,13 @@ impl Rebuild {
         };
         fresh.close().await;
         if !self.keep_old {
+            // Should this fail or the process die first, the schema is a leftover (not marked
+            // kept) that the projection's next start or the next rebuild drops.
             sqlx::query(AssertSqlSafe(format!("drop schema {retired_as} cascade")))
                 .execute(&live)
                 .await?;
         }
+        lock.release().await?;
         Ok(RebuildReport {
             built_as,
             retired_as,
@@ -161,6 +178,14 @@ impl Rebuild {
         sqlx::query("delete from public.projection_checkpoint")
             .execute(&mut *tx)
             .await?;
+        if self.keep_old {
+            sqlx::query(AssertSqlSafe(format!(
+                "comment on schema public is '{}'",
+                crate::schemas::KEPT
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(AssertSqlSafe(format!(
             "alter schema public rename to {retired_as}"
         )))

@@ -58,6 +58,9 @@ pub struct Runner {
     pub metrics: crate::ProjectionMetrics,
     /// Publish each new checkpoint on kaiku.projection.progress (not while rebuilding).
     pub announce: bool,
+    /// Apply erasures in the other read-model schemas too (the live projection; a rebuild
+    /// applies them in its own schema only, and the live projection covers the rest).
+    pub erase_in_other_schemas: bool,
 }
 
 impl Runner {
@@ -80,6 +83,7 @@ impl Runner {
                 readiness: readiness.clone(),
                 metrics: metrics.clone(),
                 announce: true,
+                erase_in_other_schemas: true,
             })
             .collect()
     }
@@ -307,6 +311,8 @@ impl Runner {
         let started = std::time::Instant::now();
         let mut facts = Facts::default();
         let events = fresh.len();
+        // Looked up once per batch, at its first redaction (most batches have none).
+        let mut other_schemas: Option<Vec<String>> = None;
         for (event, prepared) in fresh {
             let applied = match prepared {
                 Prepared::Submitted(response) => {
@@ -318,7 +324,22 @@ impl Runner {
                     redacted,
                     remaining,
                 } => {
-                    apply::redaction(&mut tx, &mut facts, &mut rollups, redacted, remaining).await?
+                    if other_schemas.is_none() {
+                        other_schemas = Some(if self.erase_in_other_schemas {
+                            crate::schemas::others(&mut tx).await?
+                        } else {
+                            Vec::new()
+                        });
+                    }
+                    apply::redaction(
+                        &mut tx,
+                        &mut facts,
+                        &mut rollups,
+                        redacted,
+                        remaining,
+                        other_schemas.as_deref().unwrap_or_default(),
+                    )
+                    .await?
                 }
                 Prepared::InTransaction if self.stream == HANDLING_STREAM => {
                     crate::handling::case_event(&mut tx, &event.payload, event.stream_sequence)

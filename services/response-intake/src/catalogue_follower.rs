@@ -51,6 +51,14 @@ impl CatalogueHandle {
         *self.applied.borrow()
     }
 
+    /// Every published survey's retention setting, as the catalogue knows them now.
+    pub fn retention_policies(&self) -> Vec<kaiku_domain::catalogue::SurveyRetention> {
+        match self.catalogue.read() {
+            Ok(catalogue) => catalogue.retention_policies(),
+            Err(poisoned) => poisoned.into_inner().retention_policies(),
+        }
+    }
+
     /// The unit, then its parent, up to the county, as the unit tree knows them now.
     pub fn lineage(&self, unit_id: &str) -> Vec<String> {
         let lineage = |catalogue: &Catalogue| {

@@ -7,7 +7,6 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use kaiku_domain::catalogue::PublishedForm;
 use kaiku_domain::erasure::{ErasureTarget, without_open_texts};
-use kaiku_domain::redaction::{NameSpans, redact_with};
 use kaiku_domain::submission::{accept_with, is_same_response, parse_target, resolve_form};
 use kaiku_eventstore::{EventStore, NewEvent, RESPONSES_STREAM, response_subject};
 use kaiku_proto::events::v1::{
@@ -142,17 +141,14 @@ impl Intake {
         }
     }
 
-    /// Erases one response's open texts: first the redaction event (carrying what remains),
-    /// then the original event with secure erase. A retry after a crash between the two finds
-    /// the redaction already stored (same message id) and erases the original.
-    /// `caller` must be granted the response's unit: a manager erases only their units'
-    /// feedback, and a county admin with no subtrees anyone's.
+    /// Erases one response's open texts at a caller's request: the response at `target` must be
+    /// a submission to the named survey in a unit the caller is granted (a manager erases only
+    /// their units' feedback, a county admin with no subtrees anyone's).
     pub async fn redact(
         &self,
         target: &ErasureTarget,
         caller: &kaiku_auth::Principal,
     ) -> Result<RedactResponseReply, IntakeError> {
-        let subject = response_subject(target.survey_id);
         let stored = self.store.get(RESPONSES_STREAM, target.sequence).await?;
         let not_this = || IntakeError::NotFound {
             field: "sequence",
@@ -161,7 +157,7 @@ impl Intake {
                 target.sequence, target.survey_id
             ),
         };
-        if stored.subject != subject {
+        if stored.subject != response_subject(target.survey_id) {
             return Err(not_this());
         }
         let submitted = match ResponseEvent::decode(stored.payload.as_ref()) {
@@ -185,7 +181,19 @@ impl Intake {
         let lineage = self.catalogue.lineage(&unit);
         let lineage: Vec<&str> = lineage.iter().map(String::as_str).collect();
         caller.may_read_unit(&unit, &lineage)?;
-        let Some((remaining, question_keys)) = without_open_texts(&submitted) else {
+        self.erase_texts(target, &submitted).await
+    }
+
+    /// Erases the open texts of `submitted`, stored at `target.sequence`: first the redaction
+    /// event (carrying what remains), then the original event with secure erase. A retry after
+    /// a crash between the two finds the redaction already stored (same message id) and erases
+    /// the original. The one path every erasure takes, a person's or the retention sweep's.
+    pub async fn erase_texts(
+        &self,
+        target: &ErasureTarget,
+        submitted: &ResponseSubmitted,
+    ) -> Result<RedactResponseReply, IntakeError> {
+        let Some((remaining, question_keys)) = without_open_texts(submitted) else {
             return Err(IntakeError::NotAccepting(format!(
                 "the response at sequence {} has no open text to erase",
                 target.sequence
@@ -196,12 +204,11 @@ impl Intake {
             &submitted.submission_id,
             remaining,
             question_keys.clone(),
-            self.names.as_ref(),
         );
         let appended = self
             .store
             .append(NewEvent {
-                subject,
+                subject: response_subject(target.survey_id),
                 // The event id: a retry after a crash appends nothing twice.
                 message_id: event.event_id.clone(),
                 event_type: RESPONSE_REDACTED,
@@ -214,6 +221,7 @@ impl Intake {
             sequence = target.sequence,
             redaction_sequence = appended.sequence,
             questions = question_keys.len(),
+            reason = target.reason.as_str_name(),
             "response's open texts erased"
         );
         Ok(RedactResponseReply {
@@ -242,87 +250,56 @@ fn has_open_text(request: &SubmitResponseRequest) -> bool {
 }
 
 /// The `ResponseRedacted` event that erases a response's open texts, keeping `remaining`.
+/// Its id names the erased sequence too: a response stored twice (a retry after the duplicate
+/// window) has two originals, and each erasure must reach the projection to drop a
+/// dead-lettered copy of its own original.
 fn redaction_event(
     target: &ErasureTarget,
     submission_id: &str,
     remaining: ResponseSubmitted,
     question_keys: Vec<String>,
-    names: &dyn NameSpans,
 ) -> ResponseEvent {
     ResponseEvent {
-        event_id: format!("redaction-{submission_id}"),
+        event_id: format!("redaction-{submission_id}-{}", target.sequence),
         survey_id: target.survey_id.to_string(),
         occurred_at: Some(kaiku_domain::time::to_timestamp(Utc::now())),
         kind: Some(Kind::Redacted(ResponseRedacted {
             submission_id: submission_id.to_owned(),
             question_keys,
-            reason: recorded_reason(&target.reason, names),
+            // Free text is no longer taken (issue 21): the code says why.
+            reason: String::new(),
             remaining: Some(remaining),
             sequence: target.sequence,
+            erasure_reason: target.reason as i32,
         })),
     }
-}
-
-/// The erasure's reason as it is kept on KAIKU_RESPONSES: redacted as an answer is, names
-/// included. It should say what kind of data went ("a phone number"), but staff type it, and a
-/// reason that quotes the data would keep on the stream what the erasure removes. Reasons are
-/// short (200 characters) and erasures rare, so the name finder runs in place.
-fn recorded_reason(reason: &str, names: &dyn NameSpans) -> String {
-    redact_with(reason, names).text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use kaiku_domain::SurveyId;
-    use kaiku_domain::redaction::NoNames;
-
-    fn target(reason: &str) -> ErasureTarget {
-        ErasureTarget {
-            survey_id: SurveyId::new_random(),
-            sequence: 7,
-            reason: reason.to_owned(),
-        }
-    }
+    use kaiku_proto::intake::v1::ErasureReason;
 
     #[test]
-    fn an_identity_code_in_the_erasure_reason_is_not_stored() {
+    fn a_redaction_event_carries_the_code_and_names_the_erased_sequence() {
+        let target = ErasureTarget {
+            survey_id: SurveyId::new_random(),
+            sequence: 7,
+            reason: ErasureReason::Retention,
+        };
         let event = redaction_event(
-            &target("vastaaja kirjoitti hetunsa 131052-308T ja numeron 040 123 4567"),
+            &target,
             "s-1",
             ResponseSubmitted::default(),
             vec!["open_feedback".into()],
-            &NoNames,
         );
-        let stored = String::from_utf8_lossy(&event.encode_to_vec()).into_owned();
-        assert!(!stored.contains("131052"), "{stored}");
-        assert!(!stored.contains("4567"), "{stored}");
         let Some(Kind::Redacted(redacted)) = event.kind else {
             panic!("not a redaction: {event:?}");
         };
-        assert_eq!(
-            redacted.reason,
-            "vastaaja kirjoitti hetunsa [henkilötunnus] ja numeron [puhelinnumero]"
-        );
+        assert_eq!(redacted.erasure_reason, ErasureReason::Retention as i32);
+        assert_eq!(redacted.reason, "");
         assert_eq!(redacted.sequence, 7);
-        assert_eq!(event.event_id, "redaction-s-1");
-    }
-
-    #[test]
-    fn names_in_the_erasure_reason_are_redacted_when_the_finder_finds_them() {
-        let liisa = |text: &str| -> Vec<std::ops::Range<usize>> {
-            text.match_indices("Liisan")
-                .map(|(start, name)| start..start + name.len())
-                .collect()
-        };
-        assert_eq!(
-            recorded_reason("hoitaja Liisan nimi", &liisa),
-            "hoitaja [nimi] nimi"
-        );
-        // A reason as it should be written passes unchanged.
-        assert_eq!(
-            recorded_reason("a staff member's name", &NoNames),
-            "a staff member's name"
-        );
+        assert_eq!(event.event_id, "redaction-s-1-7");
     }
 }

@@ -5,6 +5,7 @@ mod error;
 mod intake;
 mod metrics;
 mod names;
+pub mod retention;
 mod service;
 
 use std::net::SocketAddr;
@@ -46,6 +47,27 @@ pub struct Config {
     #[arg(long, env = "KAIKU_CATALOGUE_CATCH_UP_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
     pub catalogue_catch_up_timeout: Duration,
 
+    /// The county's default retention: months an answer keeps its open texts when its survey
+    /// sets none (Retention.open_text_months = 0). Then the retention sweep erases them (ADR 0019).
+    #[arg(long, env = "KAIKU_RETENTION_OPEN_TEXT_MONTHS", default_value_t = kaiku_domain::retention::DEFAULT_OPEN_TEXT_MONTHS,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(kaiku_domain::retention::MAX_RETENTION_MONTHS)))]
+    pub retention_open_text_months: u32,
+
+    /// How often the retention sweep looks for open texts past their retention; 0s turns it off.
+    /// Run it on one replica (on more it is safe, but each repeats the work).
+    #[arg(long, env = "KAIKU_RETENTION_SWEEP_INTERVAL", default_value = "1h", value_parser = parse_duration)]
+    pub retention_sweep_interval: Duration,
+
+    /// Most responses one retention pass erases (it reads at most 50 times as many events); a
+    /// pass that stops at the limit is followed by the next within a second.
+    #[arg(long, env = "KAIKU_RETENTION_PASS_LIMIT", default_value_t = 500)]
+    pub retention_pass_limit: usize,
+
+    /// For tests and drills only: the retention sweep judges as if the clock were this much
+    /// later ("25months" erases what is due in 25 months). Never set it in production.
+    #[arg(long, env = "KAIKU_RETENTION_CLOCK_OFFSET", default_value = "0s", value_parser = parse_duration)]
+    pub retention_clock_offset: Duration,
+
     #[command(flatten)]
     pub common: CommonSettings,
 }
@@ -82,6 +104,20 @@ impl Application {
         })
     }
 
+    fn retention_settings(&self) -> Result<retention::RetentionSettings, IntakeError> {
+        let offset = chrono::Duration::from_std(self.config.retention_clock_offset)
+            .map_err(|e| IntakeError::Startup(format!("KAIKU_RETENTION_CLOCK_OFFSET: {e}")))?;
+        if !offset.is_zero() {
+            tracing::warn!(%offset, "the retention sweep runs with its clock ahead (tests and drills only)");
+        }
+        Ok(retention::RetentionSettings {
+            county_default_months: self.config.retention_open_text_months,
+            interval: self.config.retention_sweep_interval,
+            pass_limit: self.config.retention_pass_limit,
+            clock: Arc::new(retention::SystemClock { offset }),
+        })
+    }
+
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.server.local_addr().ok()
     }
@@ -115,15 +151,23 @@ impl Application {
             shutdown.clone(),
         );
         let metrics = IntakeMetrics::registered(&self.server.metrics());
-        let service = ResponseIntakeService::new(
-            Intake::new(
-                self.store.clone(),
-                catalogue,
-                metrics.clone(),
-                Arc::clone(&self.names),
-            ),
-            metrics,
+        let intake = Intake::new(
+            self.store.clone(),
+            catalogue.clone(),
+            metrics.clone(),
+            Arc::clone(&self.names),
         );
+        if !self.config.retention_sweep_interval.is_zero() {
+            let sweep = retention::RetentionSweep::new(
+                intake.clone(),
+                catalogue,
+                self.store.clone(),
+                self.retention_settings()?,
+                metrics.clone(),
+            );
+            tokio::spawn(sweep.run(shutdown.clone()));
+        }
+        let service = ResponseIntakeService::new(intake, metrics);
         let routes = standard_routes(health_service)
             .map_err(|e| IntakeError::Startup(e.to_string()))?
             .add_service(

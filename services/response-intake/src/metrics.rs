@@ -1,5 +1,6 @@
-//! What intake counts: submissions by outcome and reason, and how long JetStream takes to
-//! acknowledge an append. Served with the gRPC call metrics on `KAIKU_METRICS_ADDR`.
+//! What intake counts: submissions by outcome and reason, how long JetStream takes to
+//! acknowledge an append, and what the retention sweep read and erased. Served with the gRPC
+//! call metrics on `KAIKU_METRICS_ADDR`.
 
 use kaiku_proto::intake::v1::SubmitResponseReply;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -20,6 +21,8 @@ struct SubmissionLabels {
 pub struct IntakeMetrics {
     submissions: Family<SubmissionLabels, Counter>,
     publish: Histogram,
+    retention_read: Counter,
+    retention_erased: Counter,
 }
 
 impl Default for IntakeMetrics {
@@ -27,6 +30,8 @@ impl Default for IntakeMetrics {
         Self {
             submissions: Family::default(),
             publish: kaiku_grpc::latency_histogram(),
+            retention_read: Counter::default(),
+            retention_erased: Counter::default(),
         }
     }
 }
@@ -44,7 +49,23 @@ impl IntakeMetrics {
             "Time from appending a response to JetStream's acknowledgement",
             this.publish.clone(),
         );
+        metrics.register(
+            "retention_read",
+            "Response events the retention sweep read to judge them",
+            this.retention_read.clone(),
+        );
+        metrics.register(
+            "retention_erasures",
+            "Responses whose open texts the retention sweep erased",
+            this.retention_erased.clone(),
+        );
         this
+    }
+
+    /// One retention pass: events read and responses erased.
+    pub fn retention_pass(&self, read: usize, erased: usize) {
+        self.retention_read.inc_by(read as u64);
+        self.retention_erased.inc_by(erased as u64);
     }
 
     pub fn record(&self, result: &Result<SubmitResponseReply, Status>) {

@@ -2,9 +2,9 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use kaiku_proto::intake::v1::{
-    FieldError, RedactResponseReply, RedactResponseRequest, SubmissionError, SubmitResponseReply,
-    SubmitResponseRequest, SubmitResponsesItem, response_intake_server::ResponseIntake,
-    submit_responses_item::Outcome,
+    ErasureReason, FieldError, RedactResponseReply, RedactResponseRequest, SubmissionError,
+    SubmitResponseReply, SubmitResponseRequest, SubmitResponsesItem,
+    response_intake_server::ResponseIntake, submit_responses_item::Outcome,
 };
 use tonic::{Request, Response, Status, Streaming};
 
@@ -52,6 +52,20 @@ impl ResponseIntake for ResponseIntakeService {
         &self,
         request: Request<RedactResponseRequest>,
     ) -> Result<Response<RedactResponseReply>, Status> {
+        // On record before any check, so a refused erasure names what it was about too.
+        let asked = request.get_ref();
+        kaiku_grpc::audit_erasure(
+            &request,
+            &asked.survey_id,
+            kaiku_grpc::Erasure {
+                // A code a person may not give (RETENTION) is on record only from the sweep.
+                reason: ErasureReason::try_from(asked.reason)
+                    .ok()
+                    .filter(|r| kaiku_domain::erasure::REQUESTABLE_REASONS.contains(r))
+                    .unwrap_or_default(),
+                response_sequences: vec![asked.sequence],
+            },
+        );
         let caller = kaiku_auth::principal(&request)
             .cloned()
             .ok_or_else(|| Status::unauthenticated("no caller"))?;

@@ -175,6 +175,51 @@ async fn an_invalid_draft_is_refused_naming_every_field() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_retention_beyond_ten_years_is_refused_naming_the_field_and_one_within_is_kept()
+-> TestResult {
+    let mut app = spawn_app().await?;
+    let before = app.store.last_sequence(SURVEYS_STREAM).await?;
+    let retention = |open_text_months| {
+        let mut draft = nps_survey(&["u1"]);
+        draft.retention = Some(kaiku_proto::survey::v1::Retention { open_text_months });
+        draft
+    };
+    let status = app
+        .client
+        .create_survey(create(retention(121)))
+        .await
+        .expect_err("121 months");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        kaiku_grpc::bad_request_fields(&status),
+        vec![(
+            "draft.retention.open_text_months".to_owned(),
+            "must be at most 120 months (0 = the county's default), got 121".to_owned()
+        )]
+    );
+    assert_eq!(app.store.last_sequence(SURVEYS_STREAM).await?, before);
+    let created = app
+        .client
+        .create_survey(create(retention(6)))
+        .await?
+        .into_inner()
+        .survey
+        .ok_or("survey")?;
+    let published = app
+        .client
+        .publish_version(PublishVersionRequest {
+            survey_id: created.survey_id.clone(),
+            expected_revision: created.revision,
+        })
+        .await?
+        .into_inner();
+    let survey = published.survey.ok_or("survey")?;
+    let content = survey.versions[0].content.as_ref().ok_or("content")?;
+    assert_eq!(content.retention.map(|r| r.open_text_months), Some(6));
+    Ok(())
+}
+
+#[tokio::test]
 async fn publishing_with_a_missing_translation_names_what_is_missing() -> TestResult {
     let mut app = spawn_app().await?;
     let mut draft = nps_survey(&["u1"]);

@@ -1,7 +1,7 @@
 //! Every rule of survey content, as a table of (change to a valid survey, exact violations).
 
 use kaiku_proto::survey::v1::{
-    ChoiceOption, CollectionPeriod, Condition, Language, LocalDate, LocalizedText,
+    ChoiceOption, CollectionPeriod, Condition, Language, LocalDate, LocalizedText, Retention,
     ScheduledCollection, SurveyContent, question::Kind, survey_content::Collection,
 };
 
@@ -272,6 +272,30 @@ const DRAFT_RULES: &[(&str, Change, Expected)] = &[
         |c| periods(c, &[]),
         &[("draft.scheduled.periods", "must hold at least one period")],
     ),
+    (
+        "retention beyond ten years",
+        |c| {
+            c.retention = Some(Retention {
+                open_text_months: 121,
+            })
+        },
+        &[(
+            "draft.retention.open_text_months",
+            "must be at most 120 months (0 = the county's default), got 121",
+        )],
+    ),
+    (
+        "retention in days, not months",
+        |c| {
+            c.retention = Some(Retention {
+                open_text_months: 730,
+            })
+        },
+        &[(
+            "draft.retention.open_text_months",
+            "must be at most 120 months (0 = the county's default), got 730",
+        )],
+    ),
 ];
 
 /// Rules that only publishing enforces: a draft may be incomplete.
@@ -365,6 +389,17 @@ fn age_band_texts_in_every_language_are_publishable() {
     band.intros = texts("Vastaa", "Svara", "Answer");
     band.thanks = texts("Kiitos", "Tack", "Thanks");
     assert_eq!(details(&content, Strictness::Publish), vec![]);
+}
+
+#[test]
+fn a_retention_of_its_own_or_the_county_default_is_publishable() {
+    for months in [0, 1, 24, 120] {
+        let mut content = all_kinds_survey(&["school-1"]);
+        content.retention = Some(Retention {
+            open_text_months: months,
+        });
+        assert_eq!(details(&content, Strictness::Publish), vec![], "{months}");
+    }
 }
 
 #[test]
