@@ -705,7 +705,8 @@ pub fn redact(text: &str) -> Redacted {
 /// "[puhelinnumero]") is never taken for a name, and an e-mail address is one placeholder
 /// rather than a name inside one.
 pub fn redact_with(text: &str, names: &dyn NameSpans) -> Redacted {
-    let Redacted { text, mut found } = redact_identifiers(text);
+    let text = normalise(text);
+    let Redacted { text, mut found } = redact_identifiers(&text);
     let placeholders = placeholder_ranges(&text);
     let spans: Vec<Range<usize>> = names
         .name_spans(&text)
@@ -715,6 +716,28 @@ pub fn redact_with(text: &str, names: &dyn NameSpans) -> Redacted {
         .collect();
     let text = replace_spans(&text, spans, PersonalDataKind::PersonName, &mut found);
     Redacted { text, found }
+}
+
+/// What a reader sees, as the patterns can match it: invisible characters removed (a zero-width
+/// space inside "131052\u{200b}-308T" or an address looks like nothing on screen and would
+/// hide it from every pattern) and full-width letters, digits and signs ("１３１０５２-３０８Ｔ",
+/// "＠") turned into their ordinary forms. Neither has a use in feedback worth keeping; the
+/// stored text is the normalised one, so redaction stays idempotent.
+fn normalise(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+            )
+        })
+        .map(|c| match c {
+            // Full-width forms of ASCII '!'..='~' are at a fixed offset from it.
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
@@ -818,6 +841,41 @@ fn redact_identifiers(text: &str) -> Redacted {
     let phones = outside_uuids(&text, phone_spans(&text));
     let text = replace_spans(&text, phones, PersonalDataKind::PhoneNumber, &mut found);
     Redacted { text, found }
+}
+
+#[cfg(test)]
+mod normalising_tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_width_character_inside_a_code_or_address_does_not_hide_it() {
+        for text in [
+            "Hetuni 131052\u{200b}-308T.",
+            "Kirjoita matti.meikalainen\u{200b}@example.fi kiitos",
+            "Soita 040\u{2060}123\u{feff}4567",
+        ] {
+            let out = redact(text);
+            assert!(
+                !out.text.contains("308T")
+                    && !out.text.contains("example")
+                    && !out.text.contains("4567"),
+                "{text:?} -> {:?}",
+                out.text
+            );
+            assert_eq!(redact(&out.text).text, out.text, "idempotent");
+        }
+    }
+
+    #[test]
+    fn full_width_digits_and_signs_are_read_as_ordinary_ones() {
+        let out = redact("Tunnus １３１０５２-３０８Ｔ ja posti matti＠example．fi");
+        assert!(
+            !out.text.contains("308") && !out.text.contains("example"),
+            "{:?}",
+            out.text
+        );
+        assert_eq!(redact(&out.text).text, out.text, "idempotent");
+    }
 }
 
 #[cfg(test)]
@@ -1380,10 +1438,10 @@ mod tests {
         }
 
         // Without digits there is no code or number, and without an at sign, a bracket or the
-        // word "at" no address.
+        // word "at" no address. (Invisible and full-width characters are normalised away.)
         #[test]
         fn text_without_digits_or_addresses_is_unchanged(
-            text in "[^0-9@＠()\\[\\]{}<>]{0,200}",
+            text in "[^0-9@＠()\\[\\]{}<>\\x{00AD}\\x{200B}-\\x{200D}\\x{2060}\\x{FEFF}\\x{3000}\\x{FF01}-\\x{FF5E}]{0,200}",
         ) {
             prop_assume!(!text.to_lowercase().contains("at"));
             let redacted = redact(&text);

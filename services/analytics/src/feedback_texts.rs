@@ -197,7 +197,14 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
         q.push_bind(key);
         q.push("))");
     }
-    q.push(" order by r.stream_sequence desc, f.question_key limit ");
+    q.push(if query.reader.is_some() {
+        // Not in the order they came: the order of a reader's texts would otherwise tell when
+        // each was written, across blocks and within one (a hash of the response is stable for
+        // paging and says nothing).
+        " order by md5(r.submission_id::text || f.question_key), f.question_key limit "
+    } else {
+        " order by r.stream_sequence desc, f.question_key limit "
+    });
     q.push_bind(i64::from(query.page_size) + 1);
     if offset > 0 {
         q.push(" offset ");
