@@ -96,7 +96,7 @@ fn is_dash(c: char) -> bool {
 // it the tail of a longer number.
 static IDENTITY_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?:^|[^0-9])(?P<code>(?P<day>0[1-9]|[12][0-9]|3[01])(?P<month>0[1-9]|1[0-2])(?P<year>[0-9]{{2}})(?P<separator>{SPACE_CLASS}{{0,2}}(?:[-+A-FU-Y]|{DASH_CLASS})?{SPACE_CLASS}{{0,2}})(?P<number>[0-9]{{3}})(?P<check>[0-9A-Y]))\b"
+        r"(?i)(?:^|[^0-9])(?P<code>(?P<day>0[1-9]|[12][0-9]|3[01])(?P<month>0[1-9]|1[0-2])(?P<year>[0-9]{{2}})(?P<separator>{SPACE_CLASS}{{0,2}}(?:[-+A-FU-Y]|{DASH_CLASS}|[./])?{SPACE_CLASS}{{0,2}})(?P<number>[0-9]{{3}})(?P<check>[0-9A-Y]))\b"
     ))
     .expect("identity code pattern is valid")
 });
@@ -112,6 +112,8 @@ enum Separator {
     SpacedSign(char),
     /// Nothing, or spaces only: "131052308T", "131052 308T".
     Missing,
+    /// A full stop or a slash, as some type it: "131052.308T", "131052/308T".
+    Odd,
 }
 
 impl Separator {
@@ -119,6 +121,7 @@ impl Separator {
         let spaced = separator.chars().any(is_space);
         match separator.chars().find(|c| !is_space(*c)) {
             None => Self::Missing,
+            Some('.' | '/') => Self::Odd,
             Some('-') if !spaced => Self::Sign('-'),
             Some(c) if is_dash(c) => Self::Dash,
             Some(c) if spaced => Self::SpacedSign(c.to_ascii_uppercase()),
@@ -136,7 +139,7 @@ impl Separator {
             }),
             // A dash is a hyphen typed by other means: the 1900s.
             Self::Dash => Some(1900),
-            Self::Missing => None,
+            Self::Missing | Self::Odd => None,
         }
     }
 
@@ -151,7 +154,7 @@ impl Separator {
     /// and requiring the check there would let a code with one wrong digit through on a path
     /// where the same code with a plain hyphen is caught. So dashes are treated as the hyphen.
     fn needs_check(self) -> bool {
-        matches!(self, Self::SpacedSign(_) | Self::Missing)
+        matches!(self, Self::SpacedSign(_) | Self::Missing | Self::Odd)
     }
 }
 
@@ -864,6 +867,16 @@ mod normalising_tests {
             );
             assert_eq!(redact(&out.text).text, out.text, "idempotent");
         }
+    }
+
+    #[test]
+    fn a_code_with_a_full_stop_or_slash_is_caught_when_its_check_character_matches() {
+        for text in ["Hetu 131052.308T kiitos", "hetu 131052/308T."] {
+            let out = redact(text);
+            assert!(!out.text.contains("308T"), "{text:?} -> {:?}", out.text);
+        }
+        // Ten characters of that shape with a wrong check character are something else.
+        assert_eq!(redact("tilaus 131052/308A").text, "tilaus 131052/308A");
     }
 
     #[test]
