@@ -13,11 +13,12 @@ const TOTAL: usize = BACKLOG + 1_200;
 
 #[tokio::test]
 async fn a_projection_killed_mid_run_resumes_with_exact_counts() -> TestResult {
-    // Batches of 500: the backlog takes many commits, so the kill can land between two of them
-    // (with the default 50,000 the whole backlog can be one batch, committed before the
-    // projection has even reported SERVING to the test).
+    // Batches of 100: the backlog takes 120 commits, so the kill can land between two of them
+    // even on a quick machine. With the default 50,000 the whole backlog can be one batch,
+    // committed before the projection has even reported SERVING to the test; with 500 a
+    // clean-clone CI run once saw all 12,000 applied before the first look at the checkpoint.
     let mut stack =
-        Stack::start_with_env(&[("KAIKU_PROJECTION_BATCH_SIZE", "500".to_owned())]).await?;
+        Stack::start_with_env(&[("KAIKU_PROJECTION_BATCH_SIZE", "100".to_owned())]).await?;
     let survey_id = stack.publish_nps_survey(&["unit-1"]).await?;
     let answers = |range: std::ops::Range<usize>| {
         range

@@ -71,7 +71,13 @@ impl RebuildLock {
         clear(&mut self.conn, own).await
     }
 
-    pub async fn release(self) -> Result<(), ProjectionError> {
+    /// Unlocks before closing: a closed connection's session (and its lock) ends on the server
+    /// a moment later, and a start-up check in that moment would take the rebuild as running.
+    pub async fn release(mut self) -> Result<(), ProjectionError> {
+        sqlx::query("select pg_advisory_unlock($1)")
+            .bind(REBUILD_LOCK)
+            .execute(&mut self.conn)
+            .await?;
         Ok(self.conn.close().await?)
     }
 }
