@@ -279,6 +279,8 @@ async fn stack_with_console() -> TestResult<Fixture> {
     .await?;
     let reader = keys.first().cloned().ok_or("no reader key")?;
     let (survey_id, sequence) = organisation_and_answers(&stack).await?;
+    // The console reads as its signed-in staff, unit managers as readers (ADR 0020).
+    stack.wait_released(&survey_id, sequence).await?;
     // The web form the console's links and printouts point at, with the same link keys.
     let web_form = stack.start_web_form(&[]).await?;
     let reports = tempfile::tempdir()?;

@@ -1251,3 +1251,92 @@ async fn a_unit_or_role_too_small_to_show_is_left_out_and_its_neighbours_are_who
     assert_eq!(per_unit, expected);
     Ok(())
 }
+
+/// Everything a token is shown, as a reader would keep it to compare with later: each figure
+/// with what it is of, and each text shown.
+async fn snapshot(
+    c: &County,
+    token: &str,
+    marker: u64,
+) -> TestResult<(BTreeSet<(String, [i64; 4])>, BTreeSet<String>)> {
+    let attacker = Attacker {
+        marker,
+        ..c.attacker(token).await?
+    };
+    let loot = attacker.gather(&c.people[0]).await?;
+    let figures = loot
+        .nps
+        .iter()
+        .chain(&loot.volume)
+        .map(|o| (o.what.clone(), o.values))
+        .collect();
+    let texts = loot.shown.iter().map(|t| t.text.clone()).collect();
+    Ok((figures, texts))
+}
+
+#[tokio::test]
+async fn watching_the_figures_as_answers_come_in_one_by_one_shows_no_single_answer() -> TestResult {
+    // ADR 0020: a reader who keeps every figure and text and asks again after each new answer
+    // sees nothing change until at least the minimum of new answers can be shown together.
+    let c = county(&reader_keys()).await?;
+    let (manager, exporter) = (&c.tokens[0], &c.tokens[2]);
+    let before = snapshot(&c, manager, c.marker).await?;
+    let exact_before = snapshot(&c, exporter, c.marker).await?;
+    assert!(!before.0.is_empty() && !before.1.is_empty());
+    for i in 1..=MIN {
+        // One more answer in the manager's own school, a detractor with a text.
+        let newcomer = Respondent {
+            unit: "school-a1",
+            role: RespondentRole::Client,
+            channel: Channel::WebLink,
+            group: "nurse",
+            language: Language::Fi,
+            day: NaiveDate::from_ymd_opt(2026, 10, 14).unwrap_or_default(),
+            nps: Some(0),
+            text: Some(format!("Myöhästynyt vastaus numero {i}")),
+        };
+        let marker = submit(&c.stack, &c.survey_ids[0], &[newcomer]).await?;
+        // Asked with the new answer's sequence: the answer is projected and considered for
+        // release before the reader is answered.
+        let now = snapshot(&c, manager, marker).await?;
+        if i == 1 {
+            // Exact figures show the one answer, so comparing is an attack that works.
+            let exact = snapshot(&c, exporter, marker).await?;
+            assert_ne!(
+                exact.0, exact_before.0,
+                "a row-level caller sees the new answer"
+            );
+        }
+        if i < MIN {
+            let changed: Vec<_> = now.0.symmetric_difference(&before.0).take(6).collect();
+            assert!(
+                changed.is_empty(),
+                "after {i} new answer(s) the reader's figures changed: {changed:#?}"
+            );
+            assert_eq!(now.1, before.1, "after {i} new answer(s) the texts changed");
+            continue;
+        }
+        // The minimum has come: they are shown together, and every figure that changed grew
+        // by at least the minimum.
+        let old: BTreeMap<&String, [i64; 4]> = before.0.iter().map(|(w, v)| (w, *v)).collect();
+        let mut grew = 0;
+        for (what, values) in &now.0 {
+            let was = old.get(what).copied().unwrap_or([0; 4]);
+            let delta = values[0] - was[0];
+            if *values != was {
+                grew += 1;
+                assert!(
+                    delta >= MIN as i64,
+                    "{what}: {was:?} became {values:?}, a change of fewer than {MIN}"
+                );
+            }
+        }
+        assert!(
+            grew > 0,
+            "the {MIN} new answers are shown once they are {MIN}"
+        );
+        let new_texts: Vec<_> = now.1.difference(&before.1).collect();
+        assert_eq!(new_texts.len(), MIN, "{new_texts:?}");
+    }
+    Ok(())
+}

@@ -213,7 +213,10 @@ service_env() {
             printf '%s\n' "KAIKU_STREAM_REPLICAS=1" "KAIKU_DUPLICATE_WINDOW=${KAIKU_DUPLICATE_WINDOW:-24h}"
             ;;
         projection)
-            printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}"
+            # Readers see answers once released (ADR 0020); the demo releases 30 s after its
+            # answers stop coming rather than production's 10 minutes.
+            printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL}" "KAIKU_MIN_GROUP_SIZE=${KAIKU_MIN_GROUP_SIZE:-5}" \
+                "KAIKU_READER_RELEASE_QUIET=${KAIKU_READER_RELEASE_QUIET:-30s}"
             ;;
         analytics)
             printf '%s\n' "DATABASE_URL=${DATABASE_URL_LOCAL/postgres@/kaiku_analytics@}" "KAIKU_MIN_GROUP_SIZE=${KAIKU_MIN_GROUP_SIZE:-5}"

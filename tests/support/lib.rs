@@ -232,6 +232,15 @@ impl Stack {
             // Reminders, escalations and erasures are looked for often, so tests see them soon.
             env.push(("KAIKU_HANDLING_SWEEP_INTERVAL", "300ms".to_owned()));
         }
+        if name == "projection" {
+            // Readers see answers once released (ADR 0020): soon after a test's stop coming.
+            env.push(("KAIKU_READER_RELEASE_QUIET", "1s".to_owned()));
+        }
+        if name == "analytics" {
+            // On a loaded CI machine a test's answers can take longer than the default 10 s to
+            // be projected and released.
+            env.push(("KAIKU_CONSISTENCY_WAIT", "30s".to_owned()));
+        }
         env.extend(self.extra_env.iter().cloned());
         let process = ServiceProcess::start(name, &[], &env).await?;
         process.wait_for_port(port, Duration::from_secs(30)).await?;
@@ -378,6 +387,34 @@ impl Stack {
 
     pub async fn database(&self) -> TestResult<sqlx::PgPool> {
         Ok(sqlx::PgPool::connect(&self.database_url).await?)
+    }
+
+    /// Waits until the projection has considered the survey's answers up to `sequence` for
+    /// release to readers (ADR 0020): for a test that then reads as a reader without a
+    /// min_sequence (the console, its reports).
+    pub async fn wait_released(&self, survey_id: &str, sequence: u64) -> TestResult {
+        let pool = self.database().await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let through: Option<i64> = sqlx::query_scalar(
+                "select released_through from reader_release.survey where survey_id::text = $1",
+            )
+            .bind(survey_id)
+            .fetch_optional(&pool)
+            .await?;
+            if through.is_some_and(|t| u64::try_from(t).unwrap_or(0) >= sequence) {
+                pool.close().await;
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!(
+                    "survey {survey_id} released through {through:?}, not {sequence}\n{}",
+                    self.log("projection")
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Creates the fixture NPS survey for `units` (creating the units too) and publishes

@@ -251,3 +251,31 @@ pub fn all_kinds_survey(unit_ids: &[&str]) -> SurveyContent {
     ];
     content
 }
+
+/// A month cell of the disclosure partition (`crate::disclosure`) in 2026, in Finnish, with no
+/// period, group or age band: `unit_path` from the county down to the cell's unit.
+pub fn disclosure_cell(
+    unit_path: &[&str],
+    month: u32,
+    role: &str,
+    channel: &str,
+    responses: u64,
+) -> crate::disclosure::Cell {
+    crate::disclosure::Cell {
+        key: crate::disclosure::CellKey {
+            unit_id: unit_path
+                .last()
+                .map(|u| (*u).to_owned())
+                .unwrap_or_default(),
+            month: chrono::NaiveDate::from_ymd_opt(2026, month, 1).unwrap_or_default(),
+            period_id: String::new(),
+            channel: channel.to_owned(),
+            respondent_role: role.to_owned(),
+            professional_group: String::new(),
+            age_band: String::new(),
+            language: "fi".to_owned(),
+        },
+        unit_path: unit_path.iter().map(|u| (*u).to_owned()).collect(),
+        responses,
+    }
+}

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod codes;
 pub mod content;
+pub mod disclosure;
 pub mod erasure;
 pub mod feedback;
 pub mod fixtures;

@@ -1,29 +1,20 @@
-//! Disclosure control for readers (ADR 0018): the one place that decides what a caller without
-//! row-level access (`kaiku.export`) may learn. Pure: the partition and every rule are tested
-//! without a database; `disclosure_reads` loads the cells and applies them.
+//! Disclosure control for readers (ADR 0018, ADR 0020): the one place that decides what a
+//! caller without row-level access (`kaiku.export`) may learn. Pure: every rule is tested
+//! without a database; `reader_figures` loads what was released and applies them.
 //!
 //! Suppressing small cells table by table does not protect a respondent from a reader who
 //! subtracts one query from another (a parent unit minus its larger child, two roles minus one,
-//! one date range minus a shorter one). So readers are not answered from the data, but from a
-//! fixed **partition** of the survey's responses into blocks of at least `min_group_size`
-//! responses, built the same way whoever asks and whatever they ask:
+//! one date range minus a shorter one, today's figure minus yesterday's). So readers are not
+//! answered from the data but from the survey's **released atoms**
+//! (`kaiku_domain::disclosure`): disjoint sets of at least `min_group_size` responses that
+//! never change once released, cut from a partition built the same way whoever asks.
 //!
-//! - A *cell* is one month-grain combination of every dimension (unit, month, period, role,
-//!   channel, professional group, age band, language) and its response count.
-//! - The partition is made top down (like statistical offices' global recoding and Mondrian's
-//!   specialisation): starting from the whole survey, a block is split along the first dimension
-//!   (in the order of [`SPLIT_ORDER`]) whose values leave parts of at least the minimum; the
-//!   values below the minimum are pooled into one "rest" part (a unit's own answers with its
-//!   small child units: the small units folded into their parent). A rest still below the
-//!   minimum is left out of every figure for units and roles, and joined to the smallest part
-//!   beside it for the other dimensions ([`SplitDimension::drops_small_remainder`] says why).
-//!   A survey smaller than the minimum publishes nothing.
-//! - A reader's query counts a block only when **every cell of it matches the filter** and
-//!   groups a block into a row only when every cell of it has the row's value. So every figure a
-//!   reader sees, and every sum or difference of figures, is a sum of whole blocks: nothing about
-//!   a group smaller than the minimum can be derived, whatever calls are combined.
-//! - A question's answers in a block count only when the block holds at least the minimum of
-//!   them (a block of 6 responses with 3 NPS answers gives no NPS), the same for every query.
+//! - A reader's query counts an atom only when **every cell of it matches the filter** and
+//!   groups an atom into a row only when every cell of it has the row's value. So every figure a
+//!   reader sees, and every sum or difference of figures asked at any times, is a sum of whole
+//!   atoms: nothing about a group smaller than the minimum can be derived.
+//! - A question's answers in an atom count only when the atom holds at least the minimum of
+//!   them (an atom of 6 responses with 3 NPS answers gives no NPS), the same for every query.
 //! - Time: readers filter by whole months and group by months only, so no day is derivable.
 
 use std::collections::{BTreeMap, HashMap};
@@ -54,228 +45,74 @@ impl Audience {
     }
 }
 
-/// One month-grain combination of every dimension.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CellKey {
-    pub unit_id: String,
-    /// First day of the month.
-    pub month: NaiveDate,
-    pub period_id: String,
-    pub channel: String,
-    pub respondent_role: String,
-    pub professional_group: String,
-    pub age_band: String,
-    pub language: String,
-}
+pub use kaiku_domain::disclosure::{Block, Cell, CellKey};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cell {
-    pub key: CellKey,
-    /// The unit's ancestors from the county down, ending with the unit itself.
-    pub unit_path: Vec<String>,
-    pub responses: u64,
-}
-
-/// The dimensions a block may be split along, in the order tried: the role first (every query
-/// names its roles, so a role kept apart is never lost from a figure), then the unit tree level
-/// by level, the collection period, the year and month, and the respondents' attributes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SplitDimension {
-    Role,
-    Unit,
-    Period,
-    Time,
-    ProfessionalGroup,
-    Channel,
-    AgeBand,
-    Language,
-}
-
-const SPLIT_ORDER: [SplitDimension; 8] = [
-    SplitDimension::Role,
-    SplitDimension::Unit,
-    SplitDimension::Period,
-    SplitDimension::Time,
-    SplitDimension::ProfessionalGroup,
-    SplitDimension::Channel,
-    SplitDimension::AgeBand,
-    SplitDimension::Language,
-];
-
-impl SplitDimension {
-    /// What becomes of values under the minimum that stay under it pooled: left out of every
-    /// figure (units and roles), or joined to the smallest part beside them (the rest).
-    ///
-    /// Joining keeps every answer in the broad figures but hides the part it joins from any
-    /// narrower filter: a school of 3 joined to its sibling of 44 would hide the sibling's own
-    /// figure from its manager, and 2 relatives joined to the county's guardians would hide the
-    /// guardians' figure. For units and roles, which every reader filters by, the few are
-    /// left out instead. For months, periods and the respondents' attributes, which readers
-    /// seldom narrow to, joining keeps the totals whole.
-    fn drops_small_remainder(self) -> bool {
-        matches!(self, SplitDimension::Role | SplitDimension::Unit)
-    }
-}
-
-/// A cell's value on a dimension at a depth of its hierarchy; None when the cell sits at the
-/// block's own node (a unit's own responses beside its child units') and cannot go deeper.
-fn value_at(cell: &Cell, dimension: SplitDimension, level: usize) -> Option<String> {
-    let flat = |value: &str| (level == 0).then(|| value.to_owned());
-    match dimension {
-        SplitDimension::Role => flat(&cell.key.respondent_role),
-        SplitDimension::Unit => cell.unit_path.get(level).cloned(),
-        SplitDimension::Period => flat(&cell.key.period_id),
-        SplitDimension::Time => match level {
-            0 => Some(cell.key.month.year().to_string()),
-            1 => Some(cell.key.month.to_string()),
-            _ => None,
-        },
-        SplitDimension::ProfessionalGroup => flat(&cell.key.professional_group),
-        SplitDimension::Channel => flat(&cell.key.channel),
-        SplitDimension::AgeBand => flat(&cell.key.age_band),
-        SplitDimension::Language => flat(&cell.key.language),
-    }
-}
-
-/// A set of cells holding at least the minimum of responses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    pub cells: Vec<usize>,
-    pub responses: u64,
-}
-
-/// The survey's cells and the blocks they are published in.
+/// What a reader is answered from: the survey's released atoms (ADR 0020,
+/// `kaiku_domain::disclosure`). Each atom is a block's responses released together, at least
+/// the minimum of them; a cell's responses can be in several atoms, each its own range of
+/// stream sequences.
 #[derive(Debug, Clone, Default)]
-pub struct Partition {
+pub struct Released {
+    /// Every response of the survey up to this KAIKU_RESPONSES sequence has been considered
+    /// for release (released, or held back for more).
+    pub through: u64,
+    /// One entry per cell of each atom (a cell in two atoms is here twice).
     pub cells: Vec<Cell>,
+    /// The stream sequences `(after, through]` of each entry of `cells`.
+    pub ranges: Vec<(u64, u64)>,
+    /// The atoms, as blocks of `cells`.
     pub blocks: Vec<Block>,
-    block_of: HashMap<CellKey, usize>,
-    min_group_size: u64,
+    /// Each atom's answers: question key, then count by score (-1 is "don't know").
+    pub answers: Vec<HashMap<String, BTreeMap<i16, u64>>>,
+    pub min_group_size: u64,
+    /// For each cell key, its ranges and atoms ([`Released::indexed`]).
+    pub(crate) by_key: HashMap<CellKey, Vec<(u64, u64, usize)>>,
 }
 
-/// How far a part has been split along each dimension: the depth reached, or None when it
-/// cannot be split along it any more (its cells differ there, or it sits at its own node).
-type Levels = [Option<usize>; SPLIT_ORDER.len()];
-
-impl Partition {
-    pub fn build(cells: Vec<Cell>, min_group_size: u32) -> Partition {
-        let k = u64::from(min_group_size.max(1));
-        let mut partition = Partition {
-            cells,
-            blocks: Vec::new(),
-            block_of: HashMap::new(),
-            min_group_size: k,
-        };
-        let all: Vec<usize> = (0..partition.cells.len()).collect();
-        if partition.size(&all) >= k {
-            let mut blocks = Vec::new();
-            partition.refine(all, [Some(0); SPLIT_ORDER.len()], &mut blocks);
-            partition.blocks = blocks;
+impl Released {
+    /// Every block of a partition as one atom of all its responses: what a survey whose
+    /// answers all came before its first release has.
+    #[cfg(test)]
+    pub fn whole(partition: kaiku_domain::disclosure::Partition) -> Released {
+        let ranges = vec![(0, u64::MAX); partition.cells.len()];
+        let answers = vec![HashMap::new(); partition.blocks.len()];
+        Released {
+            through: 0,
+            min_group_size: partition.min_group_size(),
+            ranges,
+            answers,
+            cells: partition.cells,
+            blocks: partition.blocks,
+            by_key: HashMap::new(),
         }
-        for (index, block) in partition.blocks.iter().enumerate() {
+        .indexed()
+    }
+
+    /// Indexes the atoms by cell, once all are in.
+    pub fn indexed(mut self) -> Released {
+        let mut by_key: HashMap<CellKey, Vec<(u64, u64, usize)>> = HashMap::new();
+        for (atom, block) in self.blocks.iter().enumerate() {
             for cell in &block.cells {
-                partition
-                    .block_of
-                    .insert(partition.cells[*cell].key.clone(), index);
+                let (after, through) = self.ranges[*cell];
+                by_key
+                    .entry(self.cells[*cell].key.clone())
+                    .or_default()
+                    .push((after, through, atom));
             }
         }
-        partition
+        self.by_key = by_key;
+        self
     }
 
-    pub fn min_group_size(&self) -> u64 {
-        self.min_group_size
-    }
-
-    fn size(&self, cells: &[usize]) -> u64 {
-        cells.iter().map(|c| self.cells[*c].responses).sum()
-    }
-
-    fn refine(&self, block: Vec<usize>, mut levels: Levels, out: &mut Vec<Block>) {
-        let k = self.min_group_size;
-        for (d, dimension) in SPLIT_ORDER.iter().enumerate() {
-            while let Some(level) = levels[d] {
-                let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
-                for cell in &block {
-                    groups
-                        .entry(value_at(&self.cells[*cell], *dimension, level))
-                        .or_default()
-                        .push(*cell);
-                }
-                if groups.len() == 1 {
-                    // One value here: the part goes one level deeper, or is done with this
-                    // dimension when it sits at its own node.
-                    let only_deeper = groups.keys().next().is_some_and(Option::is_some);
-                    levels[d] = only_deeper.then_some(level + 1);
-                    continue;
-                }
-                let (parts, dropped) = self.split(*dimension, groups);
-                if parts.len() < 2 && !dropped {
-                    levels[d] = None;
-                    continue;
-                }
-                for (cells, deeper) in parts {
-                    let mut next = levels;
-                    next[d] = deeper.then_some(level + 1);
-                    self.refine(cells, next, out);
-                }
-                return;
-            }
-        }
-        let responses = self.size(&block);
-        debug_assert!(responses >= k);
-        out.push(Block {
-            cells: block,
-            responses,
-        });
-    }
-
-    /// Parts of at least the minimum, each with whether it can be split deeper along the same
-    /// dimension (one value, not the own node). Values below the minimum are pooled; a pool
-    /// still below it joins the smallest part.
-    fn split(
-        &self,
-        dimension: SplitDimension,
-        groups: BTreeMap<Option<String>, Vec<usize>>,
-    ) -> (Vec<(Vec<usize>, bool)>, bool) {
-        let k = self.min_group_size;
-        let mut parts: Vec<(Vec<usize>, bool)> = Vec::new();
-        let mut rest: Vec<usize> = Vec::new();
-        for (value, cells) in groups {
-            if self.size(&cells) >= k {
-                parts.push((cells, value.is_some()));
-            } else {
-                rest.extend(cells);
-            }
-        }
-        if rest.is_empty() {
-            return (parts, false);
-        }
-        if self.size(&rest) >= k {
-            parts.push((rest, false));
-            return (parts, false);
-        }
-        if dimension.drops_small_remainder() && !parts.is_empty() {
-            return (parts, true);
-        }
-        let smallest = parts
+    /// The atom a response (its cell and stream sequence) was released in; None while it is
+    /// not released.
+    pub fn atom_of(&self, key: &CellKey, sequence: u64) -> Option<usize> {
+        self.by_key
+            .get(key)?
             .iter()
-            .enumerate()
-            .min_by_key(|(i, (cells, _))| (self.size(cells), *i))
-            .map(|(i, _)| i);
-        match smallest {
-            Some(i) => {
-                parts[i].0.extend(rest);
-                parts[i].1 = false;
-            }
-            // Cannot happen for a part of at least the minimum; keep the cells together.
-            None => parts.push((rest, false)),
-        }
-        (parts, false)
-    }
-
-    /// The block a cell is published in; None when the survey publishes nothing.
-    pub fn block_of(&self, key: &CellKey) -> Option<usize> {
-        self.block_of.get(key).copied()
+            .find_map(|(after, through, atom)| {
+                (sequence > *after && sequence <= *through).then_some(*atom)
+            })
     }
 
     /// The blocks every cell of which matches the filter: the only ones a reader's figure
@@ -453,26 +290,8 @@ pub fn check_reader_query(filter: &Filter, spec: &GroupSpec) -> Result<(), Viola
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cell(unit_path: &[&str], month: u32, role: &str, channel: &str, n: u64) -> Cell {
-        Cell {
-            key: CellKey {
-                unit_id: unit_path
-                    .last()
-                    .map(|u| (*u).to_owned())
-                    .unwrap_or_default(),
-                month: NaiveDate::from_ymd_opt(2026, month, 1).unwrap_or_default(),
-                period_id: String::new(),
-                channel: channel.to_owned(),
-                respondent_role: role.to_owned(),
-                professional_group: String::new(),
-                age_band: String::new(),
-                language: "fi".to_owned(),
-            },
-            unit_path: unit_path.iter().map(|u| (*u).to_owned()).collect(),
-            responses: n,
-        }
-    }
+    use kaiku_domain::disclosure::Partition;
+    use kaiku_domain::fixtures::disclosure_cell as cell;
 
     fn filter() -> Filter {
         Filter {
@@ -489,29 +308,8 @@ mod tests {
         }
     }
 
-    fn sum(partition: &Partition, blocks: &[usize]) -> u64 {
+    fn sum(partition: &Released, blocks: &[usize]) -> u64 {
         blocks.iter().map(|b| partition.blocks[*b].responses).sum()
-    }
-
-    #[test]
-    fn every_block_holds_at_least_the_minimum_and_no_cell_is_in_two() {
-        let cells = vec![
-            cell(&["county", "a"], 1, "client", "web", 30),
-            cell(&["county", "a"], 1, "guardian", "web", 3),
-            cell(&["county", "b"], 1, "client", "kiosk", 2),
-            cell(&["county", "b", "b1"], 2, "client", "sms", 9),
-            cell(&["county", "c"], 3, "guardian", "web", 4),
-        ];
-        let partition = Partition::build(cells, 5);
-        let mut seen = vec![0; partition.cells.len()];
-        for block in &partition.blocks {
-            assert!(block.responses >= 5, "{block:?}");
-            for c in &block.cells {
-                seen[*c] += 1;
-            }
-        }
-        // Unit b's own 2 answers are left out (b1 beside them has 9); everything else is in.
-        assert_eq!(seen, vec![1, 1, 0, 1, 1]);
     }
 
     #[test]
@@ -523,7 +321,7 @@ mod tests {
             cell(&["county", "school-c", "class-1"], 1, "client", "web", 3),
             cell(&["county", "school-d"], 1, "client", "web", 40),
         ];
-        let partition = Partition::build(cells, 5);
+        let partition = Released::whole(Partition::build(cells, 5));
         let class = Filter {
             unit_ids: vec!["class-1".into()],
             ..filter()
@@ -548,7 +346,7 @@ mod tests {
             cell(&["county", "a"], 1, "client", "web", 31),
             cell(&["county", "a"], 1, "guardian", "web", 3),
         ];
-        let partition = Partition::build(cells, 5);
+        let partition = Released::whole(Partition::build(cells, 5));
         let both = sum(&partition, &partition.contained(&filter()));
         let clients = sum(
             &partition,
@@ -567,7 +365,10 @@ mod tests {
 
     #[test]
     fn a_survey_below_the_minimum_publishes_nothing() {
-        let partition = Partition::build(vec![cell(&["county", "a"], 1, "client", "web", 4)], 5);
+        let partition = Released::whole(Partition::build(
+            vec![cell(&["county", "a"], 1, "client", "web", 4)],
+            5,
+        ));
         assert!(partition.blocks.is_empty());
         assert!(partition.contained(&filter()).is_empty());
     }
@@ -579,7 +380,7 @@ mod tests {
             cell(&["county", "a"], 2, "client", "web", 2),
             cell(&["county", "a"], 3, "client", "web", 7),
         ];
-        let partition = Partition::build(cells, 5);
+        let partition = Released::whole(Partition::build(cells, 5));
         let by_month = GroupSpec {
             columns: vec![],
             bucket: TimeBucket::Month,
@@ -648,7 +449,7 @@ mod tests {
             }
         }
         let started = std::time::Instant::now();
-        let partition = Partition::build(cells, 5);
+        let partition = Released::whole(Partition::build(cells, 5));
         let built = started.elapsed();
         let contained = partition.contained(&Filter {
             unit_subtrees: vec!["area-1".into()],
@@ -699,9 +500,9 @@ mod tests {
             cell(&["county", "school-c"], 1, "client", "web", 31),
             cell(&["county", "school-c"], 2, "client", "kiosk", 3),
         ];
-        let partition = Partition::build(cells, 5);
+        let partition = Released::whole(Partition::build(cells, 5));
         let key = partition.cells[1].key.clone();
-        let block = partition.block_of(&key).expect("published");
+        let block = partition.atom_of(&key, 1).expect("released");
         let origin = partition.shown_origin(block);
         assert_eq!(origin.unit_id, "school-c");
         assert_eq!(origin.month, None);

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::AnalyticsError;
 use crate::cells::{FilterColumns, push_filter_on};
-use crate::disclosure::{Partition, ShownOrigin};
+use crate::disclosure::{Released, ShownOrigin};
 use crate::filter::Filter;
 use crate::reader_figures::PublishedCells;
 
@@ -92,7 +92,7 @@ pub enum Position {
 }
 
 pub struct ReaderTexts<'a> {
-    pub partition: &'a Partition,
+    pub released: &'a Released,
     pub published: &'a PublishedCells,
 }
 
@@ -250,11 +250,11 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
         };
         if let Some(reader) = &query.reader {
             let key = crate::reader_figures::key_of(&row, "month", "response_language")?;
-            // The condition above keeps only published cells; a text outside them is not shown.
-            let Some(block) = reader.partition.block_of(&key) else {
+            // The condition above keeps only released responses; any other is not shown.
+            let Some(atom) = reader.released.atom_of(&key, text.sequence) else {
                 continue;
             };
-            show_as_block(&mut text, &reader.partition.shown_origin(block));
+            show_as_block(&mut text, &reader.released.shown_origin(atom));
         }
         texts.push(text);
     }

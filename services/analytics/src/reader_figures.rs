@@ -1,44 +1,112 @@
-//! Readers' figures from the partition (ADR 0018, `disclosure`): the cells come from the
-//! month-grain rows of the `all` rollup cuboid, which keeps every dimension.
+//! Readers' figures from the released atoms (ADR 0018, ADR 0020, `disclosure`): the projection
+//! releases them into the `reader_release` schema; figures are sums of whole atoms.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use kaiku_domain::rollup::{SCORE_COLUMNS, column_score};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::AnalyticsError;
-use crate::cells::{FilterColumns, GroupSpec, ScoreCell, ScoreCells, VolumeCell, push_filter_on};
-use crate::disclosure::{Cell, CellKey, Partition};
+use crate::cells::{GroupSpec, ScoreCell, ScoreCells, VolumeCell};
+use crate::disclosure::{Block, Cell, CellKey, Released};
 use crate::filter::Filter;
 
-/// The survey's partition, built from every response it has (whoever asks and whatever they
-/// ask, so that no two answers are cut from different partitions).
-pub async fn partition(
+/// Through which KAIKU_RESPONSES sequence the survey has been considered for release; 0 before
+/// its first release pass.
+pub async fn released_through(pool: &PgPool, survey_id: Uuid) -> Result<u64, AnalyticsError> {
+    let through: Option<i64> = sqlx::query_scalar(
+        "select released_through from reader_release.survey where survey_id = $1",
+    )
+    .bind(survey_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(through.and_then(|t| u64::try_from(t).ok()).unwrap_or(0))
+}
+
+/// The survey's released atoms (ADR 0020), with each atom's answers. An atom smaller than this
+/// service's minimum (a projection configured with a smaller one) is not used.
+pub async fn released(
     pool: &PgPool,
     survey_id: Uuid,
     min_group_size: u32,
-) -> Result<Partition, AnalyticsError> {
-    let rows = sqlx::query(
-        "select r.unit_id, r.bucket, r.period_id, r.channel, r.respondent_role,
-                r.professional_group, r.age_band, r.language, r.responses,
-                coalesce(o.path, array[r.unit_id]) as path
-         from response_rollup r left join org_unit o using (unit_id)
-         where r.survey_id = $1 and r.cuboid = 'all' and r.grain = 'month' and r.responses > 0",
+) -> Result<Released, AnalyticsError> {
+    let k = u64::from(min_group_size.max(1));
+    let mut tx = pool.begin().await?;
+    // One snapshot: the atoms, their cells and answers of the same releases.
+    sqlx::query("set transaction isolation level repeatable read read only")
+        .execute(&mut *tx)
+        .await?;
+    let through: Option<i64> = sqlx::query_scalar(
+        "select released_through from reader_release.survey where survey_id = $1",
     )
     .bind(survey_id)
-    .fetch_all(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    let mut cells = Vec::with_capacity(rows.len());
+    let rows = sqlx::query(
+        "select c.atom_id, c.unit_id, c.month, c.period_id, c.channel, c.respondent_role,
+                c.professional_group, c.age_band, c.language, c.after_sequence,
+                c.through_sequence, c.responses, coalesce(o.path, array[c.unit_id]) as path
+         from reader_release.atom a
+         join reader_release.atom_cell c using (atom_id)
+         left join org_unit o using (unit_id)
+         where a.survey_id = $1 and a.responses >= $2
+         order by c.atom_id",
+    )
+    .bind(survey_id)
+    .bind(i64::try_from(k).unwrap_or(i64::MAX))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut released = Released {
+        through: through.and_then(|t| u64::try_from(t).ok()).unwrap_or(0),
+        min_group_size: k,
+        ..Released::default()
+    };
+    let mut atom_index: HashMap<i64, usize> = HashMap::new();
     for row in rows {
-        cells.push(Cell {
-            key: key_of(&row, "bucket", "language")?,
+        let atom_id: i64 = row.try_get("atom_id")?;
+        let responses = u64::try_from(row.try_get::<i64, _>("responses")?).unwrap_or(0);
+        let index = *atom_index.entry(atom_id).or_insert_with(|| {
+            released.blocks.push(Block {
+                cells: vec![],
+                responses: 0,
+            });
+            released.answers.push(HashMap::new());
+            released.blocks.len() - 1
+        });
+        released.blocks[index].cells.push(released.cells.len());
+        released.blocks[index].responses += responses;
+        released.ranges.push((
+            u64::try_from(row.try_get::<i64, _>("after_sequence")?).unwrap_or(0),
+            u64::try_from(row.try_get::<i64, _>("through_sequence")?).unwrap_or(0),
+        ));
+        released.cells.push(Cell {
+            key: key_of(&row, "month", "language")?,
             unit_path: row.try_get("path")?,
-            responses: u64::try_from(row.try_get::<i64, _>("responses")?).unwrap_or(0),
+            responses,
         });
     }
-    Ok(Partition::build(cells, min_group_size))
+    let answers = sqlx::query(
+        "select n.atom_id, n.question_key, n.score, n.answers
+         from reader_release.atom a join reader_release.atom_answer n using (atom_id)
+         where a.survey_id = $1",
+    )
+    .bind(survey_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in answers {
+        let Some(index) = atom_index.get(&row.try_get::<i64, _>("atom_id")?) else {
+            continue;
+        };
+        let n = u64::try_from(row.try_get::<i64, _>("answers")?).unwrap_or(0);
+        *released.answers[*index]
+            .entry(row.try_get("question_key")?)
+            .or_default()
+            .entry(row.try_get("score")?)
+            .or_default() += n;
+    }
+    tx.commit().await?;
+    Ok(released.indexed())
 }
 
 /// The cell a row belongs to; `month` and `language` name the row's columns for the month's
@@ -60,70 +128,29 @@ pub fn key_of(
     })
 }
 
-/// Counts by score per question from whole blocks: a block counts for a question only when it
+/// Counts by score per question from whole atoms: an atom counts for a question only when it
 /// holds at least the minimum of answers to it (don't-knows included), in every query alike.
-pub async fn score_cells(
-    pool: &PgPool,
-    partition: &Partition,
-    survey_id: Uuid,
+pub fn score_cells(
+    released: &Released,
     question_keys: &[String],
     filter: &Filter,
     spec: &GroupSpec,
-) -> Result<ScoreCells, AnalyticsError> {
-    let contained = partition.contained(filter);
-    if contained.is_empty() {
-        return Ok(ScoreCells::default());
-    }
-    let mut q = QueryBuilder::<Postgres>::new(
-        "select question_key, unit_id, bucket, period_id, channel, respondent_role,
-                professional_group, age_band, language, ",
-    );
-    q.push(SCORE_COLUMNS.join(", "));
-    q.push(" from answer_rollup where cuboid = 'all' and grain = 'month' and survey_id = ");
-    q.push_bind(survey_id);
-    q.push(" and question_key = any(");
-    q.push_bind(question_keys.to_vec());
-    q.push(")");
-    // Cells outside the filter belong to no block a reader's figure counts.
-    push_filter_on(
-        &mut q,
-        filter,
-        FilterColumns {
-            prefix: "",
-            day: Some("bucket"),
-        },
-    );
-    let rows = q.build().fetch_all(pool).await?;
-    let mut by_block: HashMap<(String, usize), BTreeMap<i16, u64>> = HashMap::new();
-    for row in rows {
-        let key = key_of(&row, "bucket", "language")?;
-        let Some(block) = partition.block_of(&key) else {
-            continue;
-        };
-        let counts = by_block
-            .entry((row.try_get("question_key")?, block))
-            .or_default();
-        for (index, column) in SCORE_COLUMNS.iter().enumerate() {
-            let n = u64::try_from(row.try_get::<i64, _>(*column)?).unwrap_or(0);
-            if n > 0 {
-                *counts.entry(column_score(index)).or_default() += n;
-            }
-        }
-    }
+) -> ScoreCells {
+    let contained = released.contained(filter);
     let mut cells = ScoreCells::default();
     let mut groups: BTreeMap<GroupKey, BTreeMap<i16, u64>> = BTreeMap::new();
     for key in question_keys {
         let mut total: BTreeMap<i16, u64> = BTreeMap::new();
-        for block in &contained {
-            let Some(counts) = by_block.get(&(key.clone(), *block)) else {
+        for atom in &contained {
+            let Some(counts) = released.answers[*atom].get(key) else {
                 continue;
             };
-            if counts.values().sum::<u64>() < partition.min_group_size() {
+            if counts.values().sum::<u64>() < released.min_group_size {
                 continue;
             }
             add(&mut total, counts);
             if !spec.is_total_only()
-                && let Some((group, bucket)) = partition.group_of(*block, spec)
+                && let Some((group, bucket)) = released.group_of(*atom, spec)
             {
                 add(
                     groups.entry((key.clone(), group, bucket)).or_default(),
@@ -149,7 +176,7 @@ pub async fn score_cells(
             counts,
         })
         .collect();
-    Ok(cells)
+    cells
 }
 
 /// A grouped row of one question: (question key, group values, month).
@@ -161,19 +188,19 @@ fn add(into: &mut BTreeMap<i16, u64>, counts: &BTreeMap<i16, u64>) {
     }
 }
 
-/// Response counts from whole blocks: the total of the blocks inside the filter and, grouped,
-/// the blocks that share each row's values.
-pub fn volume(partition: &Partition, filter: &Filter, spec: &GroupSpec) -> (u64, Vec<VolumeCell>) {
-    let contained = partition.contained(filter);
+/// Response counts from whole atoms: the total of the atoms inside the filter and, grouped,
+/// the atoms that share each row's values.
+pub fn volume(released: &Released, filter: &Filter, spec: &GroupSpec) -> (u64, Vec<VolumeCell>) {
+    let contained = released.contained(filter);
     let total = contained
         .iter()
-        .map(|b| partition.blocks[*b].responses)
+        .map(|b| released.blocks[*b].responses)
         .sum();
     let mut rows: BTreeMap<(Vec<String>, Option<NaiveDate>), u64> = BTreeMap::new();
     if !spec.is_total_only() {
         for block in &contained {
-            if let Some(group) = partition.group_of(*block, spec) {
-                *rows.entry(group).or_default() += partition.blocks[*block].responses;
+            if let Some(group) = released.group_of(*block, spec) {
+                *rows.entry(group).or_default() += released.blocks[*block].responses;
             }
         }
     }
@@ -188,8 +215,8 @@ pub fn volume(partition: &Partition, filter: &Filter, spec: &GroupSpec) -> (u64,
     (total, rows)
 }
 
-/// The cells of the blocks inside the filter, as parallel arrays for an `unnest` join: the
-/// only cells a reader's texts may come from.
+/// The cells of the atoms inside the filter with their sequence ranges, as parallel arrays for
+/// an `unnest` join: the only responses a reader's texts may come from.
 #[derive(Debug, Default)]
 pub struct PublishedCells {
     pub unit_ids: Vec<String>,
@@ -200,13 +227,16 @@ pub struct PublishedCells {
     pub groups: Vec<String>,
     pub age_bands: Vec<String>,
     pub languages: Vec<String>,
+    pub afters: Vec<i64>,
+    pub throughs: Vec<i64>,
 }
 
-pub fn published_cells(partition: &Partition, filter: &Filter) -> PublishedCells {
+pub fn published_cells(released: &Released, filter: &Filter) -> PublishedCells {
     let mut out = PublishedCells::default();
-    for block in partition.contained(filter) {
-        for cell in &partition.blocks[block].cells {
-            let key = &partition.cells[*cell].key;
+    for atom in released.contained(filter) {
+        for cell in &released.blocks[atom].cells {
+            let key = &released.cells[*cell].key;
+            let (after, through) = released.ranges[*cell];
             out.unit_ids.push(key.unit_id.clone());
             out.months.push(key.month);
             out.period_ids.push(key.period_id.clone());
@@ -215,6 +245,9 @@ pub fn published_cells(partition: &Partition, filter: &Filter) -> PublishedCells
             out.groups.push(key.professional_group.clone());
             out.age_bands.push(key.age_band.clone());
             out.languages.push(key.language.clone());
+            out.afters.push(i64::try_from(after).unwrap_or(i64::MAX));
+            out.throughs
+                .push(i64::try_from(through).unwrap_or(i64::MAX));
         }
     }
     out
@@ -225,13 +258,10 @@ impl PublishedCells {
         self.unit_ids.is_empty()
     }
 
-    /// `and (response columns) in (the published cells)`, on the response table aliased `r.`.
+    /// `and` the response (table aliased `r.`) is in a released atom inside the filter: its
+    /// cell is one of the atom's and its sequence in that cell's range.
     pub fn push_condition(&self, q: &mut QueryBuilder<Postgres>) {
-        q.push(
-            " and (r.unit_id, date_trunc('month', r.answered_on)::date, r.period_id, r.channel,
-                   r.respondent_role, r.professional_group, r.age_band, r.language)
-                  in (select * from unnest(",
-        );
+        q.push(" and exists (select 1 from unnest(");
         q.push_bind(self.unit_ids.clone());
         q.push("::text[], ");
         q.push_bind(self.months.clone());
@@ -247,6 +277,22 @@ impl PublishedCells {
         q.push_bind(self.age_bands.clone());
         q.push("::text[], ");
         q.push_bind(self.languages.clone());
-        q.push("::text[]))");
+        q.push("::text[], ");
+        q.push_bind(self.afters.clone());
+        q.push("::bigint[], ");
+        q.push_bind(self.throughs.clone());
+        q.push(
+            "::bigint[]) as p(unit_id, month, period_id, channel, respondent_role,
+                               professional_group, age_band, language, after_sequence,
+                               through_sequence)
+              where p.unit_id = r.unit_id
+                and p.month = date_trunc('month', r.answered_on)::date
+                and p.period_id = r.period_id and p.channel = r.channel
+                and p.respondent_role = r.respondent_role
+                and p.professional_group = r.professional_group
+                and p.age_band = r.age_band and p.language = r.language
+                and r.stream_sequence > p.after_sequence
+                and r.stream_sequence <= p.through_sequence)",
+        );
     }
 }

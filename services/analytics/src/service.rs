@@ -26,7 +26,7 @@ use tonic::{Request, Response, Status};
 
 use crate::cells::{self, GroupSpec, parse_grouping};
 use crate::consistency::Consistency;
-use crate::disclosure::{self, Audience, Partition};
+use crate::disclosure::{self, Audience, Released};
 use crate::export;
 use crate::feedback_texts;
 use crate::filter::{Filter, parse_filter};
@@ -40,18 +40,9 @@ pub struct AnalyticsService {
     pool: PgPool,
     consistency: Consistency,
     min_group_size: u32,
-    /// Readers' partitions by survey (see `partition_for`).
-    partitions: Mutex<HashMap<Uuid, CachedPartition>>,
-}
-
-/// How long a reader's partition is used before it is built again from the read model.
-const PARTITION_MAX_AGE: Duration = Duration::from_secs(30);
-
-#[derive(Clone)]
-struct CachedPartition {
-    as_of: u64,
-    built: Instant,
-    partition: Arc<Partition>,
+    /// Readers' released atoms by survey (see `partition_for`), loaded again when a release
+    /// pass has gone further.
+    partitions: Mutex<HashMap<Uuid, Arc<Released>>>,
 }
 
 impl AnalyticsService {
@@ -543,8 +534,8 @@ impl AnalyticsService {
                 reader: partition
                     .as_ref()
                     .zip(published.as_ref())
-                    .map(|(partition, published)| feedback_texts::ReaderTexts {
-                        partition,
+                    .map(|(released, published)| feedback_texts::ReaderTexts {
+                        released,
                         published,
                     }),
             },
@@ -661,13 +652,14 @@ impl AnalyticsService {
         .sum())
     }
 
-    /// For a reader, the survey's partition (ADR 0018), after checking what only readers are
-    /// refused, and what the figures then include; None for a caller answered row by row.
+    /// For a reader, the survey's released atoms (ADR 0018, ADR 0020), after checking what only
+    /// readers are refused, and the sequence they are released through; None for a caller
+    /// answered row by row.
     ///
-    /// A large survey's partition takes seconds to build (half a million cells), so it is
-    /// kept for [`PARTITION_MAX_AGE`] and rebuilt sooner only for a query whose min_sequence it
-    /// lacks. Cells newer than the partition belong to no block and are counted from the next
-    /// one: a reader's `as_of_sequence` is the partition's.
+    /// A reader's `min_sequence` waits for a release pass that considered it (answers held back
+    /// for more stay out): the projection releases a survey once its answers have stopped
+    /// coming for a while (KAIKU_READER_RELEASE_QUIET) or at the latest after
+    /// KAIKU_READER_RELEASE_MAX_DELAY, so readers usually ask with 0.
     async fn partition_for(
         &self,
         audience: Audience,
@@ -676,59 +668,58 @@ impl AnalyticsService {
         spec: &GroupSpec,
         as_of_sequence: u64,
         min_sequence: u64,
-    ) -> Result<(Option<Arc<Partition>>, u64), AnalyticsError> {
+    ) -> Result<(Option<Arc<Released>>, u64), AnalyticsError> {
         if audience == Audience::RowLevel {
             return Ok((None, as_of_sequence));
         }
         disclosure::check_reader_query(filter, spec)?;
         nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
         let key = survey_id.as_uuid();
+        let wait = self.consistency.max_wait();
+        let until = Instant::now() + wait;
+        let through = loop {
+            let through = reader_figures::released_through(&self.pool, key).await?;
+            if through >= min_sequence {
+                break through;
+            }
+            if Instant::now() >= until {
+                return Err(AnalyticsError::NotReleased {
+                    min_sequence,
+                    released: through,
+                    waited: wait,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         if let Some(cached) = self
             .partitions
             .lock()
             .ok()
             .and_then(|p| p.get(&key).cloned())
-            && cached.built.elapsed() < PARTITION_MAX_AGE
-            && cached.as_of >= min_sequence
+            && cached.through == through
         {
-            return Ok((Some(cached.partition), cached.as_of));
+            return Ok((Some(cached), through));
         }
-        let partition =
-            Arc::new(reader_figures::partition(&self.pool, key, self.min_group_size).await?);
+        let released =
+            Arc::new(reader_figures::released(&self.pool, key, self.min_group_size).await?);
         if let Ok(mut cache) = self.partitions.lock() {
-            cache.insert(
-                key,
-                CachedPartition {
-                    as_of: as_of_sequence,
-                    built: Instant::now(),
-                    partition: Arc::clone(&partition),
-                },
-            );
+            cache.insert(key, Arc::clone(&released));
         }
-        Ok((Some(partition), as_of_sequence))
+        let through = released.through;
+        Ok((Some(released), through))
     }
 
-    /// Counts by score: from the partition's whole blocks for a reader, else from the rollups.
+    /// Counts by score: from whole released atoms for a reader, else from the rollups.
     async fn score_cells(
         &self,
-        partition: Option<&Partition>,
+        released: Option<&Released>,
         survey_id: SurveyId,
         keys: &[String],
         filter: &Filter,
         spec: &GroupSpec,
     ) -> Result<cells::ScoreCells, AnalyticsError> {
-        match partition {
-            Some(partition) => {
-                reader_figures::score_cells(
-                    &self.pool,
-                    partition,
-                    survey_id.as_uuid(),
-                    keys,
-                    filter,
-                    spec,
-                )
-                .await
-            }
+        match released {
+            Some(released) => Ok(reader_figures::score_cells(released, keys, filter, spec)),
             None => cells::score_cells(&self.pool, survey_id.as_uuid(), keys, filter, spec).await,
         }
     }

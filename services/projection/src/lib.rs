@@ -9,6 +9,7 @@ mod facts;
 mod handling;
 mod metrics;
 pub mod rebuild;
+pub mod release;
 mod rollups;
 mod runner;
 pub mod schemas;
@@ -63,6 +64,20 @@ pub struct Config {
     pub feedback_dictionary: Option<std::path::PathBuf>,
 
     /// Run the read-model migrations and exit (as the tables' owner).
+    /// The minimum group size readers' atoms are released in (ADR 0020); analytics must use
+    /// the same.
+    #[arg(long, env = "KAIKU_MIN_GROUP_SIZE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_group_size: u32,
+
+    /// How long a survey's answers must have stopped coming before they are released to
+    /// readers (ADR 0020).
+    #[arg(long, env = "KAIKU_READER_RELEASE_QUIET", default_value = "10m", value_parser = kaiku_grpc::parse_duration)]
+    pub reader_release_quiet: Duration,
+
+    /// How long an answer waits at most for its survey to go quiet before it is released.
+    #[arg(long, env = "KAIKU_READER_RELEASE_MAX_DELAY", default_value = "1h", value_parser = kaiku_grpc::parse_duration)]
+    pub reader_release_max_delay: Duration,
+
     #[arg(long)]
     pub migrate_only: bool,
 
@@ -94,6 +109,7 @@ pub struct Application {
     pool: PgPool,
     batching: Batching,
     dictionary: Arc<FeedbackDictionary>,
+    release: release::ReleaseSettings,
 }
 
 /// The feedback dictionary the configuration names, or the built-in one.
@@ -198,6 +214,11 @@ impl Application {
             pool,
             batching: batching(config),
             dictionary: Arc::new(dictionary),
+            release: release::ReleaseSettings {
+                quiet: config.reader_release_quiet,
+                max_delay: config.reader_release_max_delay,
+                min_group_size: config.min_group_size,
+            },
         })
     }
 
@@ -235,6 +256,12 @@ impl Application {
         .into_iter()
         .map(|runner| tokio::spawn(runner.run(shutdown.clone())))
         .collect();
+        let releases = tokio::spawn(release::run(
+            self.pool.clone(),
+            self.store.clone(),
+            self.release,
+            shutdown.clone(),
+        ));
         let routes =
             standard_routes(health_service).map_err(|e| ProjectionError::Startup(e.to_string()))?;
         tracing::info!(addr = ?self.local_addr(), "projection running");
@@ -243,6 +270,9 @@ impl Application {
             if let Err(e) = runner.await {
                 tracing::error!(error = %e, "projection runner panicked");
             }
+        }
+        if let Err(e) = releases.await {
+            tracing::error!(error = %e, "reader release task panicked");
         }
         self.pool.close().await;
         served.map_err(|e| ProjectionError::Startup(e.to_string()))
