@@ -93,10 +93,14 @@ fn is_dash(c: char) -> bool {
 // a dash for the hyphen, up to two spaces on either side, or nothing. Which of these it is
 // decides the century and whether the check character must match: see [`Separator`]. The code
 // may follow a letter ("hetu131052-308T", typed in a hurry) but not a digit, which would make
-// it the tail of a longer number.
+// it the tail of a longer number. A single space may also come between any two characters of the
+// date part or the number, or before the check character ("13 10 52-308T", "1 3 1 0 5 2 - 3 0 8
+// T", "131052-308 T"), as when a code is read out or spaced to hide it; such a match must have
+// the right check character, like a code without its separator.
 static IDENTITY_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?:^|[^0-9])(?P<code>(?P<day>0[1-9]|[12][0-9]|3[01])(?P<month>0[1-9]|1[0-2])(?P<year>[0-9]{{2}})(?P<separator>{SPACE_CLASS}{{0,2}}(?:[-+A-FU-Y]|{DASH_CLASS}|[./])?{SPACE_CLASS}{{0,2}})(?P<number>[0-9]{{3}})(?P<check>[0-9A-Y]))\b"
+        r"(?i)(?:^|[^0-9])(?P<code>(?P<day>0{S}[1-9]|[12]{S}[0-9]|3{S}[01]){S}(?P<month>0{S}[1-9]|1{S}[0-2]){S}(?P<year>[0-9]{S}[0-9])(?P<separator>{SPACE_CLASS}{{0,2}}(?:[-+A-FU-Y]|{DASH_CLASS}|[./])?{SPACE_CLASS}{{0,2}})(?P<number>[0-9]{S}[0-9]{S}[0-9])(?P<before_check>{S})(?P<check>[0-9A-Y]))\b",
+        S = format!("{SPACE_CLASS}?"),
     ))
     .expect("identity code pattern is valid")
 });
@@ -162,9 +166,10 @@ impl Separator {
 /// century is dated in the 2000s: the date part is valid there whenever it is in any century
 /// (29 February of a year 00 exists only in 2000).
 fn birth_date(captures: &Captures, separator: Separator) -> Option<chrono::NaiveDate> {
-    let year = separator.century().unwrap_or(2000) + captures["year"].parse::<i32>().ok()?;
-    let month = captures["month"].parse().ok()?;
-    let day = captures["day"].parse().ok()?;
+    let year =
+        separator.century().unwrap_or(2000) + digits(&captures["year"]).parse::<i32>().ok()?;
+    let month = digits(&captures["month"]).parse().ok()?;
+    let day = digits(&captures["day"]).parse().ok()?;
     chrono::NaiveDate::from_ymd_opt(year, month, day)
 }
 
@@ -173,7 +178,10 @@ fn check_character_matches(captures: &Captures) -> bool {
     const CHECK_CHARACTERS: &[u8] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
     let number = format!(
         "{}{}{}{}",
-        &captures["day"], &captures["month"], &captures["year"], &captures["number"]
+        digits(&captures["day"]),
+        digits(&captures["month"]),
+        digits(&captures["year"]),
+        digits(&captures["number"])
     );
     let Ok(number) = number.parse::<u64>() else {
         return false;
@@ -187,11 +195,37 @@ fn check_character_matches(captures: &Captures) -> bool {
         .is_some_and(|check| check.to_ascii_uppercase() == CHECK_CHARACTERS[index])
 }
 
+/// A part of a match without the spaces inside it.
+fn digits(part: &str) -> String {
+    part.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Whether a match has a space inside its date part or number, or before its check character.
+fn spaced_inside(captures: &Captures) -> bool {
+    ["day", "month", "year", "number", "before_check"]
+        .iter()
+        .any(|part| {
+            captures
+                .name(part)
+                .is_some_and(|m| m.as_str().chars().any(is_space))
+        })
+        || captures
+            .name("code")
+            .zip(captures.name("separator"))
+            .is_some_and(|(code, separator)| {
+                // Between day and month, or month and year.
+                code.as_str()[..separator.start() - code.start()]
+                    .chars()
+                    .any(is_space)
+            })
+}
+
 /// Whether an identity-code match is to be removed.
 fn is_identity_code(captures: &Captures) -> bool {
     let separator = Separator::of(&captures["separator"]);
     birth_date(captures, separator).is_some()
-        && (!separator.needs_check() || check_character_matches(captures))
+        && (!(separator.needs_check() || spaced_inside(captures))
+            || check_character_matches(captures))
 }
 
 /// Whether `code` is a well-formed personal identity code, written officially (a century sign
@@ -203,6 +237,7 @@ pub fn is_valid_personal_identity_code(code: &str) -> bool {
     let separator = Separator::of(&captures["separator"]);
     captures["code"].len() == code.len()
         && matches!(separator, Separator::Sign(_))
+        && !spaced_inside(&captures)
         && birth_date(&captures, separator).is_some()
         && check_character_matches(&captures)
 }
@@ -213,11 +248,12 @@ pub fn is_valid_personal_identity_code(code: &str) -> bool {
 const LOCAL_PART: &str = r"[\p{L}\p{N}_][\p{L}\p{N}._%+\-]*";
 
 /// A domain with at least two labels and a top-level domain of letters; a dot may be written
-/// "(dot)", "[piste]" or " dot " by someone hiding the address from harvesters.
+/// "(dot)", "[piste]" or " dot " by someone hiding the address from harvesters, or have spaces
+/// before it ("example .fi"; not after, where a sentence would go on).
 static DOMAIN: LazyLock<String> = LazyLock::new(|| {
     let label = r"[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?";
     let dot = format!(
-        r"(?:\.|{SPACE_CLASS}*[(\[{{<]{SPACE_CLASS}*(?i:dot|piste|punkt){SPACE_CLASS}*[)\]}}>]{SPACE_CLASS}*|{SPACE_CLASS}+(?i:dot){SPACE_CLASS}+)"
+        r"(?:\.|{SPACE_CLASS}+\.|{SPACE_CLASS}*[(\[{{<]{SPACE_CLASS}*(?i:dot|piste|punkt){SPACE_CLASS}*[)\]}}>]{SPACE_CLASS}*|{SPACE_CLASS}+(?i:dot){SPACE_CLASS}+)"
     );
     format!(r"{label}(?:{dot}{label})*{dot}\p{{L}}{{2,}}")
 });
@@ -313,7 +349,7 @@ enum Gap {
     /// A space or a parenthesis, or a dash with spaces around it: "040 123", "(09) 123",
     /// "+358 (0)40", "040 - 123".
     Space,
-    /// A dash alone: "040-1234567", "2026-12-06".
+    /// A dash (or an underscore) alone: "040-1234567", "2026-12-06", "040_123_4567".
     Dash,
     /// A full stop alone: "040.123.4567", "6.12.2026", "14.30".
     Dot,
@@ -329,6 +365,8 @@ fn gap(between: &str) -> Option<Gap> {
         "" => return None,
         "." => return Some(Gap::Dot),
         "/" => return Some(Gap::Slash),
+        // "040_123_4567": an underscore is no sentence's punctuation; read it as a dash.
+        "_" => return Some(Gap::Dash),
         _ => {}
     }
     let mut chars = between.chars().peekable();
@@ -727,7 +765,8 @@ pub fn redact_with(text: &str, names: &dyn NameSpans) -> Redacted {
 /// "＠") turned into their ordinary forms. Neither has a use in feedback worth keeping; the
 /// stored text is the normalised one, so redaction stays idempotent.
 fn normalise(text: &str) -> String {
-    text.chars()
+    let chars: Vec<char> = text
+        .chars()
         .filter(|c| {
             !matches!(
                 c,
@@ -739,6 +778,20 @@ fn normalise(text: &str) -> String {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
             '\u{3000}' => ' ',
             _ => c,
+        })
+        .collect();
+    // A letter O between two digits is a zero typed to hide a number ("131O52-3O8T"); no word
+    // has it there.
+    let digit_at = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(char::is_ascii_digit)
+    };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c {
+            'O' | 'o' if digit_at(i.checked_sub(1)) && digit_at(Some(i + 1)) => '0',
+            _ => *c,
         })
         .collect()
 }
@@ -1228,6 +1281,56 @@ mod tests {
         ] {
             assert_replaced(address, EmailAddress, EMAIL_SENTENCES);
         }
+    }
+
+    #[test]
+    fn an_address_with_spaces_before_a_dot_is_removed() {
+        for address in [
+            "matti@example .fi",
+            "matti @ example .fi",
+            "matti(at)posti .example.fi",
+        ] {
+            assert_replaced(address, EmailAddress, EMAIL_SENTENCES);
+        }
+    }
+
+    #[test]
+    fn identity_codes_spaced_inside_are_removed_when_their_check_character_matches() {
+        for code in [
+            "13 10 52-308T",
+            "131052-308 T",
+            "1 3 1 0 5 2 - 3 0 8 T",
+            "13 10 52 308 T",
+            "131052-3 0 8T",
+        ] {
+            let redacted = redact(&format!("Hetuni on {code}, kiitos."));
+            assert_eq!(
+                redacted.text, "Hetuni on [henkilötunnus], kiitos.",
+                "{code}"
+            );
+        }
+        // Spaced inside, the check character must match: here it does not.
+        for kept in ["13 10 52-308U", "131052-308 X"] {
+            let text = format!("Viite {kept} kiitos");
+            assert_eq!(redact(&text).text, text, "{kept}");
+        }
+        assert!(!is_valid_personal_identity_code("13 10 52-308T"));
+    }
+
+    #[test]
+    fn a_letter_o_for_a_zero_hides_no_identity_code() {
+        let redacted = redact("Tunnus 131O52-3O8T ja toinen 131o52-3o8T.");
+        assert_eq!(
+            redacted.text,
+            "Tunnus [henkilötunnus] ja toinen [henkilötunnus]."
+        );
+        // Words keep their o's.
+        assert_eq!(redact("Ovi 3 oli auki").text, "Ovi 3 oli auki");
+    }
+
+    #[test]
+    fn a_phone_number_with_underscores_is_removed() {
+        assert_replaced("040_123_4567", PhoneNumber, PHONE_SENTENCES);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! English sentences (issue 21 item 2).
 //!
 //! Every identifier generated is one that must go: identity codes with every century sign and
-//! a valid check character, written with and without separators, spaced, with Unicode dashes,
+//! a valid check character, written with and without separators, spaced (around the separator,
+//! inside the date and number, before the check character), with Unicode dashes,
 //! in lower case; phone numbers mobile and landline, national and international, with every
 //! separator people use, alone, two in a row and at the end of a sentence; e-mail addresses
 //! with "(at)", "[at]", " at ", "(a)", plus tags and subdomains. None of it, nor its digits,
@@ -113,10 +114,11 @@ fn identity_code() -> impl Strategy<Value = (String, String)> {
         2u32..=899,
         code_separator(),
         any::<bool>(),
+        0u8..6,
     )
         .prop_filter_map(
             "a real date",
-            |(sign, year, month, day, number, separator, lower)| {
+            |(sign, year, month, day, number, separator, lower, spacing)| {
                 chrono::NaiveDate::from_ymd_opt(century(sign) + year, month, day)?;
                 // A dash stands for "-" only: with another sign's date it is another date.
                 if matches!(separator, CodeSeparator::Dash(..)) && sign != '-' {
@@ -141,7 +143,24 @@ fn identity_code() -> impl Strategy<Value = (String, String)> {
                     CodeSeparator::Missing => String::new(),
                     CodeSeparator::SpaceOnly(space) => space.to_owned(),
                 };
-                let code = format!("{day:02}{month:02}{year:02}{written}{number:03}{check}");
+                // Spaced inside, as when read out or hidden: the date's parts, the check
+                // character apart, or every character (half the codes are left as they are).
+                let spaced = |part: String| {
+                    part.chars()
+                        .map(String::from)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let code = match spacing {
+                    0 => format!("{day:02} {month:02} {year:02}{written}{number:03}{check}"),
+                    1 => format!("{day:02}{month:02}{year:02}{written}{number:03} {check}"),
+                    2 => format!(
+                        "{}{written}{} {check}",
+                        spaced(format!("{day:02}{month:02}{year:02}")),
+                        spaced(format!("{number:03}"))
+                    ),
+                    _ => format!("{day:02}{month:02}{year:02}{written}{number:03}{check}"),
+                };
                 let code = if lower { code.to_lowercase() } else { code };
                 Some((code, digits))
             },

@@ -40,7 +40,7 @@ pub struct AnalyticsService {
     pool: PgPool,
     consistency: Consistency,
     min_group_size: u32,
-    /// Readers' released atoms by survey (see `partition_for`), loaded again when a release
+    /// Readers' released atoms by survey (see `reading`), loaded again when a release
     /// pass has gone further.
     partitions: Mutex<HashMap<Uuid, Arc<Released>>>,
 }
@@ -109,24 +109,20 @@ impl AnalyticsService {
             request.filter.as_ref(),
             request.grouping.as_ref(),
         )?;
-        let as_of_sequence = self
-            .consistency
-            .wait_for(request.min_sequence, deadline)
+        let (partition, as_of_sequence) = self
+            .reading(
+                audience,
+                survey_id,
+                &filter,
+                &spec,
+                request.min_sequence,
+                deadline,
+            )
             .await?;
         let question_key =
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
                 .await?;
         let keys = [question_key];
-        let (partition, as_of_sequence) = self
-            .partition_for(
-                audience,
-                survey_id,
-                &filter,
-                &spec,
-                as_of_sequence,
-                request.min_sequence,
-            )
-            .await?;
         let cells = self
             .score_cells(partition.as_deref(), survey_id, &keys, &filter, &spec)
             .await?;
@@ -174,9 +170,15 @@ impl AnalyticsService {
             request.filter.as_ref(),
             request.grouping.as_ref(),
         )?;
-        let as_of_sequence = self
-            .consistency
-            .wait_for(request.min_sequence, deadline)
+        let (partition, as_of_sequence) = self
+            .reading(
+                audience,
+                survey_id,
+                &filter,
+                &spec,
+                request.min_sequence,
+                deadline,
+            )
             .await?;
         let questions = nps_query::resolve_scored(
             &self.pool,
@@ -186,16 +188,6 @@ impl AnalyticsService {
         )
         .await?;
         let keys: Vec<String> = questions.iter().map(|q| q.key.clone()).collect();
-        let (partition, as_of_sequence) = self
-            .partition_for(
-                audience,
-                survey_id,
-                &filter,
-                &spec,
-                as_of_sequence,
-                request.min_sequence,
-            )
-            .await?;
         let cells::ScoreCells {
             totals,
             groups: grouped,
@@ -263,18 +255,14 @@ impl AnalyticsService {
             request.filter.as_ref(),
             request.grouping.as_ref(),
         )?;
-        let as_of_sequence = self
-            .consistency
-            .wait_for(request.min_sequence, deadline)
-            .await?;
         let (partition, as_of_sequence) = self
-            .partition_for(
+            .reading(
                 audience,
                 survey_id,
                 &filter,
                 &spec,
-                as_of_sequence,
                 request.min_sequence,
+                deadline,
             )
             .await?;
         let (total, reader_rows) = match &partition {
@@ -332,9 +320,24 @@ impl AnalyticsService {
             v.add("later_period_id", "must differ from earlier_period_id");
         }
         v.into_result(())?;
-        let as_of_sequence = self
-            .consistency
-            .wait_for(request.min_sequence, deadline)
+        let mut by_period = filter.clone();
+        by_period.period_ids = vec![
+            request.earlier_period_id.clone(),
+            request.later_period_id.clone(),
+        ];
+        let spec = GroupSpec {
+            columns: vec!["period_id"],
+            bucket: kaiku_proto::analytics::v1::TimeBucket::None,
+        };
+        let (partition, as_of_sequence) = self
+            .reading(
+                audience,
+                survey_id,
+                &by_period,
+                &spec,
+                request.min_sequence,
+                deadline,
+            )
             .await?;
         let question_key =
             nps_query::resolve_question(&self.pool, survey_id.as_uuid(), &request.question_key)
@@ -348,25 +351,6 @@ impl AnalyticsService {
         .await?;
         let mut keys = vec![question_key.clone()];
         keys.extend(statements.iter().map(|q| q.key.clone()));
-        let mut by_period = filter.clone();
-        by_period.period_ids = vec![
-            request.earlier_period_id.clone(),
-            request.later_period_id.clone(),
-        ];
-        let spec = GroupSpec {
-            columns: vec!["period_id"],
-            bucket: kaiku_proto::analytics::v1::TimeBucket::None,
-        };
-        let (partition, as_of_sequence) = self
-            .partition_for(
-                audience,
-                survey_id,
-                &by_period,
-                &spec,
-                as_of_sequence,
-                request.min_sequence,
-            )
-            .await?;
         let reader = partition.is_some();
         let cells = self
             .score_cells(partition.as_deref(), survey_id, &keys, &by_period, &spec)
@@ -485,18 +469,14 @@ impl AnalyticsService {
         if !v.is_empty() {
             return Err(v.into());
         }
-        let as_of_sequence = self
-            .consistency
-            .wait_for(request.min_sequence, deadline)
-            .await?;
         let (partition, as_of_sequence) = self
-            .partition_for(
+            .reading(
                 audience,
                 survey_id,
                 &filter,
                 &spec,
-                as_of_sequence,
                 request.min_sequence,
+                deadline,
             )
             .await?;
         let published = partition
@@ -652,31 +632,36 @@ impl AnalyticsService {
         .sum())
     }
 
-    /// For a reader, the survey's released atoms (ADR 0018, ADR 0020), after checking what only
-    /// readers are refused, and the sequence they are released through; None for a caller
-    /// answered row by row.
+    /// What a query reads, after waiting for its `min_sequence`: for a reader, the survey's
+    /// released atoms (ADR 0018, ADR 0020) and the sequence they are released through (its
+    /// query checked first); for a caller answered row by row, None and the read model's.
     ///
     /// A reader's `min_sequence` waits for a release pass that considered it (answers held back
     /// for more stay out): the projection releases a survey once its answers have stopped
     /// coming for a while (KAIKU_READER_RELEASE_QUIET) or at the latest after
     /// KAIKU_READER_RELEASE_MAX_DELAY, so readers usually ask with 0.
-    async fn partition_for(
+    async fn reading(
         &self,
         audience: Audience,
         survey_id: SurveyId,
         filter: &Filter,
         spec: &GroupSpec,
-        as_of_sequence: u64,
         min_sequence: u64,
+        deadline: Option<Duration>,
     ) -> Result<(Option<Arc<Released>>, u64), AnalyticsError> {
+        // What only readers are refused is refused before any waiting.
+        if audience == Audience::Reader {
+            disclosure::check_reader_query(filter, spec)?;
+        }
+        // One wait in all, for the read model and then the release.
+        let wait = self.consistency.max_wait();
+        let until = Instant::now() + wait;
+        let as_of_sequence = self.consistency.wait_for(min_sequence, deadline).await?;
         if audience == Audience::RowLevel {
             return Ok((None, as_of_sequence));
         }
-        disclosure::check_reader_query(filter, spec)?;
         nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
         let key = survey_id.as_uuid();
-        let wait = self.consistency.max_wait();
-        let until = Instant::now() + wait;
         let through = loop {
             let through = reader_figures::released_through(&self.pool, key).await?;
             if through >= min_sequence {
