@@ -145,12 +145,8 @@ fn identity_code() -> impl Strategy<Value = (String, String)> {
                 };
                 // Spaced inside, as when read out or hidden: the date's parts, the check
                 // character apart, or every character (half the codes are left as they are).
-                let spaced = |part: String| {
-                    part.chars()
-                        .map(String::from)
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
+                let spaced =
+                    |part: String| part.chars().map(String::from).collect::<Vec<_>>().join(" ");
                 let code = match spacing {
                     0 => format!("{day:02} {month:02} {year:02}{written}{number:03}{check}"),
                     1 => format!("{day:02}{month:02}{year:02}{written}{number:03} {check}"),

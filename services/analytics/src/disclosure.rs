@@ -56,17 +56,18 @@ pub struct Released {
     /// Every response of the survey up to this KAIKU_RESPONSES sequence has been considered
     /// for release (released, or held back for more).
     pub through: u64,
-    /// One entry per cell of each atom (a cell in two atoms is here twice).
+    /// One entry per cell of each atom (a cell in two atoms is here twice), with the atom's
+    /// responses in it.
     pub cells: Vec<Cell>,
-    /// The stream sequences `(after, through]` of each entry of `cells`.
-    pub ranges: Vec<(u64, u64)>,
     /// The atoms, as blocks of `cells`.
     pub blocks: Vec<Block>,
+    /// Each atom's id in `reader_release`.
+    pub atom_ids: Vec<i64>,
     /// Each atom's answers: question key, then count by score (-1 is "don't know").
     pub answers: Vec<HashMap<String, BTreeMap<i16, u64>>>,
     pub min_group_size: u64,
-    /// For each cell key, its ranges and atoms ([`Released::indexed`]).
-    pub(crate) by_key: HashMap<CellKey, Vec<(u64, u64, usize)>>,
+    /// Each atom's index by its id ([`Released::indexed`]).
+    pub(crate) by_id: HashMap<i64, usize>,
 }
 
 impl Released {
@@ -74,45 +75,33 @@ impl Released {
     /// answers all came before its first release has.
     #[cfg(test)]
     pub fn whole(partition: kaiku_domain::disclosure::Partition) -> Released {
-        let ranges = vec![(0, u64::MAX); partition.cells.len()];
         let answers = vec![HashMap::new(); partition.blocks.len()];
         Released {
             through: 0,
             min_group_size: partition.min_group_size(),
-            ranges,
+            atom_ids: (0..).take(partition.blocks.len()).collect(),
             answers,
             cells: partition.cells,
             blocks: partition.blocks,
-            by_key: HashMap::new(),
+            by_id: HashMap::new(),
         }
         .indexed()
     }
 
-    /// Indexes the atoms by cell, once all are in.
+    /// Indexes the atoms by id, once all are in.
     pub fn indexed(mut self) -> Released {
-        let mut by_key: HashMap<CellKey, Vec<(u64, u64, usize)>> = HashMap::new();
-        for (atom, block) in self.blocks.iter().enumerate() {
-            for cell in &block.cells {
-                let (after, through) = self.ranges[*cell];
-                by_key
-                    .entry(self.cells[*cell].key.clone())
-                    .or_default()
-                    .push((after, through, atom));
-            }
-        }
-        self.by_key = by_key;
+        self.by_id = self
+            .atom_ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| (*id, index))
+            .collect();
         self
     }
 
-    /// The atom a response (its cell and stream sequence) was released in; None while it is
-    /// not released.
-    pub fn atom_of(&self, key: &CellKey, sequence: u64) -> Option<usize> {
-        self.by_key
-            .get(key)?
-            .iter()
-            .find_map(|(after, through, atom)| {
-                (sequence > *after && sequence <= *through).then_some(*atom)
-            })
+    /// The index of the atom with this id; None for an atom not loaded (released since).
+    pub fn atom_index(&self, atom_id: i64) -> Option<usize> {
+        self.by_id.get(&atom_id).copied()
     }
 
     /// The blocks every cell of which matches the filter: the only ones a reader's figure
@@ -502,7 +491,11 @@ mod tests {
         ];
         let partition = Released::whole(Partition::build(cells, 5));
         let key = partition.cells[1].key.clone();
-        let block = partition.atom_of(&key, 1).expect("released");
+        let block = partition
+            .blocks
+            .iter()
+            .position(|b| b.cells.iter().any(|c| partition.cells[*c].key == key))
+            .expect("released");
         let origin = partition.shown_origin(block);
         assert_eq!(origin.unit_id, "school-c");
         assert_eq!(origin.month, None);

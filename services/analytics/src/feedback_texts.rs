@@ -14,7 +14,6 @@ use crate::AnalyticsError;
 use crate::cells::{FilterColumns, push_filter_on};
 use crate::disclosure::{Released, ShownOrigin};
 use crate::filter::Filter;
-use crate::reader_figures::PublishedCells;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 200;
@@ -93,7 +92,8 @@ pub enum Position {
 
 pub struct ReaderTexts<'a> {
     pub released: &'a Released,
-    pub published: &'a PublishedCells,
+    /// The atoms inside the filter, by id.
+    pub published: &'a [i64],
 }
 
 pub fn parse_page(page_size: u32, token: &str) -> Result<(u32, Option<Position>), Violations> {
@@ -135,10 +135,24 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
         "select f.question_key, f.body, f.language, f.sentiment, f.themes, f.attention,
                 r.unit_id, r.answered_on, r.channel, r.respondent_role, r.professional_group,
                 r.age_band, r.period_id, r.stream_sequence, r.language as response_language,
-                date_trunc('month', r.answered_on)::date as month
-         from feedback_text f join response r using (submission_id)
-         where r.survey_id = ",
+                date_trunc('month', r.answered_on)::date as month, ",
     );
+    match &query.reader {
+        // A reader's texts come from the released atoms inside the filter only (ADR 0020).
+        Some(reader) => {
+            q.push(
+                "x.atom_id from feedback_text f join response r using (submission_id)
+                 join reader_release.released x
+                   on x.submission_id = r.submission_id and x.atom_id = any(",
+            );
+            q.push_bind(reader.published.to_vec());
+            q.push(")");
+        }
+        None => {
+            q.push("null::bigint as atom_id from feedback_text f join response r using (submission_id)");
+        }
+    }
+    q.push(" where r.survey_id = ");
     q.push_bind(query.survey_id);
     q.push(if query.flagged {
         " and f.attention <> '{}'"
@@ -181,9 +195,6 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
     }
     // Newest response first, its texts by question key; a response with two open answers may
     // straddle pages, so the position is both.
-    if let Some(reader) = &query.reader {
-        reader.published.push_condition(&mut q);
-    }
     let offset = match &query.after {
         Some(Position::Offset(offset)) => *offset,
         _ => 0,
@@ -249,9 +260,11 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
             month_only: false,
         };
         if let Some(reader) = &query.reader {
-            let key = crate::reader_figures::key_of(&row, "month", "response_language")?;
-            // The condition above keeps only released responses; any other is not shown.
-            let Some(atom) = reader.released.atom_of(&key, text.sequence) else {
+            // The join above keeps only released responses; any other is not shown.
+            let Some(atom) = row
+                .try_get::<Option<i64>, _>("atom_id")?
+                .and_then(|id| reader.released.atom_index(id))
+            else {
                 continue;
             };
             show_as_block(&mut text, &reader.released.shown_origin(atom));

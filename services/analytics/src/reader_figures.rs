@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::AnalyticsError;
@@ -45,8 +45,8 @@ pub async fn released(
     .await?;
     let rows = sqlx::query(
         "select c.atom_id, c.unit_id, c.month, c.period_id, c.channel, c.respondent_role,
-                c.professional_group, c.age_band, c.language, c.after_sequence,
-                c.through_sequence, c.responses, coalesce(o.path, array[c.unit_id]) as path
+                c.professional_group, c.age_band, c.language, c.responses,
+                coalesce(o.path, array[c.unit_id]) as path
          from reader_release.atom a
          join reader_release.atom_cell c using (atom_id)
          left join org_unit o using (unit_id)
@@ -71,15 +71,12 @@ pub async fn released(
                 cells: vec![],
                 responses: 0,
             });
+            released.atom_ids.push(atom_id);
             released.answers.push(HashMap::new());
             released.blocks.len() - 1
         });
         released.blocks[index].cells.push(released.cells.len());
         released.blocks[index].responses += responses;
-        released.ranges.push((
-            u64::try_from(row.try_get::<i64, _>("after_sequence")?).unwrap_or(0),
-            u64::try_from(row.try_get::<i64, _>("through_sequence")?).unwrap_or(0),
-        ));
         released.cells.push(Cell {
             key: key_of(&row, "month", "language")?,
             unit_path: row.try_get("path")?,
@@ -215,84 +212,11 @@ pub fn volume(released: &Released, filter: &Filter, spec: &GroupSpec) -> (u64, V
     (total, rows)
 }
 
-/// The cells of the atoms inside the filter with their sequence ranges, as parallel arrays for
-/// an `unnest` join: the only responses a reader's texts may come from.
-#[derive(Debug, Default)]
-pub struct PublishedCells {
-    pub unit_ids: Vec<String>,
-    pub months: Vec<NaiveDate>,
-    pub period_ids: Vec<String>,
-    pub channels: Vec<String>,
-    pub roles: Vec<String>,
-    pub groups: Vec<String>,
-    pub age_bands: Vec<String>,
-    pub languages: Vec<String>,
-    pub afters: Vec<i64>,
-    pub throughs: Vec<i64>,
-}
-
-pub fn published_cells(released: &Released, filter: &Filter) -> PublishedCells {
-    let mut out = PublishedCells::default();
-    for atom in released.contained(filter) {
-        for cell in &released.blocks[atom].cells {
-            let key = &released.cells[*cell].key;
-            let (after, through) = released.ranges[*cell];
-            out.unit_ids.push(key.unit_id.clone());
-            out.months.push(key.month);
-            out.period_ids.push(key.period_id.clone());
-            out.channels.push(key.channel.clone());
-            out.roles.push(key.respondent_role.clone());
-            out.groups.push(key.professional_group.clone());
-            out.age_bands.push(key.age_band.clone());
-            out.languages.push(key.language.clone());
-            out.afters.push(i64::try_from(after).unwrap_or(i64::MAX));
-            out.throughs
-                .push(i64::try_from(through).unwrap_or(i64::MAX));
-        }
-    }
-    out
-}
-
-impl PublishedCells {
-    pub fn is_empty(&self) -> bool {
-        self.unit_ids.is_empty()
-    }
-
-    /// `and` the response (table aliased `r.`) is in a released atom inside the filter: its
-    /// cell is one of the atom's and its sequence in that cell's range.
-    pub fn push_condition(&self, q: &mut QueryBuilder<Postgres>) {
-        q.push(" and exists (select 1 from unnest(");
-        q.push_bind(self.unit_ids.clone());
-        q.push("::text[], ");
-        q.push_bind(self.months.clone());
-        q.push("::date[], ");
-        q.push_bind(self.period_ids.clone());
-        q.push("::text[], ");
-        q.push_bind(self.channels.clone());
-        q.push("::text[], ");
-        q.push_bind(self.roles.clone());
-        q.push("::text[], ");
-        q.push_bind(self.groups.clone());
-        q.push("::text[], ");
-        q.push_bind(self.age_bands.clone());
-        q.push("::text[], ");
-        q.push_bind(self.languages.clone());
-        q.push("::text[], ");
-        q.push_bind(self.afters.clone());
-        q.push("::bigint[], ");
-        q.push_bind(self.throughs.clone());
-        q.push(
-            "::bigint[]) as p(unit_id, month, period_id, channel, respondent_role,
-                               professional_group, age_band, language, after_sequence,
-                               through_sequence)
-              where p.unit_id = r.unit_id
-                and p.month = date_trunc('month', r.answered_on)::date
-                and p.period_id = r.period_id and p.channel = r.channel
-                and p.respondent_role = r.respondent_role
-                and p.professional_group = r.professional_group
-                and p.age_band = r.age_band and p.language = r.language
-                and r.stream_sequence > p.after_sequence
-                and r.stream_sequence <= p.through_sequence)",
-        );
-    }
+/// The ids of the atoms inside the filter: the only ones a reader's texts may come from.
+pub fn published_atoms(released: &Released, filter: &Filter) -> Vec<i64> {
+    released
+        .contained(filter)
+        .into_iter()
+        .map(|atom| released.atom_ids[atom])
+        .collect()
 }

@@ -481,7 +481,7 @@ impl AnalyticsService {
             .await?;
         let published = partition
             .as_ref()
-            .map(|partition| reader_figures::published_cells(partition, &filter));
+            .map(|released| reader_figures::published_atoms(released, &filter));
         // A text from a group this small could identify its writer: no texts at all.
         let hidden = match &published {
             Some(published) => published.is_empty(),
@@ -511,13 +511,12 @@ impl AnalyticsService {
                 page_size,
                 after,
                 flagged: false,
-                reader: partition
-                    .as_ref()
-                    .zip(published.as_ref())
-                    .map(|(released, published)| feedback_texts::ReaderTexts {
+                reader: partition.as_ref().zip(published.as_deref()).map(
+                    |(released, published)| feedback_texts::ReaderTexts {
                         released,
                         published,
-                    }),
+                    },
+                ),
             },
         )
         .await?;

@@ -25,8 +25,7 @@ CREATE TABLE IF NOT EXISTS reader_release.atom (
 );
 CREATE INDEX IF NOT EXISTS atom_survey ON reader_release.atom (survey_id);
 
--- An atom's responses by cell: those of the cell with a stream sequence in
--- (after_sequence, through_sequence].
+-- An atom's cells, with how many of its responses each holds.
 CREATE TABLE IF NOT EXISTS reader_release.atom_cell (
     atom_id            bigint not null references reader_release.atom on delete cascade,
     unit_id            text not null,
@@ -37,11 +36,17 @@ CREATE TABLE IF NOT EXISTS reader_release.atom_cell (
     professional_group text not null,
     age_band           text not null,
     language           text not null,
-    after_sequence     bigint not null,
-    through_sequence   bigint not null,
     responses          bigint not null check (responses > 0),
     primary key (atom_id, unit_id, month, period_id, channel, respondent_role,
                  professional_group, age_band, language)
+);
+
+-- Which atom each released response is in, by its submission id: a response's stream sequence
+-- can change in a rebuild (one erased before it was projected takes its redaction's), its
+-- submission id cannot.
+CREATE TABLE IF NOT EXISTS reader_release.released (
+    submission_id uuid primary key,
+    atom_id       bigint not null references reader_release.atom on delete cascade
 );
 
 -- An atom's answers by question and score (-1 is "don't know"), counted when it was released.
@@ -51,22 +56,6 @@ CREATE TABLE IF NOT EXISTS reader_release.atom_answer (
     score        smallint not null,
     answers      bigint not null check (answers > 0),
     primary key (atom_id, question_key, score)
-);
-
--- Per cell: every response of it up to released_through is in an atom.
-CREATE TABLE IF NOT EXISTS reader_release.cell_cut (
-    survey_id          uuid not null,
-    unit_id            text not null,
-    month              date not null,
-    period_id          text not null,
-    channel            text not null,
-    respondent_role    text not null,
-    professional_group text not null,
-    age_band           text not null,
-    language           text not null,
-    released_through   bigint not null,
-    primary key (survey_id, unit_id, month, period_id, channel, respondent_role,
-                 professional_group, age_band, language)
 );
 
 DO $$

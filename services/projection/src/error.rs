@@ -27,4 +27,12 @@ pub enum ProjectionError {
     Bind(#[from] kaiku_grpc::BindError),
     #[error("cannot start serving: {0}")]
     Startup(String),
+    #[error(
+        "release to readers of survey {survey_id}: a cell counted {counted} unreleased answers, {found} were found; nothing was released"
+    )]
+    ReleaseMismatch {
+        survey_id: uuid::Uuid,
+        counted: u64,
+        found: u64,
+    },
 }

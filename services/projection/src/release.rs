@@ -2,6 +2,9 @@
 //! (`kaiku_domain::disclosure::plan_release`) and writes them to the `reader_release` schema,
 //! which analytics answers readers from.
 //!
+//! Which atom each response is in is kept by its submission id (`reader_release.released`), so
+//! an answer is released once, whatever a rebuild does to its stream sequence.
+//!
 //! A survey is released when its answers have stopped coming for a while and the projection
 //! has caught up with the stream (so one batch of answers is released together, as the blocks
 //! a partition of everything would have), or at the latest some time after its first unreleased
@@ -39,16 +42,11 @@ const RELEASE_LOCK: i64 = 0x6b61_696b_752d_726c;
 const CELL_OF_RESPONSE: &str = "r.unit_id, date_trunc('month', r.answered_on)::date as month,
      r.period_id, r.channel, r.respondent_role, r.professional_group, r.age_band, r.language";
 
-/// A response's responses not yet in an atom: its cell's cut is below its sequence.
+/// The survey's responses up to the release's checkpoint that are in no atom yet.
 const UNRELEASED: &str = "from response r
-     left join reader_release.cell_cut c
-       on c.survey_id = r.survey_id and c.unit_id = r.unit_id
-      and c.month = date_trunc('month', r.answered_on)::date and c.period_id = r.period_id
-      and c.channel = r.channel and c.respondent_role = r.respondent_role
-      and c.professional_group = r.professional_group and c.age_band = r.age_band
-      and c.language = r.language
      where r.survey_id = $1 and r.stream_sequence <= $2
-       and r.stream_sequence > coalesce(c.released_through, 0)";
+       and not exists (select 1 from reader_release.released x
+                       where x.submission_id = r.submission_id)";
 
 const GROUP_BY_CELL: &str = "group by 1, 2, 3, 4, 5, 6, 7, 8";
 
@@ -208,26 +206,22 @@ async fn release_locked(
     }
     let partition = Partition::build(all, min_group_size);
     let pending_rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "select {CELL_OF_RESPONSE}, count(*) as pending,
-                max(coalesce(c.released_through, 0)) as after
-         {UNRELEASED} {GROUP_BY_CELL}"
+        "select {CELL_OF_RESPONSE}, count(*) as pending {UNRELEASED} {GROUP_BY_CELL}"
     )))
     .bind(survey_id)
     .bind(through)
     .fetch_all(&mut *tx)
     .await?;
-    let (mut pending, mut cuts) = (HashMap::new(), HashMap::new());
+    let mut pending = HashMap::new();
     for row in &pending_rows {
-        let key = key_of(row)?;
-        cuts.insert(key.clone(), row.try_get::<i64, _>("after")?);
-        pending.insert(key, count(row, "pending")?);
+        pending.insert(key_of(row)?, count(row, "pending")?);
     }
     let atoms = plan_release(&partition, &pending);
     let mut ids = Vec::new();
     if !atoms.is_empty() {
         let answers = unreleased_answers(&mut tx, survey_id, through).await?;
         for atom in &atoms {
-            ids.push(insert_atom(&mut tx, survey_id, through, atom, &cuts, &answers).await?);
+            ids.push(insert_atom(&mut tx, survey_id, through, atom, &answers).await?);
         }
     }
     sqlx::query(
@@ -299,7 +293,6 @@ async fn insert_atom(
     survey_id: Uuid,
     through: i64,
     atom: &PlannedAtom,
-    cuts: &HashMap<CellKey, i64>,
     answers: &Answers,
 ) -> Result<u64, ProjectionError> {
     let atom_id: i64 = sqlx::query_scalar(
@@ -313,32 +306,38 @@ async fn insert_atom(
     .await?;
     let mut totals: HashMap<(String, i16), i64> = HashMap::new();
     for (key, n) in &atom.cells {
-        // The responses of the cell after its cut, up to `through`.
-        let after = cuts.get(key).copied().unwrap_or(0);
         let insert = sqlx::query(
             "insert into reader_release.atom_cell (atom_id, unit_id, month, period_id, channel,
-                 respondent_role, professional_group, age_band, language, after_sequence,
-                 through_sequence, responses)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 respondent_role, professional_group, age_band, language, responses)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         );
         bind_cell(insert.bind(atom_id), key)
-            .bind(after)
-            .bind(through)
             .bind(i64::try_from(*n).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await?;
-        let cut = sqlx::query(
-            "insert into reader_release.cell_cut (survey_id, unit_id, month, period_id, channel,
-                 respondent_role, professional_group, age_band, language, released_through)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             on conflict (survey_id, unit_id, month, period_id, channel, respondent_role,
-                          professional_group, age_band, language)
-             do update set released_through = excluded.released_through",
-        );
-        bind_cell(cut.bind(survey_id), key)
-            .bind(through)
+        // The cell's unreleased responses are the atom's.
+        let members = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into reader_release.released (submission_id, atom_id)
+             select r.submission_id, $3 {UNRELEASED}
+               and r.unit_id = $4 and date_trunc('month', r.answered_on)::date = $5
+               and r.period_id = $6 and r.channel = $7 and r.respondent_role = $8
+               and r.professional_group = $9 and r.age_band = $10 and r.language = $11"
+        )))
+        .bind(survey_id)
+        .bind(through)
+        .bind(atom_id);
+        let added = bind_cell(members, key)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if added != *n {
+            // The same snapshot counted them: anything else is a bug, and the release is undone.
+            return Err(ProjectionError::ReleaseMismatch {
+                survey_id,
+                counted: *n,
+                found: added,
+            });
+        }
         for (question, n) in answers.get(key).into_iter().flatten() {
             *totals.entry(question.clone()).or_default() += n;
         }
