@@ -706,7 +706,63 @@ impl Run<'_> {
 
 /// The phone numbers in `text`, as byte ranges in order.
 fn phone_spans(text: &str) -> Vec<Range<usize>> {
-    runs(text).iter().flat_map(Run::phone_numbers).collect()
+    runs(text)
+        .iter()
+        .flat_map(|run| {
+            let mut found = run.phone_numbers();
+            for spelled in run.spelled_out_numbers() {
+                if !found.iter().any(|f| overlaps(f, &spelled)) {
+                    found.push(spelled);
+                }
+            }
+            found.sort_by_key(|r| r.start);
+            found
+        })
+        .collect()
+}
+
+impl Run<'_> {
+    /// Numbers written a digit at a time with single spaces, as when read out or hidden from
+    /// harvesters ("0 4 0 1 2 3 4 5 6 7"): at least [`MIN_PHONE_DIGITS`] one-digit groups in a
+    /// row that begin with the trunk prefix 0 and a digit other than 0 (or 00 and one), at
+    /// most as long as a number can be. Nobody lists seven digits beginning with 0 otherwise.
+    fn spelled_out_numbers(&self) -> Vec<Range<usize>> {
+        let single = |i: usize| self.groups[i].len() == 1;
+        let spaced = |i: usize| {
+            self.gap(i) == Some(Gap::Space)
+                && self.text[self.groups[i - 1].end..self.groups[i].start].len() == 1
+        };
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < self.groups.len() {
+            if !single(i) {
+                i += 1;
+                continue;
+            }
+            let mut end = i + 1;
+            while end < self.groups.len() && single(end) && spaced(end) {
+                end += 1;
+            }
+            let digits: String = (i..end).map(|j| self.digits(j)).collect();
+            let (prefix, skip) = if digits.starts_with("00") {
+                (Prefix::International, 2)
+            } else {
+                (Prefix::National, 0)
+            };
+            // The digit after the trunk prefix 0 (or after 00) begins an area or country code.
+            let begins_right = digits.starts_with('0')
+                && digits
+                    .as_bytes()
+                    .get(skip.max(1))
+                    .is_some_and(|b| *b != b'0');
+            let count = (digits.len() - skip).min(prefix.max_digits());
+            if begins_right && count >= MIN_PHONE_DIGITS {
+                found.push(self.groups[i].start..self.groups[i + skip + count - 1].end);
+            }
+            i = end;
+        }
+        found
+    }
 }
 
 // ---- putting it together ----
@@ -1326,6 +1382,15 @@ mod tests {
         );
         // Words keep their o's.
         assert_eq!(redact("Ovi 3 oli auki").text, "Ovi 3 oli auki");
+    }
+
+    #[test]
+    fn a_phone_number_spelled_out_digit_by_digit_is_removed() {
+        assert_replaced("0 4 0 1 2 3 4 5 6 7", PhoneNumber, PHONE_SENTENCES);
+        assert_replaced("0 9 8 7 6 5 4 3", PhoneNumber, PHONE_SENTENCES);
+        // Scores listed one by one are not a number.
+        assert_kept("Annoin pisteet 1 2 3 4 5 6 7 8 9 eri kohtiin.");
+        assert_kept("Vastasin 0 0 0 0 0 0 0 kertaa.");
     }
 
     #[test]
