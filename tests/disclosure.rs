@@ -889,6 +889,10 @@ async fn county(keys: &[(&str, &[Scope], Grant)]) -> TestResult<County> {
     for (survey_id, people) in survey_ids.iter().zip(&people) {
         marker = marker.max(submit(&stack, survey_id, people).await?);
     }
+    // Readers ask with no sequence (ADR 0020): they are asked once the answers are released.
+    for survey_id in &survey_ids {
+        stack.wait_released(survey_id, marker).await?;
+    }
     Ok(County {
         stack,
         tokens,
@@ -954,8 +958,18 @@ impl County {
         Ok(Attacker {
             client: AnalyticsClient::new(self.stack.channel_as("analytics", token).await?),
             survey_id: self.survey_ids[world].clone(),
-            marker: self.marker,
+            marker: self.marker_for(token),
         })
+    }
+
+    /// The sequence a token asks with: the last answer's for the exporter (read-your-writes),
+    /// none for a reader, who may not ask with one (ADR 0020).
+    fn marker_for(&self, token: &str) -> u64 {
+        if self.tokens.get(2).is_some_and(|exporter| exporter == token) {
+            self.marker
+        } else {
+            0
+        }
     }
 
     /// Everything the solver recovers with the token's results: figures right in both worlds,
@@ -1108,7 +1122,6 @@ async fn what_only_readers_are_refused_is_refused_naming_the_field() -> TestResu
                     to_date: Some(to_local(to)),
                     ..clients.clone()
                 }),
-                min_sequence: c.marker,
                 ..Default::default()
             })
             .await
@@ -1125,12 +1138,35 @@ async fn what_only_readers_are_refused_is_refused_naming_the_field() -> TestResu
                     group_by: vec![],
                     bucket: bucket as i32,
                 }),
-                min_sequence: c.marker,
+                min_sequence: 0,
             })
             .await
             .expect_err("days and weeks");
         assert!(field_of(refused).contains("grouping.bucket"));
     }
+    // A sequence to wait for: how long a survey's newest answer waits to be released would
+    // date it, so readers ask with none and are told none (ADR 0020).
+    let refused = reader
+        .client
+        .get_nps(GetNpsRequest {
+            survey_id: c.survey_ids[0].clone(),
+            filter: Some(clients.clone()),
+            min_sequence: c.marker,
+            ..Default::default()
+        })
+        .await
+        .expect_err("a sequence to wait for");
+    assert!(field_of(refused).contains("min_sequence"));
+    let told = reader
+        .client
+        .get_nps(GetNpsRequest {
+            survey_id: c.survey_ids[0].clone(),
+            filter: Some(clients.clone()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    assert_eq!(told.as_of_sequence, 0, "no sequence told to a reader");
     // A page token made of a stream sequence (it would order and date responses).
     let refused = reader
         .client
@@ -1149,7 +1185,7 @@ async fn what_only_readers_are_refused_is_refused_naming_the_field() -> TestResu
         .export_responses(ExportResponsesRequest {
             survey_id: c.survey_ids[0].clone(),
             filter: Some(clients.clone()),
-            min_sequence: c.marker,
+            min_sequence: 0,
         })
         .await
         .expect_err("no export scope");
@@ -1189,7 +1225,7 @@ async fn a_unit_or_role_too_small_to_show_is_left_out_and_its_neighbours_are_who
                 ..Default::default()
             }),
             grouping,
-            min_sequence: c.marker,
+            min_sequence: 0,
         }
     };
     let sent = |units: &[&str], role: RespondentRole| {
@@ -1280,7 +1316,7 @@ async fn watching_the_figures_as_answers_come_in_one_by_one_shows_no_single_answ
     // sees nothing change until at least the minimum of new answers can be shown together.
     let c = county(&reader_keys()).await?;
     let (manager, exporter) = (&c.tokens[0], &c.tokens[2]);
-    let before = snapshot(&c, manager, c.marker).await?;
+    let before = snapshot(&c, manager, 0).await?;
     let exact_before = snapshot(&c, exporter, c.marker).await?;
     assert!(!before.0.is_empty() && !before.1.is_empty());
     for i in 1..=MIN {
@@ -1296,9 +1332,9 @@ async fn watching_the_figures_as_answers_come_in_one_by_one_shows_no_single_answ
             text: Some(format!("Myöhästynyt vastaus numero {i}")),
         };
         let marker = submit(&c.stack, &c.survey_ids[0], &[newcomer]).await?;
-        // Asked with the new answer's sequence: the answer is projected and considered for
-        // release before the reader is answered.
-        let now = snapshot(&c, manager, marker).await?;
+        // Asked once the new answer has been projected and considered for release.
+        c.stack.wait_released(&c.survey_ids[0], marker).await?;
+        let now = snapshot(&c, manager, 0).await?;
         if i == 1 {
             // Exact figures show the one answer, so comparing is an attack that works.
             let exact = snapshot(&c, exporter, marker).await?;
@@ -1364,7 +1400,7 @@ async fn a_rebuild_after_erasures_releases_no_answer_twice() -> TestResult {
         min_sequence,
     };
     let before = reader
-        .get_response_volume(volume(c.marker))
+        .get_response_volume(volume(0))
         .await?
         .into_inner()
         .total;
@@ -1417,8 +1453,9 @@ async fn a_rebuild_after_erasures_releases_no_answer_twice() -> TestResult {
         "the rebuild projects each erased answer at its redaction"
     );
     // Asked after a release that considered everything since.
+    c.stack.wait_released(&survey_id, last).await?;
     let after = reader
-        .get_response_volume(volume(last))
+        .get_response_volume(volume(0))
         .await?
         .into_inner()
         .total;

@@ -78,11 +78,6 @@ impl Consistency {
         Ok(committed)
     }
 
-    /// How long a query waits for the read model at most.
-    pub fn max_wait(&self) -> Duration {
-        self.max_wait
-    }
-
     /// Returns once the read model has committed `min_sequence`, or fails after the wait limit
     /// (or a little before the request's own deadline, whichever is shorter).
     pub async fn wait_for(

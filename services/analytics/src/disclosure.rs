@@ -53,9 +53,8 @@ pub use kaiku_domain::disclosure::{Block, Cell, CellKey};
 /// stream sequences.
 #[derive(Debug, Clone, Default)]
 pub struct Released {
-    /// Every response of the survey up to this KAIKU_RESPONSES sequence has been considered
-    /// for release (released, or held back for more).
-    pub through: u64,
+    /// The newest atom's id (0 when there is none): a newer one means a new release.
+    pub latest_atom: i64,
     /// One entry per cell of each atom (a cell in two atoms is here twice), with the atom's
     /// responses in it.
     pub cells: Vec<Cell>,
@@ -77,7 +76,7 @@ impl Released {
     pub fn whole(partition: kaiku_domain::disclosure::Partition) -> Released {
         let answers = vec![HashMap::new(); partition.blocks.len()];
         Released {
-            through: 0,
+            latest_atom: 0,
             min_group_size: partition.min_group_size(),
             atom_ids: (0..).take(partition.blocks.len()).collect(),
             answers,
@@ -190,6 +189,7 @@ impl Released {
             channel: shared(|k| &k.channel),
             respondent_role: shared(|k| &k.respondent_role),
             professional_group: shared(|k| &k.professional_group),
+            language: shared(|k| &k.language),
         }
     }
 }
@@ -203,6 +203,8 @@ pub struct ShownOrigin {
     pub channel: String,
     pub respondent_role: String,
     pub professional_group: String,
+    /// The responses' language, when the whole block answered in one.
+    pub language: String,
 }
 
 fn column_value<'a>(key: &'a CellKey, column: &str) -> &'a str {
@@ -241,9 +243,22 @@ pub fn cell_matches(filter: &Filter, cell: &Cell) -> bool {
 }
 
 /// What a reader may ask on top of what anyone may: dates that are whole months and month
-/// buckets at the finest, so no single day is ever derivable.
-pub fn check_reader_query(filter: &Filter, spec: &GroupSpec) -> Result<(), Violations> {
+/// buckets at the finest, so no single day is ever derivable, and no `min_sequence`: a reader's
+/// figures are releases, and waiting for a sequence (or being told one) would show when single
+/// answers came.
+pub fn check_reader_query(
+    filter: &Filter,
+    spec: &GroupSpec,
+    min_sequence: u64,
+) -> Result<(), Violations> {
     let mut v = Violations::new();
+    if min_sequence != 0 {
+        v.add(
+            "min_sequence",
+            "must be 0 without kaiku.export: readers see answers released in groups (ADR 0020), \
+             which no sequence names; waiting for one would show when single answers came",
+        );
+    }
     if let Some(from) = filter.from
         && from.day() != 1
     {
@@ -465,7 +480,7 @@ mod tests {
             to: day(2, 28),
             ..filter()
         };
-        assert!(check_reader_query(&whole, &month_spec).is_ok());
+        assert!(check_reader_query(&whole, &month_spec, 0).is_ok());
         let ragged = Filter {
             from: day(2, 2),
             to: day(2, 27),
@@ -475,10 +490,15 @@ mod tests {
             columns: vec![],
             bucket: TimeBucket::Week,
         };
-        let error = check_reader_query(&ragged, &week).expect_err("ragged");
+        let error = check_reader_query(&ragged, &week, 7).expect_err("ragged");
         assert_eq!(
             error.fields(),
-            vec!["filter.from_date", "filter.to_date", "grouping.bucket"]
+            vec![
+                "min_sequence",
+                "filter.from_date",
+                "filter.to_date",
+                "grouping.bucket"
+            ]
         );
     }
 

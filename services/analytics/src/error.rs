@@ -17,14 +17,6 @@ pub enum AnalyticsError {
         applied: u64,
         waited: Duration,
     },
-    #[error(
-        "readers' figures are released up to KAIKU_RESPONSES {released}, not yet {min_sequence} (waited {waited:?}); ask with min_sequence 0 for the latest release"
-    )]
-    NotReleased {
-        min_sequence: u64,
-        released: u64,
-        waited: Duration,
-    },
     #[error("read-model database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("only {responses} responses match; exports need at least {min_group_size}")]
@@ -55,9 +47,7 @@ impl From<AnalyticsError> for Status {
             AnalyticsError::UnknownSurvey(_) => Status::not_found(error.to_string()),
             AnalyticsError::TooFewToExport { .. } => Status::failed_precondition(error.to_string()),
             AnalyticsError::Export(_) => Status::internal(error.to_string()),
-            AnalyticsError::NotCaughtUp { .. } | AnalyticsError::NotReleased { .. } => {
-                Status::unavailable(error.to_string())
-            }
+            AnalyticsError::NotCaughtUp { .. } => Status::unavailable(error.to_string()),
             AnalyticsError::Database(_) | AnalyticsError::Nats(_) | AnalyticsError::Store(_) => {
                 Status::unavailable(error.to_string())
             }

@@ -292,6 +292,10 @@ fn show_as_block(text: &mut FeedbackText, origin: &ShownOrigin) {
     text.channel = channel_of(&origin.channel) as i32;
     text.respondent_role = role_of(&origin.respondent_role) as i32;
     text.professional_group = origin.professional_group.clone();
+    // A text in the one Swedish answer of a Finnish block would point at its writer.
+    if origin.language.is_empty() {
+        text.language = Language::Unspecified as i32;
+    }
     text.sequence = 0;
 }
 

@@ -12,16 +12,14 @@ use crate::cells::{GroupSpec, ScoreCell, ScoreCells, VolumeCell};
 use crate::disclosure::{Block, Cell, CellKey, Released};
 use crate::filter::Filter;
 
-/// Through which KAIKU_RESPONSES sequence the survey has been considered for release; 0 before
-/// its first release pass.
-pub async fn released_through(pool: &PgPool, survey_id: Uuid) -> Result<u64, AnalyticsError> {
-    let through: Option<i64> = sqlx::query_scalar(
-        "select released_through from reader_release.survey where survey_id = $1",
+/// The survey's newest atom (0 before its first): what a loaded release is compared with.
+pub async fn latest_atom(pool: &PgPool, survey_id: Uuid) -> Result<i64, AnalyticsError> {
+    Ok(sqlx::query_scalar(
+        "select coalesce(max(atom_id), 0) from reader_release.atom where survey_id = $1",
     )
     .bind(survey_id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(through.and_then(|t| u64::try_from(t).ok()).unwrap_or(0))
+    .fetch_one(pool)
+    .await?)
 }
 
 /// The survey's released atoms (ADR 0020), with each atom's answers. An atom smaller than this
@@ -37,12 +35,6 @@ pub async fn released(
     sqlx::query("set transaction isolation level repeatable read read only")
         .execute(&mut *tx)
         .await?;
-    let through: Option<i64> = sqlx::query_scalar(
-        "select released_through from reader_release.survey where survey_id = $1",
-    )
-    .bind(survey_id)
-    .fetch_optional(&mut *tx)
-    .await?;
     let rows = sqlx::query(
         "select c.atom_id, c.unit_id, c.month, c.period_id, c.channel, c.respondent_role,
                 c.professional_group, c.age_band, c.language, c.responses,
@@ -58,13 +50,13 @@ pub async fn released(
     .fetch_all(&mut *tx)
     .await?;
     let mut released = Released {
-        through: through.and_then(|t| u64::try_from(t).ok()).unwrap_or(0),
         min_group_size: k,
         ..Released::default()
     };
     let mut atom_index: HashMap<i64, usize> = HashMap::new();
     for row in rows {
         let atom_id: i64 = row.try_get("atom_id")?;
+        released.latest_atom = released.latest_atom.max(atom_id);
         let responses = u64::try_from(row.try_get::<i64, _>("responses")?).unwrap_or(0);
         let index = *atom_index.entry(atom_id).or_insert_with(|| {
             released.blocks.push(Block {
@@ -126,7 +118,8 @@ pub fn key_of(
 }
 
 /// Counts by score per question from whole atoms: an atom counts for a question only when it
-/// holds at least the minimum of answers to it (don't-knows included), in every query alike.
+/// holds at least the minimum of scored answers to it (don't-knows not counted: four of them
+/// beside one score would show that score), in every query alike.
 pub fn score_cells(
     released: &Released,
     question_keys: &[String],
@@ -142,7 +135,13 @@ pub fn score_cells(
             let Some(counts) = released.answers[*atom].get(key) else {
                 continue;
             };
-            if counts.values().sum::<u64>() < released.min_group_size {
+            // Scored answers only: "don't know"s beside one score would show that score.
+            let scored: u64 = counts
+                .iter()
+                .filter(|(score, _)| **score >= 0)
+                .map(|(_, n)| n)
+                .sum();
+            if scored < released.min_group_size {
                 continue;
             }
             add(&mut total, counts);

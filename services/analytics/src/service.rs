@@ -2,7 +2,6 @@ use std::time::Duration;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use uuid::Uuid;
 
@@ -631,14 +630,14 @@ impl AnalyticsService {
         .sum())
     }
 
-    /// What a query reads, after waiting for its `min_sequence`: for a reader, the survey's
-    /// released atoms (ADR 0018, ADR 0020) and the sequence they are released through (its
-    /// query checked first); for a caller answered row by row, None and the read model's.
+    /// What a query reads: for a reader, the survey's released atoms (ADR 0018, ADR 0020), its
+    /// query checked first; for a caller answered row by row, None and the read model's
+    /// sequence, after waiting for its `min_sequence`.
     ///
-    /// A reader's `min_sequence` waits for a release pass that considered it (answers held back
-    /// for more stay out): the projection releases a survey once its answers have stopped
-    /// coming for a while (KAIKU_READER_RELEASE_QUIET) or at the latest after
-    /// KAIKU_READER_RELEASE_MAX_DELAY, so readers usually ask with 0.
+    /// A reader asks with `min_sequence` 0 and is told `as_of_sequence` 0: the figures are the
+    /// survey's releases (the projection releases a survey once its answers have stopped coming
+    /// for KAIKU_READER_RELEASE_QUIET, at the latest after KAIKU_READER_RELEASE_MAX_DELAY), and
+    /// a sequence, asked for or told, would date single answers.
     async fn reading(
         &self,
         audience: Audience,
@@ -650,47 +649,33 @@ impl AnalyticsService {
     ) -> Result<(Option<Arc<Released>>, u64), AnalyticsError> {
         // What only readers are refused is refused before any waiting.
         if audience == Audience::Reader {
-            disclosure::check_reader_query(filter, spec)?;
+            disclosure::check_reader_query(filter, spec, min_sequence)?;
         }
-        // One wait in all, for the read model and then the release.
-        let wait = self.consistency.max_wait();
-        let until = Instant::now() + wait;
         let as_of_sequence = self.consistency.wait_for(min_sequence, deadline).await?;
         if audience == Audience::RowLevel {
             return Ok((None, as_of_sequence));
         }
         nps_query::ensure_survey(&self.pool, survey_id.as_uuid()).await?;
         let key = survey_id.as_uuid();
-        let through = loop {
-            let through = reader_figures::released_through(&self.pool, key).await?;
-            if through >= min_sequence {
-                break through;
-            }
-            if Instant::now() >= until {
-                return Err(AnalyticsError::NotReleased {
-                    min_sequence,
-                    released: through,
-                    waited: wait,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        // Loaded again only when the survey has a new atom.
+        let latest = reader_figures::latest_atom(&self.pool, key).await?;
         if let Some(cached) = self
             .partitions
             .lock()
             .ok()
             .and_then(|p| p.get(&key).cloned())
-            && cached.through == through
+            && cached.latest_atom == latest
         {
-            return Ok((Some(cached), through));
+            return Ok((Some(cached), 0));
         }
         let released =
             Arc::new(reader_figures::released(&self.pool, key, self.min_group_size).await?);
         if let Ok(mut cache) = self.partitions.lock() {
             cache.insert(key, Arc::clone(&released));
         }
-        let through = released.through;
-        Ok((Some(released), through))
+        // No sequence for a reader: how far a survey's releases have got moves with each new
+        // answer to it, and would date single answers (ADR 0020).
+        Ok((Some(released), 0))
     }
 
     /// Counts by score: from whole released atoms for a reader, else from the rollups.

@@ -28,7 +28,7 @@ pub enum ProjectionError {
     #[error("cannot start serving: {0}")]
     Startup(String),
     #[error(
-        "release to readers of survey {survey_id}: a cell counted {counted} unreleased answers, {found} were found; nothing was released"
+        "release to readers of survey {survey_id}: {counted} unreleased answers counted, {found} found; nothing was released"
     )]
     ReleaseMismatch {
         survey_id: uuid::Uuid,

@@ -220,9 +220,13 @@ async fn release_locked(
     let mut ids = Vec::new();
     if !atoms.is_empty() {
         let answers = unreleased_answers(&mut tx, survey_id, through).await?;
+        let mut rows = AtomRows::default();
         for atom in &atoms {
-            ids.push(insert_atom(&mut tx, survey_id, through, atom, &answers).await?);
+            let atom_id = insert_atom(&mut tx, survey_id, through, atom.responses).await?;
+            rows.add(atom_id, atom, &answers);
+            ids.push(u64::try_from(atom_id).unwrap_or(0));
         }
+        rows.write(&mut tx, survey_id, through).await?;
     }
     sqlx::query(
         "insert into reader_release.survey (survey_id, released_through, released_at)
@@ -292,85 +296,143 @@ async fn insert_atom(
     tx: &mut PgConnection,
     survey_id: Uuid,
     through: i64,
-    atom: &PlannedAtom,
-    answers: &Answers,
-) -> Result<u64, ProjectionError> {
-    let atom_id: i64 = sqlx::query_scalar(
+    responses: u64,
+) -> Result<i64, ProjectionError> {
+    Ok(sqlx::query_scalar(
         "insert into reader_release.atom (survey_id, released_through, responses)
          values ($1, $2, $3) returning atom_id",
     )
     .bind(survey_id)
     .bind(through)
-    .bind(i64::try_from(atom.responses).unwrap_or(i64::MAX))
+    .bind(i64::try_from(responses).unwrap_or(i64::MAX))
     .fetch_one(&mut *tx)
-    .await?;
-    let mut totals: HashMap<(String, i16), i64> = HashMap::new();
-    for (key, n) in &atom.cells {
-        let insert = sqlx::query(
-            "insert into reader_release.atom_cell (atom_id, unit_id, month, period_id, channel,
-                 respondent_role, professional_group, age_band, language, responses)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        );
-        bind_cell(insert.bind(atom_id), key)
-            .bind(i64::try_from(*n).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
-        // The cell's unreleased responses are the atom's.
-        let members = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "insert into reader_release.released (submission_id, atom_id)
-             select r.submission_id, $3 {UNRELEASED}
-               and r.unit_id = $4 and date_trunc('month', r.answered_on)::date = $5
-               and r.period_id = $6 and r.channel = $7 and r.respondent_role = $8
-               and r.professional_group = $9 and r.age_band = $10 and r.language = $11"
-        )))
-        .bind(survey_id)
-        .bind(through)
-        .bind(atom_id);
-        let added = bind_cell(members, key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if added != *n {
-            // The same snapshot counted them: anything else is a bug, and the release is undone.
-            return Err(ProjectionError::ReleaseMismatch {
-                survey_id,
-                counted: *n,
-                found: added,
-            });
-        }
-        for (question, n) in answers.get(key).into_iter().flatten() {
-            *totals.entry(question.clone()).or_default() += n;
-        }
-    }
-    for ((question_key, score), n) in totals {
-        sqlx::query(
-            "insert into reader_release.atom_answer (atom_id, question_key, score, answers)
-             values ($1, $2, $3, $4)",
-        )
-        .bind(atom_id)
-        .bind(question_key)
-        .bind(score)
-        .bind(n)
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(u64::try_from(atom_id).unwrap_or(0))
+    .await?)
 }
 
-/// Binds a cell's columns in the order of `CellKey`'s fields.
-fn bind_cell<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    key: &'q CellKey,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    query
-        .bind(&key.unit_id)
-        .bind(key.month)
-        .bind(&key.period_id)
-        .bind(&key.channel)
-        .bind(&key.respondent_role)
-        .bind(&key.professional_group)
-        .bind(&key.age_band)
-        .bind(&key.language)
+/// A release's atom cells and answer counts, as parallel arrays written with one statement per
+/// table (a first release of a large survey has thousands of atoms).
+#[derive(Default)]
+struct AtomRows {
+    cell_atoms: Vec<i64>,
+    unit_ids: Vec<String>,
+    months: Vec<NaiveDate>,
+    period_ids: Vec<String>,
+    channels: Vec<String>,
+    roles: Vec<String>,
+    groups: Vec<String>,
+    age_bands: Vec<String>,
+    languages: Vec<String>,
+    responses: Vec<i64>,
+    answer_atoms: Vec<i64>,
+    question_keys: Vec<String>,
+    scores: Vec<i16>,
+    answers: Vec<i64>,
+}
+
+impl AtomRows {
+    fn add(&mut self, atom_id: i64, atom: &PlannedAtom, answers: &Answers) {
+        let mut totals: HashMap<(String, i16), i64> = HashMap::new();
+        for (key, n) in &atom.cells {
+            self.cell_atoms.push(atom_id);
+            self.unit_ids.push(key.unit_id.clone());
+            self.months.push(key.month);
+            self.period_ids.push(key.period_id.clone());
+            self.channels.push(key.channel.clone());
+            self.roles.push(key.respondent_role.clone());
+            self.groups.push(key.professional_group.clone());
+            self.age_bands.push(key.age_band.clone());
+            self.languages.push(key.language.clone());
+            self.responses.push(i64::try_from(*n).unwrap_or(i64::MAX));
+            for (question, n) in answers.get(key).into_iter().flatten() {
+                *totals.entry(question.clone()).or_default() += n;
+            }
+        }
+        for ((question_key, score), n) in totals {
+            self.answer_atoms.push(atom_id);
+            self.question_keys.push(question_key);
+            self.scores.push(score);
+            self.answers.push(n);
+        }
+    }
+
+    /// Writes the cells, marks each cell's unreleased answers as released in its atom, and
+    /// writes the answer counts. Fails (and the release is undone) unless exactly the answers
+    /// counted were marked: the same snapshot counted them, so anything else is a bug.
+    async fn write(
+        self,
+        tx: &mut PgConnection,
+        survey_id: Uuid,
+        through: i64,
+    ) -> Result<(), ProjectionError> {
+        sqlx::query(
+            "insert into reader_release.atom_cell (atom_id, unit_id, month, period_id, channel,
+                 respondent_role, professional_group, age_band, language, responses)
+             select * from unnest($1::bigint[], $2::text[], $3::date[], $4::text[], $5::text[],
+                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])",
+        )
+        .bind(&self.cell_atoms)
+        .bind(&self.unit_ids)
+        .bind(&self.months)
+        .bind(&self.period_ids)
+        .bind(&self.channels)
+        .bind(&self.roles)
+        .bind(&self.groups)
+        .bind(&self.age_bands)
+        .bind(&self.languages)
+        .bind(&self.responses)
+        .execute(&mut *tx)
+        .await?;
+        // The cells were inserted in this transaction and have no statistics yet: the planner
+        // would loop over them for each response (a first release of a million answers ran
+        // for minutes); a hash join reads each side once.
+        sqlx::query("set local enable_nestloop = off")
+            .execute(&mut *tx)
+            .await?;
+        let marked = sqlx::query(sqlx::AssertSqlSafe(
+            format!(
+                "insert into reader_release.released (submission_id, atom_id)
+             select r.submission_id, c.atom_id
+             {UNRELEASED}",
+            )
+            .replacen(
+                "from response r",
+                "from response r
+             join reader_release.atom_cell c
+               on c.unit_id = r.unit_id and c.month = date_trunc('month', r.answered_on)::date
+              and c.period_id = r.period_id and c.channel = r.channel
+              and c.respondent_role = r.respondent_role
+              and c.professional_group = r.professional_group and c.age_band = r.age_band
+              and c.language = r.language and c.atom_id >= $3",
+                1,
+            ),
+        ))
+        .bind(survey_id)
+        .bind(through)
+        // This release's atoms are the newest: releases take turns (the advisory lock).
+        .bind(self.cell_atoms.iter().min().copied().unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let counted: i64 = self.responses.iter().sum();
+        if i64::try_from(marked).ok() != Some(counted) {
+            return Err(ProjectionError::ReleaseMismatch {
+                survey_id,
+                counted: u64::try_from(counted).unwrap_or(0),
+                found: marked,
+            });
+        }
+        sqlx::query(
+            "insert into reader_release.atom_answer (atom_id, question_key, score, answers)
+             select * from unnest($1::bigint[], $2::text[], $3::smallint[], $4::bigint[])",
+        )
+        .bind(&self.answer_atoms)
+        .bind(&self.question_keys)
+        .bind(&self.scores)
+        .bind(&self.answers)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
 }
 
 fn key_of(row: &PgRow) -> Result<CellKey, sqlx::Error> {

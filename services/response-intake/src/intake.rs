@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use kaiku_domain::catalogue::PublishedForm;
 use kaiku_domain::erasure::{ErasureTarget, without_open_texts};
 use kaiku_domain::submission::{accept_with, is_same_response, parse_target, resolve_form};
-use kaiku_eventstore::{EventStore, NewEvent, RESPONSES_STREAM, response_subject};
+use kaiku_eventstore::{EventStore, EventStoreError, NewEvent, RESPONSES_STREAM, response_subject};
 use kaiku_proto::events::v1::{
     ResponseEvent, ResponseRedacted, ResponseSubmitted, response_event::Kind,
 };
@@ -149,23 +149,29 @@ impl Intake {
         target: &ErasureTarget,
         caller: &kaiku_auth::Principal,
     ) -> Result<RedactResponseReply, IntakeError> {
-        let stored = self.store.get(RESPONSES_STREAM, target.sequence).await?;
-        let not_this = || IntakeError::NotFound {
+        // One answer for every sequence this caller may not erase, whatever the reason: trying
+        // sequences must not tell which survey or unit each belongs to, or which hold a text.
+        let not_erasable = || IntakeError::NotFound {
             field: "sequence",
             message: format!(
-                "sequence {} is not a response to survey {}",
+                "sequence {} holds no open text of survey {} that you may erase",
                 target.sequence, target.survey_id
             ),
         };
+        let stored = match self.store.get(RESPONSES_STREAM, target.sequence).await {
+            Ok(stored) => stored,
+            Err(EventStoreError::NotFound { .. }) => return Err(not_erasable()),
+            Err(error) => return Err(error.into()),
+        };
         if stored.subject != response_subject(target.survey_id) {
-            return Err(not_this());
+            return Err(not_erasable());
         }
         let submitted = match ResponseEvent::decode(stored.payload.as_ref()) {
             Ok(ResponseEvent {
                 kind: Some(Kind::Submitted(submitted)),
                 ..
             }) => submitted,
-            Ok(_) => return Err(not_this()),
+            Ok(_) => return Err(not_erasable()),
             Err(e) => {
                 return Err(IntakeError::CorruptEvent {
                     sequence: target.sequence,
@@ -180,7 +186,14 @@ impl Intake {
             .unwrap_or_default();
         let lineage = self.catalogue.lineage(&unit);
         let lineage: Vec<&str> = lineage.iter().map(String::as_str).collect();
-        caller.may_read_unit(&unit, &lineage)?;
+        // A unit's handler erases the concerns of its units (the attention list, ADR 0016); any
+        // other text only a survey admin, so a manager cannot remove criticism of their unit.
+        let may_erase = caller.may_read_unit(&unit, &lineage).is_ok()
+            && (caller.has(kaiku_auth::Scope::SurveyAdmin)
+                || !submitted.attention_flags.is_empty());
+        if !may_erase || without_open_texts(&submitted).is_none() {
+            return Err(not_erasable());
+        }
         self.erase_texts(target, &submitted).await
     }
 
