@@ -101,14 +101,24 @@ async fn an_erased_text_is_gone_from_the_stream_and_the_database_after_restarts_
 -> TestResult {
     let (mut stack, tokens) = Stack::start_with_keys(
         &[("KAIKU_MIN_GROUP_SIZE", "1".to_owned())],
-        &[(
-            "reader",
-            &[Scope::AnalyticsRead],
-            Grant {
-                unit_subtrees: vec!["school-a".into()],
-                ..Grant::default()
-            },
-        )],
+        &[
+            (
+                "reader",
+                &[Scope::AnalyticsRead],
+                Grant {
+                    unit_subtrees: vec!["school-a".into()],
+                    ..Grant::default()
+                },
+            ),
+            (
+                "school-a-manager",
+                &[Scope::AnalyticsRead, Scope::Handle],
+                Grant {
+                    unit_subtrees: vec!["school-a".into()],
+                    ..Grant::default()
+                },
+            ),
+        ],
     )
     .await?;
     let survey_id = stack.publish_nps_survey(&["school-a"]).await?;
@@ -152,6 +162,14 @@ async fn an_erased_text_is_gone_from_the_stream_and_the_database_after_restarts_
             .expect_err(who);
         assert_eq!(refused.code(), Code::PermissionDenied, "{who}: {refused:?}");
     }
+    // The unit's own manager erases concerns (ADR 0016), not criticism: this text raised no
+    // attention flag, and the refusal is the one any sequence they may not erase gets.
+    let refused = ResponseIntakeClient::new(stack.channel_as("response-intake", &tokens[1]).await?)
+        .redact_response(request(&survey_id, named, reason))
+        .await
+        .expect_err("a manager erasing an ordinary text");
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
+    assert_eq!(texts(&stack, &survey_id, last).await?.len(), 2);
     let mut intake = stack.intake().await?;
     for (bad, code, field) in [
         (

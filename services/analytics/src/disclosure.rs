@@ -521,5 +521,7 @@ mod tests {
         assert_eq!(origin.month, None);
         assert_eq!(origin.channel, "");
         assert_eq!(origin.respondent_role, "client");
+        // Both months answered in Finnish: the language is shared, so shown.
+        assert_eq!(origin.language, "fi");
     }
 }

@@ -8,7 +8,7 @@ use kaiku_domain::time::LocalDateExt;
 use kaiku_proto::analytics::v1::ResponseFilter;
 use kaiku_proto::survey::v1::{Channel, Language, LocalDate, RespondentRole};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub unit_ids: Vec<String>,
     pub from: Option<NaiveDate>,

@@ -219,3 +219,37 @@ pub fn published_atoms(released: &Released, filter: &Filter) -> Vec<i64> {
         .map(|atom| released.atom_ids[atom])
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::Filter;
+    use kaiku_domain::disclosure::Partition;
+    use kaiku_domain::fixtures::disclosure_cell as cell;
+
+    #[test]
+    fn a_question_counts_only_with_the_minimum_of_scored_answers() {
+        let mut released = Released::whole(Partition::build(
+            vec![cell(&["county", "a"], 1, "client", "web", 5)],
+            5,
+        ));
+        // One score beside four "don't know"s would show that score; five scores count.
+        released.answers[0].insert("st".into(), BTreeMap::from([(-1, 4), (4, 1)]));
+        released.answers[0].insert("nps".into(), BTreeMap::from([(9, 3), (2, 2)]));
+        let filter = Filter {
+            respondent_roles: vec!["client".into()],
+            ..Filter::default()
+        };
+        let spec = GroupSpec {
+            columns: vec![],
+            bucket: kaiku_proto::analytics::v1::TimeBucket::None,
+        };
+        let cells = score_cells(&released, &["st".into(), "nps".into()], &filter, &spec);
+        let keys: Vec<&str> = cells
+            .totals
+            .iter()
+            .map(|c| c.question_key.as_str())
+            .collect();
+        assert_eq!(keys, vec!["nps"]);
+    }
+}
