@@ -14,7 +14,8 @@
 //!   reader sees, and every sum or difference of figures asked at any times, is a sum of whole
 //!   atoms: nothing about a group smaller than the minimum can be derived.
 //! - A question's answers in an atom count only when the atom holds at least the minimum of
-//!   them (an atom of 6 responses with 3 NPS answers gives no NPS), the same for every query.
+//!   scored answers to it (an atom of 6 responses with 3 NPS answers gives no NPS; "don't
+//!   know"s do not count), the same for every query.
 //! - Time: readers filter by whole months and group by months only, so no day is derivable.
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,11 +50,11 @@ pub use kaiku_domain::disclosure::{Block, Cell, CellKey};
 
 /// What a reader is answered from: the survey's released atoms (ADR 0020,
 /// `kaiku_domain::disclosure`). Each atom is a block's responses released together, at least
-/// the minimum of them; a cell's responses can be in several atoms, each its own range of
-/// stream sequences.
+/// the minimum of them; a cell's responses can be in several atoms.
 #[derive(Debug, Clone, Default)]
 pub struct Released {
-    /// The newest atom's id (0 when there is none): a newer one means a new release.
+    /// The survey's newest atom when loaded (0 when there is none): a newer one means a new
+    /// release.
     pub latest_atom: i64,
     /// One entry per cell of each atom (a cell in two atoms is here twice), with the atom's
     /// responses in it.

@@ -134,8 +134,7 @@ pub async fn list(pool: &PgPool, query: TextQuery<'_>) -> Result<Page, Analytics
     let mut q = QueryBuilder::<Postgres>::new(
         "select f.question_key, f.body, f.language, f.sentiment, f.themes, f.attention,
                 r.unit_id, r.answered_on, r.channel, r.respondent_role, r.professional_group,
-                r.age_band, r.period_id, r.stream_sequence, r.language as response_language,
-                date_trunc('month', r.answered_on)::date as month, ",
+                r.age_band, r.period_id, r.stream_sequence, ",
     );
     match &query.reader {
         // A reader's texts come from the released atoms inside the filter only (ADR 0020).

@@ -13,12 +13,15 @@ use crate::disclosure::{Block, Cell, CellKey, Released};
 use crate::filter::Filter;
 
 /// The survey's newest atom (0 before its first): what a loaded release is compared with.
-pub async fn latest_atom(pool: &PgPool, survey_id: Uuid) -> Result<i64, AnalyticsError> {
+pub async fn latest_atom<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    survey_id: Uuid,
+) -> Result<i64, AnalyticsError> {
     Ok(sqlx::query_scalar(
         "select coalesce(max(atom_id), 0) from reader_release.atom where survey_id = $1",
     )
     .bind(survey_id)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await?)
 }
 
@@ -50,13 +53,13 @@ pub async fn released(
     .fetch_all(&mut *tx)
     .await?;
     let mut released = Released {
+        latest_atom: latest_atom(&mut *tx, survey_id).await?,
         min_group_size: k,
         ..Released::default()
     };
     let mut atom_index: HashMap<i64, usize> = HashMap::new();
     for row in rows {
         let atom_id: i64 = row.try_get("atom_id")?;
-        released.latest_atom = released.latest_atom.max(atom_id);
         let responses = u64::try_from(row.try_get::<i64, _>("responses")?).unwrap_or(0);
         let index = *atom_index.entry(atom_id).or_insert_with(|| {
             released.blocks.push(Block {
@@ -70,7 +73,7 @@ pub async fn released(
         released.blocks[index].cells.push(released.cells.len());
         released.blocks[index].responses += responses;
         released.cells.push(Cell {
-            key: key_of(&row, "month", "language")?,
+            key: key_of(&row)?,
             unit_path: row.try_get("path")?,
             responses,
         });
@@ -98,22 +101,17 @@ pub async fn released(
     Ok(released.indexed())
 }
 
-/// The cell a row belongs to; `month` and `language` name the row's columns for the month's
-/// first day and the response's language (a text row has its own language beside it).
-pub fn key_of(
-    row: &sqlx::postgres::PgRow,
-    month: &str,
-    language: &str,
-) -> Result<CellKey, AnalyticsError> {
+/// The cell an `atom_cell` row names.
+fn key_of(row: &sqlx::postgres::PgRow) -> Result<CellKey, AnalyticsError> {
     Ok(CellKey {
         unit_id: row.try_get("unit_id")?,
-        month: row.try_get::<NaiveDate, _>(month)?,
+        month: row.try_get::<NaiveDate, _>("month")?,
         period_id: row.try_get("period_id")?,
         channel: row.try_get("channel")?,
         respondent_role: row.try_get("respondent_role")?,
         professional_group: row.try_get("professional_group")?,
         age_band: row.try_get("age_band")?,
-        language: row.try_get(language)?,
+        language: row.try_get("language")?,
     })
 }
 

@@ -39,9 +39,9 @@ pub struct AnalyticsService {
     pool: PgPool,
     consistency: Consistency,
     min_group_size: u32,
-    /// Readers' released atoms by survey (see `reading`), loaded again when a release
-    /// pass has gone further.
-    partitions: Mutex<HashMap<Uuid, Arc<Released>>>,
+    /// Readers' released atoms by survey (see `reading`), loaded again when the survey has a
+    /// new atom.
+    released: Mutex<HashMap<Uuid, Arc<Released>>>,
 }
 
 impl AnalyticsService {
@@ -50,7 +50,7 @@ impl AnalyticsService {
             pool,
             consistency,
             min_group_size,
-            partitions: Mutex::new(HashMap::new()),
+            released: Mutex::new(HashMap::new()),
         }
     }
 
@@ -659,18 +659,14 @@ impl AnalyticsService {
         let key = survey_id.as_uuid();
         // Loaded again only when the survey has a new atom.
         let latest = reader_figures::latest_atom(&self.pool, key).await?;
-        if let Some(cached) = self
-            .partitions
-            .lock()
-            .ok()
-            .and_then(|p| p.get(&key).cloned())
+        if let Some(cached) = self.released.lock().ok().and_then(|p| p.get(&key).cloned())
             && cached.latest_atom == latest
         {
             return Ok((Some(cached), 0));
         }
         let released =
             Arc::new(reader_figures::released(&self.pool, key, self.min_group_size).await?);
-        if let Ok(mut cache) = self.partitions.lock() {
+        if let Ok(mut cache) = self.released.lock() {
             cache.insert(key, Arc::clone(&released));
         }
         // No sequence for a reader: how far a survey's releases have got moves with each new

@@ -52,7 +52,7 @@ const GROUP_BY_CELL: &str = "group by 1, 2, 3, 4, 5, 6, 7, 8";
 
 /// What one release of a survey did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Released {
+pub struct ReleaseReport {
     pub through: u64,
     pub atoms: Vec<u64>,
 }
@@ -121,8 +121,12 @@ async fn pass(
         }
         let quiet = caught_up && since.elapsed() >= settings.quiet;
         let overdue = pending_since.elapsed() >= settings.max_delay;
-        if quiet || overdue {
-            release(pool, survey_id, settings.min_group_size).await?;
+        // Another projection releasing (it holds the lock) leaves the survey watched.
+        if (quiet || overdue)
+            && release(pool, survey_id, settings.min_group_size)
+                .await?
+                .is_some()
+        {
             watch.surveys.remove(&survey_id);
         }
     }
@@ -153,7 +157,7 @@ pub async fn release(
     pool: &PgPool,
     survey_id: Uuid,
     min_group_size: u32,
-) -> Result<Option<Released>, ProjectionError> {
+) -> Result<Option<ReleaseReport>, ProjectionError> {
     let mut conn = pool.acquire().await?;
     let taken: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
         .bind(RELEASE_LOCK)
@@ -174,7 +178,7 @@ async fn release_locked(
     conn: &mut PgConnection,
     survey_id: Uuid,
     min_group_size: u32,
-) -> Result<Released, ProjectionError> {
+) -> Result<ReleaseReport, ProjectionError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     // One snapshot, taken after the lock: the checkpoint, the responses it covers and the cuts.
     sqlx::query("set transaction isolation level repeatable read")
@@ -242,7 +246,7 @@ async fn release_locked(
     if !ids.is_empty() {
         tracing::info!(%survey_id, through, atoms = ids.len(), "released to readers");
     }
-    Ok(Released {
+    Ok(ReleaseReport {
         through: u64::try_from(through).unwrap_or(0),
         atoms: ids,
     })
